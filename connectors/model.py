@@ -1,0 +1,100 @@
+"""The normalised shapes every connector produces and the warehouse stores.
+
+Provider-specific parsing ends here: the warehouse, the transforms and the reports only
+ever see `Person`, `Observation` and `CalendarBatch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+Provider = Literal["google", "microsoft"]
+CopyState = Literal["live", "cancelled", "removed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One roster member. Emails are lower-case.
+
+    `start_date` is the day the person started reporting to `manager_email` when the
+    roster knows it (CSV column, or the directory's hire date), else None.
+    """
+
+    email: str
+    name: str
+    manager_email: str | None
+    provider: Provider
+    start_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One copy of one calendar event (a single instance), as read from one calendar.
+
+    Only what the metrics need is kept: never titles, bodies, locations or links.
+    A connector keeps an event only when it can be a 1:1 (not all-day, default event
+    type, exactly two human participants, both in the roster, no group address, no
+    omitted attendees), plus cancelled-instance stubs of a series it keeps (Google
+    sends only id, recurringEventId and originalStartTime for those: `participants`
+    is then empty and `organizer_email` None, and the warehouse fills them from the
+    series).
+
+    All datetimes are timezone-aware UTC.
+    """
+
+    provider: Provider
+    calendar_email: str  # whose calendar this copy was read from
+    event_id: str  # provider id of this copy, unique within the calendar
+    series_key: str | None  # series identity that survives a "this and following" split
+    organizer_email: str | None
+    participants: tuple[str, ...]  # the two human participants, sorted; () for a stub
+    declined_by: tuple[str, ...]  # participants whose response is "declined"
+    state: CopyState  # live; cancelled (the copy says so); removed (gone from calendar)
+    start: datetime | None
+    end: datetime | None
+    original_start: datetime | None  # original slot of a recurring instance, else None
+    recurring: bool
+    has_agenda: bool  # attachment or link in the description/body; only the boolean
+    created_at: datetime | None = None
+    updated_at: datetime | None = None  # provider's last-modified time of this copy
+    response_at: datetime | None = None  # when this calendar's owner responded (Graph)
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarBatch:
+    """What one sync of one calendar returned, committed with its cursor in one go.
+
+    `full` means the batch replaces everything stored for the calendar (first sync or
+    a resync after an expired cursor). `removed_ids` lists event ids that an
+    incremental sync reported as deleted from this calendar.
+    """
+
+    provider: Provider
+    calendar_email: str
+    observations: Sequence[Observation]
+    cursor: str | None  # Google syncToken or Graph deltaLink; None when not incremental
+    full: bool
+    removed_ids: Sequence[str] = field(default_factory=tuple)
+    events_read: int = 0  # raw events read from the API, before minimisation
+    requests: int = 0  # HTTP requests made (token requests aside)
+
+
+class CalendarSource(Protocol):
+    """A provider's calendar connector."""
+
+    provider: Provider
+
+    def sync_calendar(self, email: str, cursor: str | None) -> CalendarBatch:
+        """Read one calendar: incrementally from `cursor`, or in full when it is None."""
+        ...
+
+
+class RosterSource(Protocol):
+    """Where the roster comes from (CSV, a directory, the sandbox)."""
+
+    def people(self) -> list[Person]:
+        """Every roster member, validated."""
+        ...

@@ -1,0 +1,36 @@
+"""Parameters of the occurrence rules and metrics (DESIGN.md "Metrics")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class OrgCalendar:
+    timezone: str = "UTC"  # IANA; dates, ISO weeks and workdays are local to it
+    workdays: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekday numbers, Monday = 1
+    work_hours_per_day: float = 8.0
+
+
+@dataclass(frozen=True)
+class MetricParams:
+    window_days: int = 90
+    impact_days: int = 14
+    late_cancel_hours: float = 24.0
+    neglect_days: int = 30
+    intro_grace_days: int = 14
+    chronic_cancel_rate: float = 0.25
+    chronic_min_scheduled: int = 4
+    min_minutes: int = 10
+    max_minutes: int = 180
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """Everything a build needs besides the data."""
+
+    as_of: date
+    org: OrgCalendar = field(default_factory=OrgCalendar)
+    params: MetricParams = field(default_factory=MetricParams)
+    history_start: date | None = None  # first day of synced history (neglect fallback)
