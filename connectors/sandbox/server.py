@@ -90,6 +90,12 @@ class SandboxHTTPServer:
         """Base URL with a trailing slash, e.g. https://127.0.0.1:8443/."""
         return f"https://127.0.0.1:{self._httpd.server_address[1]}/"
 
+    def add_routes(self, routes: Iterable[Route]) -> None:
+        """Register more routes (e.g. once the root URL, known after binding, is used)."""
+        compiled = [(m, re.compile(p), h) for m, p, h in routes]
+        with self._lock:
+            self.routes.extend(compiled)
+
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
             self.faults.append(fault)

@@ -1,0 +1,117 @@
+"""Rosters: the CSV file, merging directories, and the checks every roster passes."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from connectors.errors import BadInputError
+from connectors.model import Person
+
+CSV_COLUMNS = ("email", "name", "manager_email", "provider")
+PROVIDERS = ("google", "microsoft")
+
+
+class CsvRoster:
+    """`email,name,manager_email,provider[,start_date]`, one person per line.
+
+    `start_date` (YYYY-MM-DD, optional) is the day the person started reporting to
+    `manager_email`: a hire date or the date of a change of manager.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def people(self) -> list[Person]:
+        try:
+            with self.path.open(newline="", encoding="utf-8-sig") as handle:
+                reader = csv.DictReader(handle)
+                self._check_header(reader.fieldnames)
+                people = [self._person(row, reader.line_num) for row in reader]
+        except FileNotFoundError:
+            raise BadInputError(f"{self.path}: roster file not found") from None
+        return validate_roster(people, str(self.path))
+
+    def _check_header(self, header: Iterable[str] | None) -> None:
+        missing = [c for c in CSV_COLUMNS if c not in (header or [])]
+        if missing:
+            raise BadInputError(
+                f"{self.path}: line 1: missing column(s) {', '.join(missing)};"
+                f" expected header {','.join(CSV_COLUMNS)}[,start_date]"
+            )
+
+    def _person(self, row: dict[str, str], line: int) -> Person:
+        where = f"{self.path}: line {line}"
+        email = _email(row.get("email"), where, "email")
+        if email is None:
+            raise BadInputError(f"{where}: email: expected an address like ana@example.com")
+        provider = (row.get("provider") or "").strip().lower()
+        if provider not in PROVIDERS:
+            raise BadInputError(
+                f"{where}: provider: expected google or microsoft, got {provider!r}"
+            )
+        return Person(
+            email=email,
+            name=(row.get("name") or "").strip() or email,
+            manager_email=_email(row.get("manager_email"), where, "manager_email"),
+            provider=provider,  # type: ignore[arg-type]
+            start_date=_start_date(row.get("start_date"), where),
+        )
+
+
+def _email(value: str | None, where: str, column: str) -> str | None:
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    local, _, domain = text.partition("@")
+    if not local or "." not in domain or " " in text:
+        raise BadInputError(f"{where}: {column}: expected an email address, got {text!r}")
+    return text
+
+
+def _start_date(value: str | None, where: str) -> date | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInputError(f"{where}: start_date: expected YYYY-MM-DD, got {text!r}") from None
+
+
+def validate_roster(people: list[Person], source: str) -> list[Person]:
+    """Reject duplicates, unknown managers and management cycles, naming the people."""
+    seen: set[str] = set()
+    for person in people:
+        if person.email in seen:
+            raise BadInputError(f"{source}: {person.email} appears more than once")
+        seen.add(person.email)
+    for person in people:
+        if person.manager_email is not None and person.manager_email not in seen:
+            raise BadInputError(
+                f"{source}: {person.email}: manager_email {person.manager_email}"
+                " is not in the roster"
+            )
+    _reject_cycles(people, source)
+    if not people:
+        raise BadInputError(f"{source}: the roster is empty")
+    return people
+
+
+def _reject_cycles(people: list[Person], source: str) -> None:
+    manager = {p.email: p.manager_email for p in people}
+    for start in manager:
+        chain, current = {start}, manager[start]
+        while current is not None:
+            if current in chain:
+                raise BadInputError(f"{source}: management cycle through {current}")
+            chain.add(current)
+            current = manager[current]
+
+
+def merge_rosters(*rosters: list[Person], source: str = "directories") -> list[Person]:
+    """Combine directories (a merged org); a manager must resolve across all of them."""
+    people = [person for roster in rosters for person in roster]
+    return validate_roster(people, source)

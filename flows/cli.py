@@ -1,0 +1,194 @@
+"""The `oneonone` command line: the same flows as the deployment, run in-process."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from connectors.errors import BadInputError, OneOnOneError
+from flows.config import Config, load_config, today_in
+
+app = typer.Typer(
+    help="Analytics for manager–report 1:1 meetings from Google and Microsoft calendars.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML configuration file (default: the sandbox)."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Compute metrics as of this date (YYYY-MM-DD; default today)."),
+]
+
+
+def _load(config_path: Path | None) -> Config:
+    config = load_config(config_path)
+    if config.uses_sandbox:
+        err.print(
+            "[bold yellow]Using the built-in sandbox organisation[/] (synthetic data served"
+            " on 127.0.0.1). Pass --config to use your own tenants."
+        )
+    return config
+
+
+def _as_of(text: str | None, config: Config) -> date:
+    if text is None:
+        return today_in(config.org.timezone)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInputError(f"--as-of: expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _quiet_prefect() -> None:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@app.command()
+def run(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+    """Sync every calendar, build the warehouse and write the dashboard."""
+    settings = _load(config)
+    day = _as_of(as_of, settings)
+    _quiet_prefect()
+    from flows.pipeline import weekly_report
+
+    dashboard = weekly_report(config_path=str(config) if config else None, as_of=day)
+    out.print(f"Warehouse: {settings.warehouse.path}")
+    out.print(f"Dashboard: [bold]{dashboard}[/]")
+
+
+@app.command()
+def sync(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+    """Sync every roster member's calendar into the warehouse (no build)."""
+    settings = _load(config)
+    _quiet_prefect()
+    from flows.pipeline import sync_calendars
+
+    summary = sync_calendars(settings, _as_of(as_of, settings))
+    out.print(
+        f"Synced {summary.calendars_synced} calendars, {len(summary.calendars_failed)} failed,"
+        f" {summary.events_read} events read."
+    )
+
+
+@app.command()
+def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+    """Rebuild occurrences and metric tables from what was synced."""
+    settings = load_config(config)
+    _quiet_prefect()
+    from flows.pipeline import build_warehouse
+
+    counts = build_warehouse(settings, _as_of(as_of, settings))
+    out.print(", ".join(f"{name}: {rows}" for name, rows in counts.items()))
+
+
+@app.command()
+def report(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+    """Render the dashboard from the warehouse without syncing."""
+    settings = load_config(config)
+    _quiet_prefect()
+    from flows.pipeline import render_reports_flow
+
+    dashboard = render_reports_flow(settings, _as_of(as_of, settings))
+    out.print(f"Dashboard: [bold]{dashboard}[/]")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
+    config: ConfigOption = None,
+) -> None:
+    """Run a read-only SQL query on the warehouse and print the result."""
+    from warehouse import query_read_only
+
+    settings = load_config(config)
+    columns, rows = query_read_only(settings.warehouse.path, query)
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    out.print(table)
+    out.print(f"({len(rows)} rows)")
+
+
+@app.command()
+def explain(
+    report_email: Annotated[str, typer.Argument(help="The report whose 1:1s to explain.")],
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Show a report's 1:1s in the window and how each metric of the pair was reached."""
+    from flows.pipeline import build_context
+    from warehouse import Warehouse, explain_pair
+
+    settings = load_config(config)
+    with Warehouse(settings.warehouse.path, read_only=True) as warehouse:
+        text = explain_pair(
+            warehouse, report_email.lower(), build_context(settings, _as_of(as_of, settings))
+        )
+    out.print(text, highlight=False)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the file.")] = Path("oneonone.toml"),
+) -> None:
+    """Write a commented configuration file to start from."""
+    from flows.templates import CONFIG_TEMPLATE
+
+    if path.exists():
+        raise BadInputError(f"{path}: already exists; not overwriting it")
+    path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    path.chmod(0o600)
+    out.print(f"Wrote {path}. Edit it, then: oneonone doctor --config {path}")
+
+
+@app.command()
+def sandbox(
+    directory: Annotated[Path, typer.Option(help="Where to keep keys and the roster.")] = Path(
+        ".oneonone/sandbox"
+    ),
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8443,
+    size: Annotated[int, typer.Option(help="People in the synthetic organisation.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed of the organisation.")] = 7,
+) -> None:
+    """Serve the sandbox organisation for manual use and print the config to reach it."""
+    from flows.sandbox_cli import serve_sandbox
+
+    serve_sandbox(directory, port, size, seed, out)
+
+
+@app.command()
+def doctor(config: ConfigOption = None) -> None:
+    """Check configuration, credentials and permissions, and say what is missing."""
+    from flows.doctor import run_checks
+
+    settings = _load(config)
+    ok = run_checks(settings, _as_of(None, settings), out)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console entry point: known errors become a message and an exit code, not a trace."""
+    try:
+        app()
+    except BadInputError as error:
+        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(2)
+    except OneOnOneError as error:
+        err.print(f"[bold red]failed:[/] {error}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,254 @@
+"""The one configuration object: a TOML file, then `ONEONONE_<SECTION>__<KEY>` overrides.
+
+Every key is optional. A bad file or value raises `BadInputError` naming the file, the
+key and what is expected, before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connectors.errors import BadInputError
+from warehouse.params import MetricParams, OrgCalendar
+
+ENV_PREFIX = "ONEONONE_"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SECRET_REFERENCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|prefect:[a-z0-9][a-z0-9-]*)$")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OrgConfig(Section):
+    timezone: str = "UTC"
+    workdays: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    work_hours_per_day: float = Field(8.0, gt=0, le=24)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as 'Europe/Berlin'") from None
+        return value
+
+    @field_validator("workdays")
+    @classmethod
+    def _weekday_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        days = tuple(day.strip().lower()[:3] for day in value)
+        if not days or any(day not in WEEKDAYS for day in days):
+            raise ValueError("expected a non-empty list of weekday names such as ['Mon', 'Tue']")
+        return days
+
+    def calendar(self) -> OrgCalendar:
+        iso = tuple(sorted(WEEKDAYS.index(day) + 1 for day in set(self.workdays)))
+        return OrgCalendar(self.timezone, iso, self.work_hours_per_day)
+
+
+class RosterConfig(Section):
+    source: Literal["csv", "google", "microsoft", "sandbox"] = "sandbox"
+    path: Path | None = None
+
+
+class GoogleConfig(Section):
+    service_account_file: Path | None = None
+    admin_subject: str | None = None
+    api_endpoint: str = "https://www.googleapis.com/"
+
+    @field_validator("api_endpoint")
+    @classmethod
+    def _root_url(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("expected an https:// URL")
+        return value if value.endswith("/") else value + "/"
+
+
+class MicrosoftConfig(Section):
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = Field(None, repr=False)
+    authority: str = "https://login.microsoftonline.com/{tenant}"
+    graph_endpoint: str = "https://graph.microsoft.com/v1.0"
+
+    @field_validator("client_secret")
+    @classmethod
+    def _reference_not_secret(cls, value: str | None) -> str | None:
+        if value is not None and not SECRET_REFERENCE.match(value):
+            raise ValueError(
+                "expected 'env:VARIABLE' or 'prefect:secret-block-name' (never the secret itself)"
+            )
+        return value
+
+    @field_validator("authority", "graph_endpoint")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("expected an https:// URL (msal and Graph require TLS)")
+        return value.rstrip("/")
+
+
+class HttpConfig(Section):
+    ca_bundle: Path | None = None
+    timeout_s: float = Field(30.0, gt=0)
+    max_concurrency: int = Field(8, ge=1, le=64)
+
+
+class SyncConfig(Section):
+    history_days: int = Field(180, ge=1)
+    horizon_days: int = Field(28, ge=0)
+
+
+class MetricsConfig(Section):
+    window_days: int = Field(90, ge=1)
+    impact_days: int = Field(14, ge=1)
+    late_cancel_hours: float = Field(24.0, ge=0)
+    neglect_days: int = Field(30, ge=1)
+    intro_grace_days: int = Field(14, ge=0)
+    chronic_cancel_rate: float = Field(0.25, gt=0, le=1)
+    chronic_min_scheduled: int = Field(4, ge=1)
+    min_minutes: int = Field(10, ge=1)
+    max_minutes: int = Field(180, ge=1)
+
+    def params(self) -> MetricParams:
+        return MetricParams(**self.model_dump())
+
+
+class WarehouseConfig(Section):
+    path: Path = Path("oneonone.duckdb")
+
+
+class ReportConfig(Section):
+    out_dir: Path = Path("out")
+
+
+class PrivacyConfig(Section):
+    pseudonymize: bool = False
+    key: str | None = Field(None, repr=False)
+
+    @field_validator("key")
+    @classmethod
+    def _key_reference(cls, value: str | None) -> str | None:
+        if value is not None and not SECRET_REFERENCE.match(value):
+            raise ValueError("expected 'env:VARIABLE' or 'prefect:secret-block-name'")
+        return value
+
+
+class Config(Section):
+    """Everything a run needs, validated once at start-up."""
+
+    org: OrgConfig = OrgConfig()
+    roster: RosterConfig = RosterConfig()
+    google: GoogleConfig = GoogleConfig()
+    microsoft: MicrosoftConfig = MicrosoftConfig()
+    http: HttpConfig = HttpConfig()
+    sync: SyncConfig = SyncConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    warehouse: WarehouseConfig = WarehouseConfig()
+    report: ReportConfig = ReportConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.roster.source == "sandbox"
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read `path` (if given), apply environment overrides, validate, resolve paths."""
+    source = str(path) if path else "configuration"
+    raw = _read_toml(path) if path else {}
+    env_source = _apply_env(raw, os.environ if environ is None else environ)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as error:
+        raise BadInputError(_describe(error, source, env_source)) from None
+    _check_consistency(config, source)
+    base = path.parent if path else Path.cwd()
+    return _resolve_paths(config, base)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such configuration file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise BadInputError(f"{path}: not valid TOML: {error}") from None
+
+
+def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Merge ONEONONE_SECTION__KEY variables into `raw`; return key → variable name."""
+    applied: dict[str, str] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        target = raw.setdefault(section, {})
+        if isinstance(target, dict):
+            target[key] = _env_value(value)
+            applied[f"{section}.{key}"] = name
+    return applied
+
+
+def _env_value(text: str) -> Any:
+    """Environment values are TOML literals when they parse as one, else strings."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _describe(error: ValidationError, source: str, env_source: Mapping[str, str]) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        where = env_source.get(key, source)
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        shown = "" if "secret" in key or key.endswith(".key") else f" (got {item['input']!r})"
+        if item["type"] == "extra_forbidden":
+            shown = ""
+        lines.append(f"{where}: {key}: {message.removeprefix('Value error, ')}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _check_consistency(config: Config, source: str) -> None:
+    if config.roster.source == "csv" and config.roster.path is None:
+        raise BadInputError(f"{source}: roster.path: required when roster.source = 'csv'")
+    if config.metrics.min_minutes > config.metrics.max_minutes:
+        raise BadInputError(f"{source}: metrics.min_minutes: must not exceed metrics.max_minutes")
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    def resolve(value: Path | None) -> Path | None:
+        return None if value is None or value.is_absolute() else base / value
+
+    return config.model_copy(
+        update={
+            "roster": config.roster.model_copy(update={"path": resolve(config.roster.path)}),
+            "google": config.google.model_copy(
+                update={"service_account_file": resolve(config.google.service_account_file)}
+            ),
+            "http": config.http.model_copy(update={"ca_bundle": resolve(config.http.ca_bundle)}),
+            "warehouse": config.warehouse.model_copy(
+                update={"path": resolve(config.warehouse.path)}
+            ),
+            "report": config.report.model_copy(update={"out_dir": resolve(config.report.out_dir)}),
+        }
+    )
+
+
+def today_in(timezone: str) -> date:
+    """Today's date in the org time zone (the default as_of)."""
+    from datetime import datetime
+
+    return datetime.now(ZoneInfo(timezone)).date()

@@ -1,0 +1,135 @@
+"""Build the roster and calendar connectors a run needs, live or from the sandbox."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from connectors.errors import BadInputError
+from connectors.google.calendar import GoogleCalendarSource
+from connectors.google.directory import GoogleDirectoryRoster
+from connectors.microsoft.calendar import MicrosoftCalendarSource
+from connectors.microsoft.directory import MicrosoftDirectoryRoster
+from connectors.model import CalendarSource, Person, Provider
+from connectors.roster import CsvRoster, merge_rosters
+from connectors.sandbox.app import Sandbox, start_sandbox
+from connectors.settings import GoogleSettings, HttpSettings, MicrosoftSettings, SyncWindow
+from flows.config import Config
+from flows.secrets import resolve_secret
+
+T = TypeVar("T")
+
+
+@dataclass
+class Sources:
+    """The roster read for this run and one calendar connector per provider in use."""
+
+    people: list[Person]
+    calendars: dict[Provider, CalendarSource]
+    sandbox: Sandbox | None = field(default=None, repr=False)
+
+
+def sync_window(config: Config, as_of: date) -> SyncWindow:
+    """The reach of a full sync around `as_of` (history before, horizon after)."""
+    midnight = datetime.combine(as_of, time(), tzinfo=UTC)
+    return SyncWindow(
+        midnight - timedelta(days=config.sync.history_days),
+        midnight + timedelta(days=config.sync.horizon_days),
+    )
+
+
+@contextmanager
+def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
+    """Connectors for `config`; for the sandbox, a running sandbox anchored on `as_of`."""
+    window = sync_window(config, as_of)
+    if not config.uses_sandbox:
+        yield _live_sources(config, window)
+        return
+    with tempfile.TemporaryDirectory(prefix="oneonone-sandbox-") as state:
+        with start_sandbox(Path(state), anchor=as_of) as sandbox:
+            people = merge_rosters(
+                GoogleDirectoryRoster(sandbox.google, sandbox.http).people(),
+                MicrosoftDirectoryRoster(sandbox.microsoft, sandbox.http).people(),
+                source="sandbox directories",
+            )
+            calendars = _calendars(people, sandbox.google, sandbox.microsoft, sandbox.http, window)
+            yield Sources(people, calendars, sandbox)
+
+
+def _live_sources(config: Config, window: SyncWindow) -> Sources:
+    http = HttpSettings(config.http.ca_bundle, config.http.timeout_s, config.http.max_concurrency)
+    google = _google_settings(config)
+    microsoft = _microsoft_settings(config)
+    people = _read_roster(config, google, microsoft, http)
+    return Sources(people, _calendars(people, google, microsoft, http, window))
+
+
+def _read_roster(
+    config: Config,
+    google: GoogleSettings | None,
+    microsoft: MicrosoftSettings | None,
+    http: HttpSettings,
+) -> list[Person]:
+    source = config.roster.source
+    if source == "csv":
+        assert config.roster.path is not None  # checked when the config was loaded
+        return CsvRoster(config.roster.path).people()
+    if source == "google":
+        return GoogleDirectoryRoster(_required(google, "google"), http).people()
+    return MicrosoftDirectoryRoster(_required(microsoft, "microsoft"), http).people()
+
+
+def _calendars(
+    people: list[Person],
+    google: GoogleSettings | None,
+    microsoft: MicrosoftSettings | None,
+    http: HttpSettings,
+    window: SyncWindow,
+) -> dict[Provider, CalendarSource]:
+    roster = frozenset(p.email for p in people)
+    in_use = {p.provider for p in people}
+    calendars: dict[Provider, CalendarSource] = {}
+    if "google" in in_use:
+        calendars["google"] = GoogleCalendarSource(
+            _required(google, "google"), http, roster, window
+        )
+    if "microsoft" in in_use:
+        settings = _required(microsoft, "microsoft")
+        calendars["microsoft"] = MicrosoftCalendarSource(settings, http, roster, window)
+    return calendars
+
+
+def _google_settings(config: Config) -> GoogleSettings | None:
+    section = config.google
+    if section.service_account_file is None:
+        return None
+    if not section.service_account_file.is_file():
+        raise BadInputError(
+            f"google.service_account_file: {section.service_account_file} does not exist"
+        )
+    return GoogleSettings(section.service_account_file, section.admin_subject, section.api_endpoint)
+
+
+def _microsoft_settings(config: Config) -> MicrosoftSettings | None:
+    section = config.microsoft
+    if not (section.tenant_id and section.client_id and section.client_secret):
+        return None
+    secret = resolve_secret(section.client_secret, "microsoft.client_secret")
+    return MicrosoftSettings(
+        section.tenant_id, section.client_id, secret, section.authority, section.graph_endpoint
+    )
+
+
+def _required(settings: T | None, provider: str) -> T:
+    if settings is None:
+        keys = {
+            "google": "google.service_account_file",
+            "microsoft": "microsoft.tenant_id, microsoft.client_id and microsoft.client_secret",
+        }[provider]
+        raise BadInputError(f"the roster has {provider} people but {keys} is not configured")
+    return settings

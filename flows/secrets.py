@@ -1,0 +1,31 @@
+"""Resolve secret references (`env:NAME`, `prefect:block-name`) to `Secret` values."""
+
+from __future__ import annotations
+
+import os
+
+from connectors.errors import BadInputError
+from connectors.settings import Secret
+
+
+def resolve_secret(reference: str, key: str) -> Secret:
+    """Look up the secret a config `key` refers to; never echo the value."""
+    kind, _, name = reference.partition(":")
+    if kind == "env":
+        value = os.environ.get(name)
+        if not value:
+            raise BadInputError(f"{key}: environment variable {name} is not set")
+        return Secret(value)
+    if kind == "prefect":
+        return Secret(_prefect_secret(name, key))
+    raise BadInputError(f"{key}: expected 'env:VARIABLE' or 'prefect:secret-block-name'")
+
+
+def _prefect_secret(name: str, key: str) -> str:
+    from prefect.blocks.system import Secret as SecretBlock
+
+    try:
+        block = SecretBlock.load(name)
+    except ValueError:
+        raise BadInputError(f"{key}: no Prefect Secret block named {name!r}") from None
+    return str(block.get())

@@ -1,0 +1,93 @@
+"""Configuration: defaults, TOML, environment overrides and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.errors import BadInputError
+from flows.config import load_config
+from flows.templates import CONFIG_TEMPLATE
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "oneonone.toml"
+    path.write_text(text)
+    return path
+
+
+def test_no_file_is_the_sandbox_with_design_defaults() -> None:
+    config = load_config(None, environ={})
+    assert config.uses_sandbox
+    assert config.metrics.window_days == 90
+    assert config.org.calendar().workdays == (1, 2, 3, 4, 5)
+    assert config.http.max_concurrency == 8
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, '[warehouse]\npath = "data/w.duckdb"\n[roster]\nsource="csv"\npath="r.csv"'
+    )
+    config = load_config(path, environ={})
+    assert config.warehouse.path == tmp_path / "data" / "w.duckdb"
+    assert config.roster.path == tmp_path / "r.csv"
+
+
+def test_environment_overrides_file_values(tmp_path: Path) -> None:
+    path = write(tmp_path, '[org]\ntimezone = "Europe/Berlin"\n')
+    env = {"ONEONONE_ORG__TIMEZONE": "Asia/Kolkata", "ONEONONE_METRICS__WINDOW_DAYS": "30"}
+    config = load_config(path, environ=env)
+    assert config.org.timezone == "Asia/Kolkata"
+    assert config.metrics.window_days == 30
+
+
+def test_bad_value_names_file_key_and_expectation(tmp_path: Path) -> None:
+    path = write(tmp_path, '[org]\ntimezone = "Mars/Olympus"\n')
+    with pytest.raises(BadInputError) as caught:
+        load_config(path, environ={})
+    assert str(path) in str(caught.value)
+    assert "org.timezone" in str(caught.value)
+    assert "IANA time zone" in str(caught.value)
+
+
+def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="ONEONONE_HTTP__TIMEOUT_S: http.timeout_s"):
+        load_config(None, environ={"ONEONONE_HTTP__TIMEOUT_S": "-1"})
+
+
+def test_unknown_key_is_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, "[metrics]\nwindow_dayz = 30\n")
+    with pytest.raises(BadInputError, match=r"metrics\.window_dayz: unknown key"):
+        load_config(path, environ={})
+
+
+def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "[org]\ntimezone = \n")
+    with pytest.raises(BadInputError, match=r"not valid TOML.*line 2"):
+        load_config(path, environ={})
+
+
+def test_inline_secret_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    path = write(tmp_path, '[microsoft]\nclient_secret = "s3cr3t~value.Q"\n')
+    with pytest.raises(BadInputError) as caught:
+        load_config(path, environ={})
+    assert "microsoft.client_secret" in str(caught.value)
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_csv_roster_needs_a_path(tmp_path: Path) -> None:
+    path = write(tmp_path, '[roster]\nsource = "csv"\n')
+    with pytest.raises(BadInputError, match="roster.path: required"):
+        load_config(path, environ={})
+
+
+def test_workday_names_become_iso_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, '[org]\nworkdays = ["Sun", "Mon", "Tue", "Wed", "Thu"]\n')
+    assert load_config(path, environ={}).org.calendar().workdays == (1, 2, 3, 4, 7)
+
+
+def test_init_template_is_a_valid_configuration(tmp_path: Path) -> None:
+    path = write(tmp_path, CONFIG_TEMPLATE)
+    config = load_config(path, environ={})
+    assert config.roster.source == "csv"
