@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from connectors.errors import BadInputError
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.google.directory import GoogleDirectoryRoster
+
+from connectors.errors import BadInputError
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
 from connectors.model import CalendarSource, Person, Provider
@@ -50,15 +51,17 @@ def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
     if not config.uses_sandbox:
         yield _live_sources(config, window)
         return
-    with tempfile.TemporaryDirectory(prefix="oneonone-sandbox-") as state:
-        with start_sandbox(Path(state), anchor=as_of) as sandbox:
-            people = merge_rosters(
-                GoogleDirectoryRoster(sandbox.google, sandbox.http).people(),
-                MicrosoftDirectoryRoster(sandbox.microsoft, sandbox.http).people(),
-                source="sandbox directories",
-            )
-            calendars = _calendars(people, sandbox.google, sandbox.microsoft, sandbox.http, window)
-            yield Sources(people, calendars, sandbox)
+    with (
+        tempfile.TemporaryDirectory(prefix="oneonone-sandbox-") as state,
+        start_sandbox(Path(state), anchor=as_of) as sandbox,
+    ):
+        people = merge_rosters(
+            GoogleDirectoryRoster(sandbox.google, sandbox.http).people(),
+            MicrosoftDirectoryRoster(sandbox.microsoft, sandbox.http).people(),
+            source="sandbox directories",
+        )
+        calendars = _calendars(people, sandbox.google, sandbox.microsoft, sandbox.http, window)
+        yield Sources(people, calendars, sandbox)
 
 
 def _live_sources(config: Config, window: SyncWindow) -> Sources:

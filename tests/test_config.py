@@ -52,7 +52,7 @@ def test_bad_value_names_file_key_and_expectation(tmp_path: Path) -> None:
 
 
 def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(BadInputError, match="ONEONONE_HTTP__TIMEOUT_S: http.timeout_s"):
+    with pytest.raises(BadInputError, match=r"ONEONONE_HTTP__TIMEOUT_S: http\.timeout_s"):
         load_config(None, environ={"ONEONONE_HTTP__TIMEOUT_S": "-1"})
 
 
@@ -78,7 +78,7 @@ def test_inline_secret_is_refused_without_echoing_it(tmp_path: Path) -> None:
 
 def test_csv_roster_needs_a_path(tmp_path: Path) -> None:
     path = write(tmp_path, '[roster]\nsource = "csv"\n')
-    with pytest.raises(BadInputError, match="roster.path: required"):
+    with pytest.raises(BadInputError, match=r"roster\.path: required"):
         load_config(path, environ={})
 
 

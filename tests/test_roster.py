@@ -49,5 +49,5 @@ def test_bad_rows_name_file_and_problem(tmp_path: Path, body: str, message: str)
 
 
 def test_missing_column_is_named(tmp_path: Path) -> None:
-    with pytest.raises(BadInputError, match="missing column.*provider"):
+    with pytest.raises(BadInputError, match=r"missing column.*provider"):
         roster(tmp_path, "a@example.com,A,\n", header="email,name,manager_email\n").people()
