@@ -129,6 +129,7 @@ class SandboxHTTPServer:
 def _make_handler(server: SandboxHTTPServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes
 
         def _handle(self) -> None:
             url = urlsplit(self.path)

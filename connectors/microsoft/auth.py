@@ -1,0 +1,104 @@
+"""App-only Graph tokens from msal (client credentials), cached by msal itself.
+
+msal talks to the identity endpoints through the same `httpx.Client` as Graph (msal
+accepts any object with requests-like `get`/`post`). One transport means one CA bundle
+and one timeout, and `REQUESTS_CA_BUNDLE` in the environment cannot silently replace
+the configured CA as it does for msal's default `requests` session.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+import msal
+import msal.exceptions
+
+from connectors.errors import AuthError, RetriableError
+from connectors.settings import MicrosoftSettings
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
+
+class HttpxForMsal:
+    """The `get`/`post` surface msal's `http_client` parameter expects, over httpx."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def post(
+        self,
+        url: str,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """POST a form (msal sends dicts) and return the raw response."""
+        body: dict[str, Any] = {"data": data} if isinstance(data, dict) else {"content": data}
+        return self._client.post(url, params=params, headers=headers, **body)
+
+    def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
+        """GET and return the raw response."""
+        return self._client.get(url, params=params, headers=headers)
+
+    def close(self) -> None:
+        """The httpx client belongs to the caller: nothing to close here."""
+
+
+class TokenProvider:
+    """Bearer tokens for Graph. Thread-safe; msal's cache serves repeated calls."""
+
+    def __init__(self, settings: MicrosoftSettings, client: httpx.Client) -> None:
+        self._settings = settings
+        self._client = client
+        self._app: msal.ConfidentialClientApplication | None = None
+        self._lock = threading.Lock()
+
+    def token(self) -> str:
+        """A valid access token, from msal's cache while it lasts."""
+        try:
+            result = self._application().acquire_token_for_client(scopes=[GRAPH_SCOPE])
+        except (httpx.TransportError, msal.exceptions.MsalServiceError) as error:
+            # A dropped connection or a 5xx from the token endpoint: worth another try.
+            raise RetriableError(f"token request failed for {self._who()}") from error
+        if "access_token" not in result:
+            raise self._refusal(result)
+        return str(result["access_token"])
+
+    def _application(self) -> msal.ConfidentialClientApplication:
+        with self._lock:
+            if self._app is None:
+                self._app = self._build()
+            return self._app
+
+    def _build(self) -> msal.ConfidentialClientApplication:
+        # msal fetches the tenant's OpenID configuration in the constructor.
+        try:
+            return msal.ConfidentialClientApplication(
+                self._settings.client_id,
+                client_credential=self._settings.client_secret.reveal(),
+                authority=self._settings.authority_url,
+                instance_discovery=False,
+                http_client=HttpxForMsal(self._client),
+            )
+        except httpx.TransportError as error:
+            raise RetriableError(f"identity endpoint unreachable for {self._who()}") from error
+        except ValueError as error:
+            message = f"Microsoft identity refused {self._who()}: {self._scrub(str(error))}"
+            raise AuthError(message) from None
+
+    def _refusal(self, result: dict[str, Any]) -> AuthError:
+        reason = str(result.get("error_description") or "").splitlines()
+        first = reason[0] if reason else "no description"
+        error = result.get("error", "error")
+        return AuthError(f"Microsoft identity refused {self._who()}: {error}: {self._scrub(first)}")
+
+    def _who(self) -> str:
+        s = self._settings
+        return f"tenant {s.tenant_id} client {s.client_id}"
+
+    def _scrub(self, text: str) -> str:
+        secret = self._settings.client_secret.reveal()
+        return text.replace(secret, "**********") if secret else text

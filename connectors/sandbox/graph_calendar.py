@@ -1,0 +1,210 @@
+"""Graph `calendarView` and `calendarView/delta` over the sandbox org.
+
+Pages are cut when a request arrives and held server-side under a `$skiptoken`. A
+delta round ends with a `$deltatoken` that remembers what the mailbox looked like;
+replaying it diffs the org as it is now against that snapshot: new or changed copies
+in full, vanished ones as `@removed`. An unknown token answers 410 `syncStateNotFound`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.sandbox.graph_common import (
+    GRAPH_PREFIX,
+    GraphState,
+    base_url,
+    graph_error,
+    prefer_page_size,
+    prefer_timezone,
+    unauthorised,
+)
+from connectors.sandbox.graph_render import mailbox_view, zone_known
+from connectors.sandbox.server import Reply, Request, Route
+
+DEFAULT_PAGE = 10  # Graph's default for calendarView when no maxpagesize is preferred
+MAX_PAGE = 1000
+_USER = GRAPH_PREFIX.replace(".", r"\.") + r"/users/(?P<user>[^/]+)"
+
+
+@dataclass
+class Pending:
+    """The rest of a round being paged: entries not sent yet, and how to end it."""
+
+    entries: list[dict[str, Any]]
+    link: str  # URL the next/delta links are built on
+    delta: DeltaState | None  # the snapshot the round's deltaLink will carry
+
+
+@dataclass
+class DeltaState:
+    mailbox: str
+    window: tuple[datetime, datetime]
+    snapshot: dict[str, str]  # event id -> canonical JSON of the copy as sent
+
+
+def _instant(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+
+
+def _window(request: Request) -> tuple[datetime, datetime] | None:
+    start, end = _instant(request.arg("startDateTime")), _instant(request.arg("endDateTime"))
+    return (start, end) if start and end and start < end else None
+
+
+def _mailbox(state: GraphState, request: Request) -> str | Reply:
+    key = request.match.group("user") if request.match else ""
+    member = state.member(key)
+    if member is None:
+        return graph_error(404, "ErrorInvalidUser", f"The requested user '{key}' is invalid.")
+    if member.provider != "microsoft":
+        return graph_error(
+            404,
+            "MailboxNotEnabledForRESTAPI",
+            "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+        )
+    return member.email.lower()
+
+
+def _view(
+    state: GraphState, mailbox: str, window: tuple[datetime, datetime], zone: str
+) -> list[dict[str, Any]]:
+    with state.lock:
+        return mailbox_view(state.org.instances, mailbox, state.members(), window, zone)
+
+
+def _page(state: GraphState, request: Request, pending: Pending) -> Reply:
+    size = prefer_page_size(request, DEFAULT_PAGE, MAX_PAGE)
+    sent, rest = pending.entries[:size], pending.entries[size:]
+    body: dict[str, Any] = {"@odata.context": f"{base_url(request)}/$metadata#events"}
+    body["value"] = sent
+    if rest:
+        token = state.new_token(Pending(rest, pending.link, pending.delta), "skip")
+        body["@odata.nextLink"] = f"{pending.link}?$skiptoken={token}"
+    elif pending.delta is not None:
+        token = state.new_token(pending.delta, "deltas")
+        body["@odata.deltaLink"] = f"{pending.link}?$deltatoken={token}"
+    reply = Reply.json(body)
+    reply.headers["Preference-Applied"] = f"odata.maxpagesize={size}"
+    return reply
+
+
+def _sync_state_gone() -> Reply:
+    return graph_error(410, "syncStateNotFound", "The sync state could not be found.")
+
+
+def _continue(state: GraphState, request: Request) -> Reply | None:
+    """The next page of a round in progress, when the request carries a $skiptoken."""
+    token = request.arg("$skiptoken")
+    if token is None:
+        return None
+    with state.lock:
+        pending = state.skip.pop(token, None)
+    return _sync_state_gone() if pending is None else _page(state, request, pending)
+
+
+def _guard(state: GraphState, request: Request) -> str | Reply:
+    """The mailbox the request is about, or the error reply that ends it."""
+    if not state.authorised(request):
+        return unauthorised()
+    return _mailbox(state, request)
+
+
+def calendar_view(state: GraphState, request: Request) -> Reply:
+    """GET /users/{id}/calendarView: the mailbox's copies overlapping the window."""
+    mailbox = _guard(state, request)
+    if isinstance(mailbox, Reply):
+        return mailbox
+    return _continue(state, request) or _first_page(state, request, mailbox, delta=False)
+
+
+def calendar_delta(state: GraphState, request: Request) -> Reply:
+    """GET /users/{id}/calendarView/delta: a new round, its next page, or a replay."""
+    mailbox = _guard(state, request)
+    if isinstance(mailbox, Reply):
+        return mailbox
+    token = request.arg("$deltatoken")
+    if token is not None:
+        return _replay(state, request, mailbox, token)
+    return _continue(state, request) or _first_page(state, request, mailbox, delta=True)
+
+
+def _link(request: Request) -> str:
+    return base_url(request) + request.path.removeprefix(GRAPH_PREFIX)
+
+
+def _first_page(state: GraphState, request: Request, mailbox: str, delta: bool) -> Reply:
+    window = _window(request)
+    if window is None:
+        return graph_error(
+            400,
+            "ErrorInvalidParameter",
+            "This request requires a time window specified by the query string parameters "
+            "StartDateTime and EndDateTime.",
+        )
+    zone = prefer_timezone(request)
+    if not zone_known(zone):
+        return graph_error(400, "ErrorTimeZoneNotSupported", f"Time zone '{zone}' not found.")
+    with state.lock:  # one consistent reading of the org for both renderings
+        events, utc = _views(state, mailbox, window, zone)
+    snapshot = DeltaState(mailbox, window, _snapshot(utc)) if delta else None
+    return _page(state, request, Pending(events, _link(request), snapshot))
+
+
+def _views(
+    state: GraphState, mailbox: str, window: tuple[datetime, datetime], zone: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The view in the preferred zone and in UTC (snapshots are always taken in UTC, so
+    a replay preferring another zone diffs only real changes)."""
+    utc = _view(state, mailbox, window, "UTC")
+    return (utc if zone == "UTC" else _view(state, mailbox, window, zone)), utc
+
+
+def _snapshot(events: list[dict[str, Any]]) -> dict[str, str]:
+    return {event["id"]: json.dumps(event, sort_keys=True) for event in events}
+
+
+def _replay(state: GraphState, request: Request, mailbox: str, token: str) -> Reply:
+    with state.lock:
+        previous = state.deltas.get(token)
+    if previous is None or previous.mailbox != mailbox:
+        return _sync_state_gone()
+    with state.lock:
+        events, utc = _views(state, mailbox, previous.window, prefer_timezone(request))
+    now = _snapshot(utc)
+    changed = [e for e in events if previous.snapshot.get(e["id"]) != now[e["id"]]]
+    removed = [_removed(event_id) for event_id in previous.snapshot if event_id not in now]
+    following = DeltaState(mailbox, previous.window, now)
+    return _page(state, request, Pending(changed + removed, _link(request), following))
+
+
+def _removed(event_id: str) -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.event",
+        "id": event_id,
+        "@removed": {"reason": "deleted"},
+    }
+
+
+def calendar_routes(state: GraphState) -> list[Route]:
+    """Routes of calendarView and its delta for `state`'s org."""
+    return [
+        ("GET", _USER + "/calendarView", lambda request: calendar_view(state, request)),
+        ("GET", _USER + "/calendarView/delta", lambda request: calendar_delta(state, request)),
+    ]
+
+
+def expire_deltas(state: GraphState) -> None:
+    """Forget every delta and skip token: the next replay answers 410 (tests, demo)."""
+    with state.lock:
+        state.deltas.clear()
+        state.skip.clear()

@@ -1,0 +1,110 @@
+"""Shared pieces of the sandbox's Microsoft side: ids, errors, auth, request parsing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from connectors.sandbox.model import Member, SandboxOrg
+from connectors.sandbox.server import Reply, Request
+
+GRAPH_PREFIX = "/graph/v1.0"
+_ID_NAMESPACE = uuid.UUID("6f0b4a52-3c52-4f57-9a55-0e3f8f0d1a11")
+_PAGE_SIZE = re.compile(r"odata\.maxpagesize\s*=\s*(\d+)")
+_TIMEZONE = re.compile(r'outlook\.timezone\s*=\s*"([^"]+)"')
+
+
+def user_id(email: str) -> str:
+    """The stable directory object id (a GUID) of a member."""
+    return str(uuid.uuid5(_ID_NAMESPACE, email.lower()))
+
+
+def opaque_id(*parts: str, prefix: str = "AAMkAG") -> str:
+    """A Graph-looking opaque id, stable for the same parts (ids differ per mailbox)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return prefix + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def graph_error(status: int, code: str, message: str) -> Reply:
+    """A Graph error body: `{"error": {"code", "message", "innerError"}}`."""
+    inner = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "request-id": _uuid()}
+    return Reply.json({"error": {"code": code, "message": message, "innerError": inner}}, status)
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def base_url(request: Request) -> str:
+    """The Graph root as the client addressed it, e.g. https://127.0.0.1:8443/graph/v1.0."""
+    return f"https://{request.headers.get('host', '127.0.0.1')}{GRAPH_PREFIX}"
+
+
+def prefer_page_size(request: Request, default: int, ceiling: int) -> int:
+    """`Prefer: odata.maxpagesize=N`, clamped to [1, ceiling]."""
+    found = _PAGE_SIZE.search(request.headers.get("prefer", ""))
+    return max(1, min(ceiling, int(found.group(1)))) if found else default
+
+
+def prefer_timezone(request: Request) -> str:
+    """`Prefer: outlook.timezone="..."`; Graph renders in UTC without it."""
+    found = _TIMEZONE.search(request.headers.get("prefer", ""))
+    return found.group(1) if found else "UTC"
+
+
+@dataclass
+class GraphState:
+    """Everything the Microsoft endpoints remember between requests."""
+
+    org: SandboxOrg
+    tenant_id: str
+    client_id: str
+    client_secret: str
+    tokens: set[str] = field(default_factory=set)
+    skip: dict[str, Any] = field(default_factory=dict)  # skiptoken -> pending page state
+    deltas: dict[str, Any] = field(default_factory=dict)  # deltatoken -> DeltaState
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def issue_token(self) -> str:
+        """A fresh opaque bearer token."""
+        token = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(24)
+        with self.lock:
+            self.tokens.add(token)
+        return token
+
+    def authorised(self, request: Request) -> bool:
+        """Whether the request carries a token this tenant issued."""
+        with self.lock:
+            return request.bearer in self.tokens
+
+    def new_token(self, state: Any, book: str) -> str:
+        """Store `state` under a fresh token in `skip` or `deltas`."""
+        token = secrets.token_urlsafe(18)
+        with self.lock:
+            getattr(self, book)[token] = state
+        return token
+
+    def member(self, key: str) -> Member | None:
+        """A member by directory id or UPN/mail (case-insensitive)."""
+        wanted = unquote(key).lower()
+        for member in self.org.people:
+            if wanted in (member.email.lower(), user_id(member.email)):
+                return member
+        return None
+
+    def members(self) -> dict[str, Member]:
+        """Members by lower-case email."""
+        return {member.email.lower(): member for member in self.org.people}
+
+
+def unauthorised() -> Reply:
+    """Graph's answer to a missing or unknown bearer token."""
+    return graph_error(401, "InvalidAuthenticationToken", "Access token validation failure.")

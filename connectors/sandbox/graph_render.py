@@ -1,0 +1,183 @@
+"""Render sandbox instances as Graph `event` resources, one copy per mailbox.
+
+What a mailbox sees (Exchange semantics):
+- the organizer's copy while the instance stands; an organizer-cancelled occurrence
+  disappears from the organizer's calendar;
+- each attendee's own copy (its own id: Graph ids differ per mailbox) until the
+  attendee deletes it (`removed_by`); a cancelled one stays with `isCancelled: true`;
+- a one-off deleted outright is gone from every calendar.
+Times render as wall time with seven fractional digits and a zone name, no offset.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.errors import FatalSourceError
+from connectors.microsoft.zones import windows_name, zone_for
+from connectors.sandbox.graph_common import opaque_id
+from connectors.sandbox.model import Attendee, Instance, Member
+
+NEVER = "0001-01-01T00:00:00Z"
+_RESPONSES = {
+    "accepted": "accepted",
+    "declined": "declined",
+    "tentative": "tentativelyAccepted",
+    "needsAction": "none",
+}
+
+
+def instant(moment: datetime | None) -> str:
+    """Graph's `Edm.DateTimeOffset` rendering: UTC, seven fractional digits, `Z`."""
+    if moment is None:
+        return NEVER
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond:06d}0Z"
+
+
+def local(moment: datetime, zone_name: str) -> dict[str, str]:
+    """A `dateTimeTimeZone`: wall time in `zone_name` (Windows or IANA) without offset."""
+    wall = moment.astimezone(zone_for(zone_name))
+    return {"dateTime": f"{wall:%Y-%m-%dT%H:%M:%S}.{wall.microsecond:06d}0", "timeZone": zone_name}
+
+
+def visible_to(instance: Instance, mailbox: str) -> bool:
+    """Whether `mailbox` has a copy of `instance` on its calendar."""
+    if instance.deleted or instance.kind == "workingLocation":
+        return False
+    if instance.organizer.lower() == mailbox:
+        return not instance.cancelled
+    attendee = _attendee(instance, mailbox)
+    removed = {email.lower() for email in instance.removed_by}
+    return attendee is not None and not attendee.resource and mailbox not in removed
+
+
+def _attendee(instance: Instance, mailbox: str) -> Attendee | None:
+    return next((a for a in instance.attendees if a.email.lower() == mailbox), None)
+
+
+def event_type(instance: Instance) -> str:
+    """singleInstance, occurrence, or exception (an occurrence moved from its slot)."""
+    if instance.series_id is None:
+        return "singleInstance"
+    return "exception" if instance.start != instance.original_start else "occurrence"
+
+
+def _recipient(email: str, members: Mapping[str, Member]) -> dict[str, Any]:
+    member = members.get(email.lower())
+    return {"emailAddress": {"name": member.name if member else email, "address": email}}
+
+
+def _attendees(instance: Instance, members: Mapping[str, Member]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "resource" if attendee.resource else "required",
+            "status": {
+                "response": _RESPONSES[attendee.response],
+                "time": instant(attendee.responded_at),
+            },
+            **_recipient(attendee.email, members),
+        }
+        for attendee in instance.attendees
+    ]
+
+
+def _modified(instance: Instance, mailbox: str) -> datetime:
+    times = [instance.updated_at]
+    if instance.organizer.lower() == mailbox:
+        times += [a.responded_at for a in instance.attendees if a.responded_at]
+    else:
+        attendee = _attendee(instance, mailbox)
+        times += [attendee.responded_at] if attendee and attendee.responded_at else []
+        times += [instance.cancelled_at] if instance.cancelled and instance.cancelled_at else []
+    return max(times)
+
+
+def _response_status(instance: Instance, mailbox: str) -> dict[str, str]:
+    if instance.organizer.lower() == mailbox:
+        return {"response": "organizer", "time": NEVER}
+    attendee = _attendee(instance, mailbox)
+    if attendee is None:
+        return {"response": "none", "time": NEVER}
+    return {"response": _RESPONSES[attendee.response], "time": instant(attendee.responded_at)}
+
+
+def _body(instance: Instance) -> dict[str, str]:
+    content = f"<html><body>{html.escape(instance.description)}</body></html>"
+    return {"contentType": "html", "content": content}
+
+
+def _series(instance: Instance, mailbox: str) -> dict[str, Any]:
+    if instance.series_id is None:
+        return {"seriesMasterId": None}
+    return {
+        "seriesMasterId": opaque_id(mailbox, instance.series_id),
+        "originalStart": instant(instance.original_start),
+    }
+
+
+def render_event(
+    instance: Instance, mailbox: str, members: Mapping[str, Member], zone_name: str
+) -> dict[str, Any]:
+    """`mailbox`'s copy of `instance` as a Graph event, times rendered in `zone_name`."""
+    mailbox = mailbox.lower()
+    organizer = instance.organizer.lower() == mailbox
+    origin = windows_name(instance.timezone)
+    modified = _modified(instance, mailbox)
+    return {
+        "@odata.etag": f'W/"{opaque_id(instance.uid, instant(modified), prefix="DwAAABYA")}"',
+        "id": opaque_id(mailbox, instance.uid),
+        "createdDateTime": instant(instance.created_at),
+        "lastModifiedDateTime": instant(modified),
+        "iCalUId": opaque_id(instance.uid, prefix="040000008200E00074C5B7101A82E008"),
+        "subject": instance.title,
+        "bodyPreview": instance.description[:255],
+        "body": _body(instance),
+        "hasAttachments": instance.has_attachment,
+        "importance": "normal",
+        "sensitivity": "normal",
+        "isAllDay": instance.all_day,
+        "isCancelled": instance.cancelled and not organizer,
+        "isOrganizer": organizer,
+        "responseRequested": True,
+        "showAs": "oof" if instance.kind == "outOfOffice" else instance.show_as,
+        "type": event_type(instance),
+        **_series(instance, mailbox),
+        "originalStartTimeZone": origin,
+        "originalEndTimeZone": origin,
+        "responseStatus": _response_status(instance, mailbox),
+        "start": local(instance.start, zone_name),
+        "end": local(instance.end, zone_name),
+        "location": {"displayName": instance.location, "locationType": "default"},
+        "attendees": _attendees(instance, members),
+        "organizer": _recipient(instance.organizer, members),
+        "webLink": f"https://outlook.office365.com/owa/?itemid={opaque_id(mailbox, instance.uid)}",
+    }
+
+
+def mailbox_view(
+    instances: list[Instance],
+    mailbox: str,
+    members: Mapping[str, Member],
+    window: tuple[datetime, datetime],
+    zone_name: str,
+) -> list[dict[str, Any]]:
+    """Every copy on `mailbox`'s calendar overlapping `window`, ordered by start."""
+    start, end = window
+    shown = [
+        i for i in instances if visible_to(i, mailbox.lower()) and i.start < end and i.end > start
+    ]
+    shown.sort(key=lambda i: (i.start, i.uid))
+    return [render_event(i, mailbox, members, zone_name) for i in shown]
+
+
+def zone_known(name: str) -> bool:
+    """Whether Graph could render in `name` (Windows or IANA)."""
+    try:
+        zone_for(name)
+    except FatalSourceError:
+        return False
+    return True
