@@ -1,1 +1,8 @@
-"""reports"""
+"""Leadership dashboard: metric tables in, self-contained HTML, manager pages and CSV out."""
+
+from __future__ import annotations
+
+from reports.meta import ReportFiles, ReportMeta
+from reports.render import render_reports
+
+__all__ = ["ReportFiles", "ReportMeta", "render_reports"]

@@ -1,0 +1,206 @@
+"""Render the dashboard for a large synthetic org and time it, file sizes included.
+
+    uv run python benchmarks/report_benchmark.py --managers 2000 --reports 15000
+
+Targets: render < 10 s, main page < 10 MB, loaded and drawn in Chromium < 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+
+from reports import ReportMeta, render_reports
+
+AS_OF = date(2026, 3, 2)
+STATUSES = np.array(["held", "held", "held", "held", "cancelled", "declined", "replaced"])
+CADENCES = np.array(["weekly", "biweekly", "monthly", "sporadic", "none"])
+
+
+def lines(managers: int, reports: int, rng: np.random.Generator) -> pl.DataFrame:
+    """Reports spread over managers (every manager has at least one)."""
+    owner = np.concatenate([np.arange(managers), rng.integers(0, managers, reports - managers)])
+    return pl.DataFrame(
+        {
+            "manager_email": [f"m{i:05d}@example.com" for i in owner],
+            "report_email": [f"r{i:06d}@example.com" for i in range(reports)],
+        }
+    )
+
+
+def people(pairs: pl.DataFrame) -> pl.DataFrame:
+    managers = pairs.select(pl.col("manager_email").unique().alias("email"))
+    reports = pairs.select(pl.col("report_email").alias("email"), "manager_email")
+    frame = pl.concat([managers.with_columns(pl.lit(None, pl.String).alias("manager_email")),
+                       reports])  # fmt: skip
+    name = pl.col("email").str.split("@").list.first().str.to_uppercase()
+    return frame.with_columns(name.alias("name"), pl.lit("google").alias("provider"))
+
+
+def occurrences(pairs: pl.DataFrame, rng: np.random.Generator, per_pair: int) -> pl.DataFrame:
+    """About `per_pair` weekly-ish 1:1s per line over the window, statuses mixed."""
+    n = pairs.height * per_pair
+    idx = np.repeat(np.arange(pairs.height), per_pair)
+    offset = np.tile(np.arange(per_pair) * 7, pairs.height) + rng.integers(0, 5, n)
+    first = datetime.combine(AS_OF - timedelta(days=90), datetime.min.time(), UTC)
+    start = [first + timedelta(days=int(d), hours=9) for d in offset]
+    status = rng.choice(STATUSES, n)
+    status = np.where(np.array([s.date() >= AS_OF for s in start]), "upcoming", status)
+    m = pairs.get_column("manager_email").to_numpy()[idx]
+    r = pairs.get_column("report_email").to_numpy()[idx]
+    by = np.where(status == "declined", r, np.where(np.isin(status, ["cancelled"]), m, None))
+    return pl.DataFrame({
+        "occurrence_id": [f"o{i}" for i in range(n)], "manager_email": m, "report_email": r,
+        "relation": "manager_report", "start": start, "status": status,
+        "rescheduled": rng.random(n) < 0.1, "canceled_by": pl.Series(by.tolist(), dtype=pl.String),
+        "cancel_lead_hours": rng.random(n) * 72, "minutes": 30,
+    })  # fmt: skip
+
+
+def pair_metrics(pairs: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    n = pairs.height
+    scheduled = rng.integers(0, 13, n)
+    held = (scheduled * rng.uniform(0.5, 1, n)).astype(int)
+    days = np.where(held > 0, rng.integers(0, 40, n), -1)
+    return pairs.with_columns(
+        pl.Series("scheduled", scheduled), pl.Series("held", held),
+        pl.Series("cancelled", (scheduled - held) // 2),
+        pl.Series("declined", scheduled - held - (scheduled - held) // 2),
+        pl.Series("held_hours", held * 0.5), pl.Series("cadence", rng.choice(CADENCES, n)),
+        pl.Series("days_since_last", days).replace(-1, None),
+        pl.Series("coverage", rng.uniform(0, 1, n)),
+        pl.Series("leverage_hours", rng.uniform(0, 500, n)),
+        pl.Series("intro_overdue", rng.random(n) < 0.02),
+    ).with_columns(
+        ((pl.col("cancelled") + pl.col("declined")) / pl.col("scheduled")).alias("cancel_rate"),
+        (pl.lit(AS_OF) - pl.duration(days=pl.col("days_since_last"))).cast(pl.Date)
+        .alias("last_held_at"),
+        pl.lit(None, pl.Datetime("us", "UTC")).alias("next_scheduled_at"),
+        (pl.col("days_since_last").fill_null(999) > 30).alias("neglected"),
+    )  # fmt: skip
+
+
+def manager_metrics(pm: pl.DataFrame) -> pl.DataFrame:
+    return pm.group_by("manager_email").agg(
+        pl.len().alias("reports"), (pl.col("held") > 0).sum().alias("reports_met"),
+        pl.col("neglected").sum().alias("neglected_reports"),
+        pl.col("intro_overdue").sum().alias("intro_overdue_reports"),
+        pl.col("coverage").mean().alias("mean_coverage"), pl.col("held_hours").sum(),
+        pl.col("leverage_hours").sum(), pl.col("cancel_rate").mean(),
+        pl.col("cancelled").sum().alias("initiated_cancellations"),
+        (pl.col("cancel_rate").mean() > 0.25).alias("chronic_canceler"),
+    )  # fmt: skip
+
+
+def cancelers(pm: pl.DataFrame) -> pl.DataFrame:
+    frame = pm.select(
+        pl.col("report_email").alias("person_email"), pl.lit("report").alias("role"),
+        pl.col("scheduled").alias("exposure"), pl.col("declined").alias("initiated"),
+    ).with_columns(
+        (pl.col("initiated") / pl.col("exposure")).alias("initiated_rate"),
+        (pl.col("initiated") // 2).alias("late"),
+    )  # fmt: skip
+    chronic = (pl.col("exposure") >= 4) & (pl.col("initiated_rate") >= 0.25)
+    return frame.with_columns(chronic.fill_null(False).alias("chronic"))
+
+
+def weekly(occ: pl.DataFrame) -> pl.DataFrame:
+    week_start = pl.col("start").dt.date() - pl.duration(days=pl.col("start").dt.weekday() - 1)
+    return (
+        occ.filter(pl.col("status") != "upcoming")
+        .with_columns(week_start.cast(pl.Date).alias("week_start"))
+        .group_by("week_start", "manager_email", "report_email")
+        .agg(
+            pl.len().alias("scheduled"), (pl.col("status") == "held").sum().alias("held"),
+            (pl.col("status") == "cancelled").sum().alias("cancelled"),
+            (pl.col("status") == "declined").sum().alias("declined"),
+        )
+        .with_columns(pl.col("week_start").dt.strftime("%G-W%V").alias("week"),
+                      (pl.col("held") * 0.5).alias("held_hours"))
+    )  # fmt: skip
+
+
+def neglected(pm: pl.DataFrame) -> pl.DataFrame:
+    return pm.filter("neglected").select(
+        "report_email", pl.col("report_email").alias("report_name"), "manager_email",
+        pl.col("manager_email").alias("manager_name"), "days_since_last", "last_held_at",
+        "cadence", "next_scheduled_at", pl.lit(None, pl.Date).alias("valid_from"),
+        "intro_overdue",
+    )  # fmt: skip
+
+
+def synthesise(managers: int, reports: int, seed: int = 7) -> dict[str, pl.DataFrame]:
+    """Metric tables shaped like the warehouse's for an org of the given size."""
+    rng = np.random.default_rng(seed)
+    pairs = lines(managers, reports, rng)
+    pm = pair_metrics(pairs, rng)
+    occ = occurrences(pairs, rng, per_pair=14)
+    cx = cancelers(pm)
+    rl = pairs.with_columns(pl.lit(None, pl.Date).alias("valid_from"),
+                            pl.lit(None, pl.Date).alias("valid_to"))  # fmt: skip
+    sync = people(pairs).select(
+        pl.lit("google").alias("provider"), pl.col("email").alias("calendar_email"),
+        pl.lit("ok").alias("status"),
+    )  # fmt: skip
+    return {
+        "people": people(pairs), "reporting_lines": rl, "occurrences": occ,
+        "pair_metrics": pm, "manager_metrics": manager_metrics(pm), "cancelers": cx,
+        "chronic_cancelers": cx.filter("chronic"), "neglected_reports": neglected(pm),
+        "weekly_activity": weekly(occ), "sync_state": sync,
+    }  # fmt: skip
+
+
+def browser_seconds(page: Path) -> float:
+    """Seconds from navigation until every figure on the page is drawn."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1400,1000", f"--user-data-dir={tempfile.mkdtemp()}"):  # fmt: skip
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        begun = time.perf_counter()
+        driver.get(page.as_uri())
+        WebDriverWait(driver, 60).until(
+            lambda d: d.execute_script("return document.body.dataset.drawn") == "true"
+        )
+        return time.perf_counter() - begun
+    finally:
+        driver.quit()
+
+
+def main() -> None:
+    """Synthesise, render, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--managers", type=int, default=2000)
+    parser.add_argument("--reports", type=int, default=15000)
+    args = parser.parse_args()
+    tables = synthesise(args.managers, args.reports)
+    print(f"occurrences: {tables['occurrences'].height:,} rows")
+    meta = ReportMeta(
+        as_of=AS_OF, timezone="Europe/Berlin", generated_at=datetime.now(UTC), sandbox=True,
+        calendars_total=args.managers + args.reports, calendars_failed=[],
+        last_sync_at=datetime.now(UTC),
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as out:
+        begun = time.perf_counter()
+        files = render_reports(tables, meta, Path(out))
+        print(f"render: {time.perf_counter() - begun:.2f} s")
+        pages = [p.stat().st_size for p in files.managers.values()]
+        print(f"dashboard.html: {files.dashboard.stat().st_size / 1e6:.2f} MB")
+        print(f"manager pages: {len(pages):,}, median {np.median(pages) / 1e3:.0f} kB "
+              f"(plus one shared plotly.min.js)")  # fmt: skip
+        print(f"chromium load + draw: {browser_seconds(files.dashboard):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Cadence heatmap, weekly trends and leverage per manager (pure figure builders)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import polars as pl
+
+from reports import fmt
+from reports.figure import (
+    BLACK,
+    BLUE,
+    GREEN,
+    ORANGE,
+    PURPLE,
+    VERMILLION,
+    Figure,
+    axis,
+    layout,
+    unique_labels,
+)
+from reports.meta import ReportMeta
+
+# ColorBrewer Blues, light = few 1:1s: sequential in lightness, so it reads without hue.
+BLUES = [
+    [0.0, "#f7fbff"],
+    [0.25, "#c6dbef"],
+    [0.5, "#6baed6"],
+    [0.75, "#2171b5"],
+    [1.0, "#08306b"],
+]
+
+
+def window_weeks(meta: ReportMeta) -> list[date]:
+    """Mondays of every ISO week touching the window [as_of − window_days, as_of)."""
+    first = meta.as_of - timedelta(days=meta.window_days)
+    monday = first - timedelta(days=first.weekday())
+    last = meta.as_of - timedelta(days=1)
+    weeks = []
+    while monday <= last:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    return weeks
+
+
+def iso_week(monday: date) -> str:
+    """'YYYY-Www' of a date, as in weekly_activity.week."""
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def heatmap_rows(
+    weekly: pl.DataFrame, managers: pl.DataFrame, weeks: list[date], top_n: int
+) -> tuple[list[str], list[list[float]]]:
+    """The top N managers by team size and their held 1:1s per report in each week."""
+    top = (
+        managers.filter(pl.col("reports") > 0)
+        .sort(["reports", "manager_email"], descending=[True, False])
+        .head(top_n)
+        .select("manager_email", "reports")
+    )
+    held = (
+        weekly.filter(pl.col("week_start").is_in(weeks))
+        .group_by("manager_email", "week_start")
+        .agg(pl.col("held").sum())
+    )
+    lookup = {(m, w): h for m, w, h in held.iter_rows()}
+    emails = top.get_column("manager_email").to_list()
+    z = [
+        [round(lookup.get((m, w), 0) / n, 3) for w in weeks]
+        for m, n in zip(emails, top.get_column("reports").to_list(), strict=True)
+    ]
+    return emails, z
+
+
+def cadence_heatmap(
+    weekly: pl.DataFrame,
+    managers: pl.DataFrame,
+    names: Mapping[str, str],
+    meta: ReportMeta,
+    top_n: int = 40,
+) -> Figure:
+    """Managers × ISO weeks, coloured by held 1:1s per report (1.0 = everyone weekly)."""
+    weeks = window_weeks(meta)
+    emails, z = heatmap_rows(weekly, managers, weeks, top_n)
+    total = managers.filter(pl.col("reports") > 0).height
+    trace = {
+        "type": "heatmap",
+        "name": "held per report",
+        "z": z,
+        "x": [iso_week(w) for w in weeks],
+        "y": unique_labels(emails, names),
+        "colorscale": BLUES,
+        "zmin": 0,
+        "zmax": 1,
+        "colorbar": {"title": {"text": "held / report"}, "tickformat": ".1f"},
+        "xgap": 1,
+        "ygap": 1,
+        "hovertemplate": "%{y}<br>%{x}: %{z:.2f} held 1:1s per report<extra></extra>",
+    }
+    fig_layout = layout(
+        "Cadence by manager and week",
+        "Held manager–report 1:1s in the ISO week ÷ the manager's current reports "
+        "(1.0 = every report met that week)",
+        height=170 + 20 * max(len(emails), 1),
+        xaxis=axis("ISO week", type="category"),
+        yaxis=axis("", autorange="reversed"),
+        note=f"Showing the {len(emails):,} largest of {total:,} teams; every team is on "
+        "its manager's page",
+    )
+    return {"data": [trace], "layout": fig_layout}
+
+
+WeekCounts = tuple[int, int, int, int, int]  # scheduled, held, cancelled, declined, met
+COUNTS = ("scheduled", "held", "cancelled", "declined", "met")
+
+
+def _week_aggregations() -> list[pl.Expr]:
+    return [
+        *(pl.col(c).fill_null(0).sum() for c in COUNTS[:4]),
+        pl.col("report_email").filter(pl.col("held") > 0).n_unique().alias("met"),
+    ]
+
+
+def weekly_counts(weekly: pl.DataFrame, weeks: list[date]) -> dict[date, WeekCounts]:
+    """Totals per week start over every row of `weekly`, for the given weeks."""
+    sums = weekly.filter(pl.col("week_start").is_in(weeks)).group_by("week_start")
+    return {
+        r[0]: r[1:] for r in sums.agg(_week_aggregations()).select("week_start", *COUNTS).rows()
+    }
+
+
+def weekly_counts_by_manager(
+    weekly: pl.DataFrame, weeks: list[date]
+) -> dict[str, dict[date, WeekCounts]]:
+    """The same totals per manager, in one pass over the org's rows."""
+    sums = (
+        weekly.filter(pl.col("week_start").is_in(weeks))
+        .group_by("manager_email", "week_start")
+        .agg(_week_aggregations())
+        .select("manager_email", "week_start", *COUNTS)
+    )
+    out: dict[str, dict[date, WeekCounts]] = {}
+    for row in sums.rows():
+        out.setdefault(row[0], {})[row[1]] = row[2:]
+    return out
+
+
+SERIES = (
+    ("Scheduled", BLACK, "circle", "solid"),
+    ("Held", GREEN, "diamond", "solid"),
+    ("Cancelled", VERMILLION, "x", "dash"),
+    ("Declined", ORANGE, "triangle-up", "dot"),
+)
+
+
+def weekly_trends(weekly: pl.DataFrame, active_reports: int, meta: ReportMeta) -> Figure:
+    """Weekly counts of scheduled/held/cancelled/declined 1:1s and the share of reports met."""
+    return trends_figure(weekly_counts(weekly, window_weeks(meta)), active_reports, meta)
+
+
+def trends_figure(
+    counts: Mapping[date, WeekCounts], active_reports: int, meta: ReportMeta
+) -> Figure:
+    """The weekly trends chart from per-week totals; quiet weeks show zero."""
+    weeks = window_weeks(meta)
+    x = [iso_week(w) for w in weeks]
+    columns = list(zip(*(counts.get(w, (0, 0, 0, 0, 0)) for w in weeks), strict=True))
+    data = [
+        {"type": "scatter", "mode": "lines+markers", "name": name, "x": x, "y": list(ys),
+         "line": {"color": color, "dash": dash}, "marker": {"symbol": symbol, "size": 7},
+         "hovertemplate": f"{name}: %{{y:,}}<extra>%{{x}}</extra>"}
+        for (name, color, symbol, dash), ys in zip(SERIES, columns[:4], strict=True)
+    ]  # fmt: skip
+    met = [m / active_reports if active_reports else 0 for m in columns[4]]
+    data.append({
+        "type": "scatter", "mode": "lines", "name": "Reports met that week (right axis)",
+        "x": x, "y": met, "yaxis": "y2", "line": {"color": BLUE, "width": 3},
+        "hovertemplate": "%{y:.0%} of reports met<extra>%{x}</extra>",
+    })  # fmt: skip
+    return {"data": data, "layout": _trends_layout()}
+
+
+def _trends_layout() -> dict[str, object]:
+    return layout(
+        "Weekly 1:1 activity",
+        "Manager–report 1:1s per ISO week in the window; right axis: share of current "
+        "reports with a held 1:1 that week",
+        height=420, xaxis=axis("ISO week", type="category"),
+        yaxis=axis("1:1s", rangemode="tozero"),
+        yaxis2=axis("reports met", overlaying="y", side="right", tickformat=".0%",
+                    range=[0, 1.05], showgrid=False),
+        legend={"orientation": "h", "y": -0.2},
+    )  # fmt: skip
+
+
+def leverage_figure(managers: pl.DataFrame, names: Mapping[str, str], meta: ReportMeta) -> Figure:
+    """One point per manager: hours in 1:1s vs covered work hours, coloured by coverage."""
+    rows = managers.filter(pl.col("reports") > 0).sort("manager_email")
+    emails = rows.get_column("manager_email").to_list()
+    held = rows.get_column("held_hours").fill_null(0).to_list()
+    lev = rows.get_column("leverage_hours").fill_null(0).to_list()
+    cov = rows.get_column("mean_coverage").to_list()
+    trace = {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "manager",
+        "x": held,
+        "y": lev,
+        "marker": {
+            "color": [c if c is not None else 0 for c in cov],
+            "colorscale": "Cividis",
+            "cmin": 0,
+            "cmax": 1,
+            "size": 9,
+            "line": {"width": 1, "color": PURPLE},
+            "colorbar": {"title": {"text": "coverage"}, "tickformat": ".0%"},
+        },
+        "text": unique_labels(emails, names),
+        "customdata": [
+            [fmt.pct(c), r, f"{v / h:,.0f}×" if h else fmt.DASH]
+            for c, r, v, h in zip(cov, rows.get_column("reports").to_list(), lev, held, strict=True)
+        ],
+        "hovertemplate": "%{text}<br>%{customdata[1]} reports<br>1:1s: %{x:,.1f} h<br>"
+        "covered: %{y:,.0f} h (%{customdata[2]})<br>coverage: "
+        "%{customdata[0]}<extra></extra>",
+    }
+    fig_layout = layout(
+        "Leverage per manager (Grove)",
+        f"Work hours of reports within {meta.impact_days} days after a held 1:1 vs hours "
+        f"spent in 1:1s, last {meta.window_days} days; colour: mean coverage",
+        height=460,
+        xaxis=axis("hours in 1:1s", rangemode="tozero"),
+        yaxis=axis("covered work hours", rangemode="tozero"),
+        showlegend=False,
+    )
+    return {"data": [trace], "layout": fig_layout}

@@ -1,0 +1,183 @@
+"""Rows of the HTML tables: frames → display rows, then one shared template (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import polars as pl
+
+from reports import fmt
+from reports.meta import ReportMeta
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: display text, an optional link and an optional CSS class."""
+
+    text: str
+    href: str | None = None
+    cls: str = ""
+    sort: str | float | None = None  # value used by column sorting, when not the text
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table to render: an id (also the test hook), headers, rows, paging size."""
+
+    id: str
+    caption: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Cell]]
+    page_size: int = 50
+    total: int | None = None  # rows before truncation, when the table was cut
+
+
+def flag(on: bool | None, text: str) -> Cell:
+    """A warning shown as words (never colour alone)."""
+    return Cell(f"⚠ {text}", cls="flag") if on else Cell("")
+
+
+def days_cell(days: int | None) -> Cell:
+    """Days since the last 1:1; 'never met' sorts above any number."""
+    if days is None:
+        return Cell("never met", cls="flag", sort=1e9)
+    return Cell(f"{days:,}", sort=float(days))
+
+
+def _next(value: datetime | None, tz: str) -> Cell:
+    return Cell(fmt.local_dt(value, tz)) if value else Cell("none scheduled", cls="muted")
+
+
+def _day(value: date | None) -> Cell:
+    return Cell(fmt.day(value))
+
+
+def sort_neglected(neglected: pl.DataFrame) -> pl.DataFrame:
+    """Never met first, then the longest since the last 1:1."""
+    return neglected.sort(
+        ["days_since_last", "report_email"], descending=[True, False], nulls_last=False
+    )
+
+
+def neglected_table(
+    neglected: pl.DataFrame, pages: Mapping[str, str], meta: ReportMeta, limit: int = 2000
+) -> Table:
+    """Neglected reports with manager (linked to their page), cadence and next 1:1."""
+    rows = sort_neglected(neglected)
+    cells = [
+        [
+            Cell(r["report_name"] or r["report_email"], cls="person"),
+            Cell(r["manager_name"] or r["manager_email"], href=pages.get(r["manager_email"])),
+            days_cell(r["days_since_last"]),
+            _day(r["last_held_at"]),
+            Cell(r["cadence"] or "none"),
+            _next(r["next_scheduled_at"], meta.timezone),
+            flag(r["intro_overdue"], "intro overdue"),
+        ]
+        for r in rows.head(limit).iter_rows(named=True)
+    ]
+    headers = (
+        "Report",
+        "Manager",
+        "Days since 1:1",
+        "Last 1:1",
+        "Cadence",
+        f"Next 1:1 ({meta.timezone})",
+        "New report",
+    )
+    caption = (
+        f"Neglected reports: no held 1:1 for more than {meta.neglect_days} days (never met first)"
+    )
+    return Table("neglected", caption, headers, cells, total=rows.height)
+
+
+def manager_index(
+    managers: pl.DataFrame, names: Mapping[str, str], pages: Mapping[str, str], limit: int = 5000
+) -> Table:
+    """Every manager with their team figures, linked to their page; most neglect first."""
+    rows = managers.filter(pl.col("reports") > 0).sort(
+        ["neglected_reports", "mean_coverage", "manager_email"],
+        descending=[True, False, False],
+        nulls_last=True,
+    )
+    cells = [
+        [
+            Cell(
+                names.get(r["manager_email"], r["manager_email"]),
+                href=pages.get(r["manager_email"]),
+            ),
+            Cell(f"{r['reports']:,}", sort=r["reports"]),
+            Cell(f"{r['reports_met']:,}", sort=r["reports_met"]),
+            Cell(f"{r['neglected_reports']:,}", sort=r["neglected_reports"]),
+            Cell(fmt.pct(r["mean_coverage"]), sort=r["mean_coverage"]),
+            Cell(fmt.hours(r["held_hours"]), sort=r["held_hours"]),
+            Cell(fmt.pct(r["cancel_rate"]), sort=r["cancel_rate"]),
+            flag(r["chronic_canceler"], "chronic canceler"),
+        ]
+        for r in rows.head(limit).iter_rows(named=True)
+    ]
+    headers = (
+        "Manager",
+        "Reports",
+        "Met",
+        "Neglected",
+        "Coverage",
+        "Hours in 1:1s",
+        "Cancel rate",
+        "Cancels",
+    )
+    return Table("managers", "Managers (open a team's page)", headers, cells, 25, rows.height)
+
+
+def team_table(pairs: pl.DataFrame, names: Mapping[str, str], meta: ReportMeta) -> Table:
+    """A manager's reporting lines: cadence, last and next 1:1, coverage, flags."""
+    rows = pairs.sort(
+        ["days_since_last", "report_email"], descending=[True, False], nulls_last=False
+    )
+    cells = [
+        [
+            Cell(names.get(r["report_email"], r["report_email"]), cls="person"),
+            Cell(r["cadence"] or "none"),
+            Cell(f"{r['held'] or 0} of {r['scheduled'] or 0}"),
+            _day(r["last_held_at"]),
+            days_cell(r["days_since_last"]),
+            _next(r["next_scheduled_at"], meta.timezone),
+            Cell(fmt.pct(r["coverage"]), sort=r["coverage"]),
+            Cell(fmt.pct(r["cancel_rate"]), sort=r["cancel_rate"]),
+            flag(r["neglected"], "neglected"),
+            flag(r["intro_overdue"], "intro overdue"),
+        ]
+        for r in rows.iter_rows(named=True)
+    ]
+    headers = (
+        "Report",
+        "Cadence",
+        "Held of scheduled",
+        "Last 1:1",
+        "Days since",
+        f"Next 1:1 ({meta.timezone})",
+        "Coverage",
+        "Cancel rate",
+        "Neglected",
+        "New report",
+    )
+    return Table("team", f"Your team, last {meta.window_days} days", headers, cells, 100)
+
+
+def sync_failures(sync_state: pl.DataFrame, meta: ReportMeta) -> Table:
+    """Calendars whose last sync failed: their data is missing from every figure."""
+    failed = sync_state.filter(pl.col("status") == "failed").sort("calendar_email")
+    has = set(failed.columns)
+    cells = [
+        [
+            Cell(r["calendar_email"]),
+            Cell(str(r["provider"]) if "provider" in has else ""),
+            Cell(fmt.local_dt(r["last_sync"], meta.timezone) if "last_sync" in has else ""),
+            Cell(str(r["error"] or "")[:200] if "error" in has else ""),
+        ]
+        for r in failed.iter_rows(named=True)
+    ]
+    headers = ("Calendar", "Provider", f"Last attempt ({meta.timezone})", "Error")
+    return Table("sync-failures", "Calendars that failed to sync", headers, cells)

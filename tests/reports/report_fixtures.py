@@ -1,0 +1,527 @@
+"""A small literal organisation in the metric-table shape the warehouse produces.
+
+zoe manages alice and erin; alice manages bob, carol and dan; erin manages frank and
+grace (a new hire not yet met). Neglected: carol (45 days) and grace (never met).
+Chronic cancelers: alice (a manager) and frank (a report). erin cancels at a high rate
+but has too little exposure to be chronic.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+
+from reports.meta import ReportMeta
+
+AS_OF = date(2026, 3, 2)
+TZ = "Europe/Berlin"
+D = "@example.com"
+
+NAMES = {
+    "zoe": "Zoe Chief",
+    "alice": "Alice Archer",
+    "erin": "Erin Ember",
+    "bob": "Bob Baker",
+    "carol": "Carol Cruz",
+    "dan": "Dan Dorn",
+    "frank": "Frank Fox",
+    "grace": "Grace Gill",
+}
+MANAGER_OF = {
+    "alice": "zoe",
+    "erin": "zoe",
+    "bob": "alice",
+    "carol": "alice",
+    "dan": "alice",
+    "frank": "erin",
+    "grace": "erin",
+}
+NEGLECTED = {"carol", "grace"}
+CHRONIC = {"alice", "frank"}
+ALICE_TEAM = {"bob", "carol", "dan"}
+
+
+def e(who: str) -> str:
+    """The fixture email of a short name."""
+    return who + D
+
+
+def ts(text: str) -> datetime:
+    """A UTC timestamp from 'YYYY-MM-DD HH:MM'."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+
+
+TSZ = pl.Datetime("us", "UTC")
+
+
+def people() -> pl.DataFrame:
+    rows = [
+        (e(k), v, e(MANAGER_OF[k]) if k in MANAGER_OF else None, "google") for k, v in NAMES.items()
+    ]
+    return pl.DataFrame(rows, schema=["email", "name", "manager_email", "provider"], orient="row")
+
+
+def reporting_lines() -> pl.DataFrame:
+    rows = [
+        (e(r), e(m), date(2026, 1, 20) if r == "grace" else None, None)
+        for r, m in MANAGER_OF.items()
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "report_email": pl.String,
+            "manager_email": pl.String,
+            "valid_from": pl.Date,
+            "valid_to": pl.Date,
+        },
+        orient="row",
+    )
+
+
+OCC_SCHEMA = {
+    "occurrence_id": pl.String,
+    "manager_email": pl.String,
+    "report_email": pl.String,
+    "relation": pl.String,
+    "person_a": pl.String,
+    "person_b": pl.String,
+    "organizer_email": pl.String,
+    "scheduled_start": TSZ,
+    "start": TSZ,
+    "end": TSZ,
+    "local_date": pl.Date,
+    "minutes": pl.Int64,
+    "status": pl.String,
+    "rescheduled": pl.Boolean,
+    "canceled_by": pl.String,
+    "cancel_lead_hours": pl.Float64,
+    "recurring": pl.Boolean,
+    "series_key": pl.String,
+    "has_agenda": pl.Boolean,
+    "providers": pl.String,
+}
+
+
+def _occ(
+    i: int,
+    m: str,
+    r: str,
+    start: str,
+    status: str,
+    *,
+    by: str | None = None,
+    lead: float | None = None,
+    moved: bool = False,
+) -> tuple[object, ...]:
+    s = ts(start)
+    a, b = sorted([e(m), e(r)])
+    return (
+        f"o{i}",
+        e(m),
+        e(r),
+        "manager_report",
+        a,
+        b,
+        e(m),
+        s,
+        s,
+        s.replace(minute=30),
+        s.date(),
+        30,
+        status,
+        moved,
+        e(by) if by else None,
+        lead,
+        True,
+        f"{m}-{r}",
+        False,
+        "google",
+    )
+
+
+def occurrences() -> pl.DataFrame:
+    rows = [
+        _occ(1, "alice", "bob", "2026-02-02 09:00", "held"),
+        _occ(2, "alice", "bob", "2026-02-09 09:00", "cancelled", by="alice", lead=2.0),
+        _occ(3, "alice", "bob", "2026-02-16 09:00", "replaced", by="alice", lead=30.0),
+        _occ(4, "alice", "bob", "2026-02-17 14:00", "held", moved=True),
+        _occ(5, "alice", "bob", "2026-02-23 09:00", "cancelled", by="alice", lead=1.0),
+        _occ(6, "alice", "bob", "2026-03-09 09:00", "upcoming"),
+        _occ(7, "alice", "carol", "2026-01-16 10:00", "held"),
+        _occ(8, "alice", "dan", "2026-02-20 11:00", "held"),
+        _occ(9, "erin", "frank", "2026-02-05 13:00", "held"),
+        _occ(10, "erin", "frank", "2026-02-19 13:00", "declined", by="frank", lead=3.0),
+        _occ(11, "zoe", "alice", "2026-02-10 08:00", "held"),
+        _occ(12, "zoe", "erin", "2026-02-11 08:00", "cancelled", by="erin", lead=48.0),
+    ]
+    return pl.DataFrame(rows, schema=OCC_SCHEMA, orient="row")
+
+
+PAIR_COLUMNS = {
+    "manager_email": pl.String,
+    "report_email": pl.String,
+    "valid_from": pl.Date,
+    "scheduled": pl.Int64,
+    "held": pl.Int64,
+    "cancelled": pl.Int64,
+    "declined": pl.Int64,
+    "cancel_rate": pl.Float64,
+    "cancelled_by_manager": pl.Int64,
+    "cancelled_by_report": pl.Int64,
+    "late_cancellations": pl.Int64,
+    "rescheduled": pl.Int64,
+    "held_hours": pl.Float64,
+    "median_gap_days": pl.Float64,
+    "max_gap_days": pl.Int64,
+    "cadence": pl.String,
+    "last_held_at": pl.Date,
+    "days_since_last": pl.Int64,
+    "next_scheduled_at": TSZ,
+    "coverage": pl.Float64,
+    "leverage_hours": pl.Float64,
+    "leverage_ratio": pl.Float64,
+    "agenda_rate": pl.Float64,
+    "neglected": pl.Boolean,
+    "intro_overdue": pl.Boolean,
+}
+
+
+def pair_metrics() -> pl.DataFrame:
+    nxt = ts("2026-03-09 09:00")
+    rows = [
+        (
+            "alice",
+            "bob",
+            4,
+            2,
+            2,
+            0,
+            0.5,
+            2,
+            0,
+            2,
+            1,
+            1.0,
+            15.0,
+            15,
+            "biweekly",
+            date(2026, 2, 17),
+            13,
+            nxt,
+            0.4,
+            128.0,
+            128.0,
+            0.0,
+            False,
+            False,
+        ),
+        (
+            "alice",
+            "carol",
+            1,
+            1,
+            0,
+            0,
+            0.0,
+            0,
+            0,
+            0,
+            0,
+            0.5,
+            None,
+            45,
+            "none",
+            date(2026, 1, 16),
+            45,
+            None,
+            0.1,
+            32.0,
+            64.0,
+            0.0,
+            True,
+            False,
+        ),
+        (
+            "alice",
+            "dan",
+            1,
+            1,
+            0,
+            0,
+            0.0,
+            0,
+            0,
+            0,
+            0,
+            0.5,
+            None,
+            10,
+            "none",
+            date(2026, 2, 20),
+            10,
+            None,
+            0.12,
+            40.0,
+            80.0,
+            0.0,
+            False,
+            False,
+        ),
+        (
+            "erin",
+            "frank",
+            2,
+            1,
+            0,
+            1,
+            0.5,
+            0,
+            1,
+            1,
+            0,
+            0.5,
+            None,
+            25,
+            "none",
+            date(2026, 2, 5),
+            25,
+            None,
+            0.15,
+            48.0,
+            96.0,
+            0.0,
+            False,
+            False,
+        ),
+        (
+            "erin",
+            "grace",
+            0,
+            0,
+            0,
+            0,
+            None,
+            0,
+            0,
+            0,
+            0,
+            0.0,
+            None,
+            None,
+            "none",
+            None,
+            None,
+            None,
+            0.0,
+            0.0,
+            None,
+            None,
+            True,
+            True,
+        ),
+        (
+            "zoe",
+            "alice",
+            1,
+            1,
+            0,
+            0,
+            0.0,
+            0,
+            0,
+            0,
+            0,
+            0.5,
+            None,
+            20,
+            "none",
+            date(2026, 2, 10),
+            20,
+            None,
+            0.15,
+            48.0,
+            96.0,
+            0.0,
+            False,
+            False,
+        ),
+        (
+            "zoe",
+            "erin",
+            1,
+            0,
+            1,
+            0,
+            1.0,
+            0,
+            1,
+            0,
+            0,
+            0.0,
+            None,
+            90,
+            "none",
+            None,
+            None,
+            None,
+            None,
+            0.0,
+            None,
+            None,
+            False,
+            False,
+        ),
+    ]
+    full = [
+        (e(m), e(r), date(2026, 1, 20) if r == "grace" else None, *rest) for (m, r, *rest) in rows
+    ]
+    return pl.DataFrame(full, schema=PAIR_COLUMNS, orient="row")
+
+
+def manager_metrics() -> pl.DataFrame:
+    rows = [
+        (e("alice"), 3, 3, 1, 0, 0.2067, 2.0, 200.0, 0.333, 3, True),
+        (e("erin"), 2, 1, 1, 1, 0.075, 0.5, 48.0, 0.5, 0, False),
+        (e("zoe"), 2, 1, 0, 0, 0.15, 0.5, 48.0, 0.5, 0, False),
+    ]
+    schema = {
+        "manager_email": pl.String,
+        "reports": pl.Int64,
+        "reports_met": pl.Int64,
+        "neglected_reports": pl.Int64,
+        "intro_overdue_reports": pl.Int64,
+        "mean_coverage": pl.Float64,
+        "held_hours": pl.Float64,
+        "leverage_hours": pl.Float64,
+        "cancel_rate": pl.Float64,
+        "initiated_cancellations": pl.Int64,
+        "chronic_canceler": pl.Boolean,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+CANCELER_SCHEMA = {
+    "person_email": pl.String,
+    "role": pl.String,
+    "exposure": pl.Int64,
+    "initiated": pl.Int64,
+    "initiated_rate": pl.Float64,
+    "late": pl.Int64,
+    "chronic": pl.Boolean,
+}
+
+
+def cancelers() -> pl.DataFrame:
+    rows = [
+        (e("alice"), "both", 7, 2, 0.2857, 2, True),
+        (e("frank"), "report", 4, 1, 0.25, 1, True),
+        (e("erin"), "both", 3, 1, 0.3333, 0, False),
+        (e("bob"), "report", 4, 0, 0.0, 0, False),
+        (e("dan"), "report", 1, 0, 0.0, 0, False),
+        (e("grace"), "report", 0, 0, None, 0, False),
+    ]
+    return pl.DataFrame(rows, schema=CANCELER_SCHEMA, orient="row")
+
+
+def weekly_activity() -> pl.DataFrame:
+    rows = [
+        ("2026-W06", date(2026, 2, 2), "alice", "bob", 1, 1, 0, 0, 0.5),
+        ("2026-W07", date(2026, 2, 9), "alice", "bob", 1, 0, 1, 0, 0.0),
+        ("2026-W08", date(2026, 2, 16), "alice", "bob", 1, 1, 0, 0, 0.5),
+        ("2026-W09", date(2026, 2, 23), "alice", "bob", 1, 0, 1, 0, 0.0),
+        ("2026-W03", date(2026, 1, 12), "alice", "carol", 1, 1, 0, 0, 0.5),
+        ("2026-W08", date(2026, 2, 16), "alice", "dan", 1, 1, 0, 0, 0.5),
+        ("2026-W06", date(2026, 2, 2), "erin", "frank", 1, 1, 0, 0, 0.5),
+        ("2026-W08", date(2026, 2, 16), "erin", "frank", 1, 0, 0, 1, 0.0),
+        ("2026-W07", date(2026, 2, 9), "zoe", "alice", 1, 1, 0, 0, 0.5),
+        ("2026-W07", date(2026, 2, 9), "zoe", "erin", 1, 0, 1, 0, 0.0),
+    ]
+    full = [(w, s, e(m), e(r), *rest) for (w, s, m, r, *rest) in rows]
+    schema = {
+        "week": pl.String,
+        "week_start": pl.Date,
+        "manager_email": pl.String,
+        "report_email": pl.String,
+        "scheduled": pl.Int64,
+        "held": pl.Int64,
+        "cancelled": pl.Int64,
+        "declined": pl.Int64,
+        "held_hours": pl.Float64,
+    }
+    return pl.DataFrame(full, schema=schema, orient="row")
+
+
+def neglected_reports() -> pl.DataFrame:
+    pm = pair_metrics().filter(pl.col("neglected"))
+    who = names_by_email()
+    return (
+        pm.with_columns(
+            pl.col("report_email").replace_strict(who).alias("report_name"),
+            pl.col("manager_email").replace_strict(who).alias("manager_name"),
+        )
+        .select(
+            "report_email",
+            "report_name",
+            "manager_email",
+            "manager_name",
+            "days_since_last",
+            "last_held_at",
+            "cadence",
+            "next_scheduled_at",
+            "valid_from",
+            "intro_overdue",
+        )
+        .sort("days_since_last", descending=True, nulls_last=False)
+    )
+
+
+def sync_state() -> pl.DataFrame:
+    at = ts("2026-03-01 22:00")
+    rows = [("google", e(k), "c", at, at, "ok", None, 3) for k in NAMES if k != "frank"] + [
+        ("microsoft", e("frank"), None, None, at, "failed", "no mailbox", 0)
+    ]
+    schema = {
+        "provider": pl.String,
+        "calendar_email": pl.String,
+        "cursor": pl.String,
+        "last_full_sync": TSZ,
+        "last_sync": TSZ,
+        "status": pl.String,
+        "error": pl.String,
+        "events": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def names_by_email() -> dict[str, str]:
+    return {e(k): v for k, v in NAMES.items()}
+
+
+def tables() -> dict[str, pl.DataFrame]:
+    """Every metric table of the fixture organisation."""
+    return {
+        "people": people(),
+        "reporting_lines": reporting_lines(),
+        "occurrences": occurrences(),
+        "pair_metrics": pair_metrics(),
+        "manager_metrics": manager_metrics(),
+        "cancelers": cancelers(),
+        "chronic_cancelers": cancelers().filter(pl.col("chronic")),
+        "neglected_reports": neglected_reports(),
+        "weekly_activity": weekly_activity(),
+        "sync_state": sync_state(),
+    }
+
+
+def meta(*, sandbox: bool = True) -> ReportMeta:
+    """Report context of the fixture: one of eight calendars failed."""
+    return ReportMeta(
+        as_of=AS_OF,
+        timezone=TZ,
+        generated_at=ts("2026-03-02 06:00"),
+        sandbox=sandbox,
+        calendars_total=8,
+        calendars_failed=[e("frank")],
+        last_sync_at=ts("2026-03-01 22:00"),
+    )

@@ -1,0 +1,155 @@
+"""The rendered pages in real headless Chromium: drawn, complete, and nobody else's data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import report_fixtures as fx
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from reports import ReportFiles, render_reports
+from reports.chronic import CHRONIC_TRACE
+
+pytestmark = pytest.mark.browser
+
+MAIN_TRACES = {"chronic": 2, "cadence": 1, "leverage": 1, "trends": 5}
+MANAGER_TRACES = {"timeline": 6, "trends": 5}
+PLOTLY_BANNER = "* plotly.js v"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
+    return render_reports(fx.tables(), fx.meta(), tmp_path_factory.mktemp("reports"))
+
+
+def open_page(browser: webdriver.Chrome, path: Path) -> list[dict[str, Any]]:
+    """Load a page, wait until every figure is drawn, return the console log."""
+    browser.get_log("browser")  # drop what earlier pages logged
+    browser.get(path.as_uri())
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script("return document.body.dataset.drawn") == "true"
+    )
+    return list(browser.get_log("browser"))
+
+
+def screenshot(browser: webdriver.Chrome, artifacts: Path, name: str) -> None:
+    """Save the whole page as a PNG in test-artifacts/."""
+    height = browser.execute_script("return document.body.scrollHeight")
+    browser.set_window_size(1400, min(int(height) + 120, 12000))
+    assert browser.save_screenshot(str(artifacts / f"{name}.png"))
+    browser.set_window_size(1400, 1000)
+
+
+def drawn_figures(browser: webdriver.Chrome) -> dict[str, int]:
+    """Figure id → number of traces, for figures that have an SVG drawn."""
+    return browser.execute_script(
+        "var out = {};"
+        "document.querySelectorAll('div.figure').forEach(function (d) {"
+        "  if (d.querySelector('svg.main-svg') && d.data) out[d.id] = d.data.length; });"
+        "return out;"
+    )
+
+
+def severe(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [entry for entry in log if entry["level"] == "SEVERE"]
+
+
+def column_texts(browser: webdriver.Chrome, table_id: str, column: int) -> list[str]:
+    cells = browser.find_elements(By.CSS_SELECTOR, f"#{table_id} tbody tr td:nth-child({column})")
+    return [c.get_attribute("textContent") or "" for c in cells]
+
+
+def test_dashboard_draws_every_figure_without_console_errors(
+    browser: webdriver.Chrome, files: ReportFiles, artifacts: Path
+) -> None:
+    log = open_page(browser, files.dashboard)
+    assert severe(log) == []
+    assert drawn_figures(browser) == MAIN_TRACES
+    screenshot(browser, artifacts, "dashboard")
+
+
+def test_dashboard_embeds_plotly_js_exactly_once(files: ReportFiles) -> None:
+    html = files.dashboard.read_text()
+    assert html.count(PLOTLY_BANNER) == 1
+    assert "<script src=" not in html  # self-contained: opens offline
+
+
+def test_neglected_table_lists_exactly_the_neglected_reports(
+    browser: webdriver.Chrome, files: ReportFiles
+) -> None:
+    open_page(browser, files.dashboard)
+    expected = [fx.NAMES["grace"], fx.NAMES["carol"]]  # never met first
+    assert column_texts(browser, "neglected", 1) == expected
+
+
+def test_chronic_chart_labels_exactly_the_chronic_cancelers(
+    browser: webdriver.Chrome, files: ReportFiles
+) -> None:
+    open_page(browser, files.dashboard)
+    shown = browser.execute_script(
+        "var name = arguments[0];"
+        "var t = document.getElementById('chronic').data.find("
+        "  function (t) { return t.name === name; });"
+        "return t.customdata.map(function (r) { return r[0]; });",
+        CHRONIC_TRACE,
+    )
+    assert set(shown) == {fx.e(w) for w in fx.CHRONIC}
+    labels = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#chronic text.bartext'),"
+        " function (t) { return t.textContent; });"
+    )
+    assert sum("chronic" in label for label in labels) == len(fx.CHRONIC)
+
+
+def test_dashboard_shows_sandbox_banner_and_names_failed_calendars(
+    browser: webdriver.Chrome, files: ReportFiles
+) -> None:
+    open_page(browser, files.dashboard)
+    assert browser.find_element(By.ID, "sandbox-banner").is_displayed()
+    assert column_texts(browser, "sync-failures", 1) == [fx.e("frank")]
+    tile = browser.find_element(By.CSS_SELECTOR, "[data-kpi=freshness]").text
+    assert fx.e("frank") in tile
+
+
+def test_manager_page_shows_their_team_and_nobody_else(
+    browser: webdriver.Chrome, files: ReportFiles, artifacts: Path
+) -> None:
+    log = open_page(browser, files.managers[fx.e("alice")])
+    assert severe(log) == []
+    assert drawn_figures(browser) == MANAGER_TRACES
+    team = {fx.NAMES[w] for w in fx.ALICE_TEAM}
+    assert set(column_texts(browser, "team", 1)) == team
+    rows = browser.execute_script(
+        "return document.getElementById('timeline').data.flatMap(function (t) { return t.y; });"
+    )
+    assert set(rows) <= team
+    page_text = browser.find_element(By.TAG_NAME, "body").text
+    outsiders = [n for w, n in fx.NAMES.items() if w not in fx.ALICE_TEAM | {"alice"}]
+    assert [n for n in outsiders if n in page_text] == []
+    screenshot(browser, artifacts, "manager-alice")
+
+
+def test_manager_links_on_the_dashboard_open_their_pages(
+    browser: webdriver.Chrome, files: ReportFiles
+) -> None:
+    open_page(browser, files.dashboard)
+    link = browser.find_element(By.LINK_TEXT, fx.NAMES["erin"])
+    link.click()
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script("return document.body.dataset.drawn") == "true"
+    )
+    assert browser.find_element(By.ID, "manager-name").text == "Erin Ember's team"
+    assert set(column_texts(browser, "team", 1)) == {fx.NAMES["frank"], fx.NAMES["grace"]}
+
+
+def test_table_filter_narrows_the_manager_list(
+    browser: webdriver.Chrome, files: ReportFiles
+) -> None:
+    open_page(browser, files.dashboard)
+    browser.find_element(By.CSS_SELECTOR, "#managers-tools input").send_keys("zoe")
+    visible = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#managers tbody tr")]
+    assert [v.split(" ")[0] for v in visible if v] == ["Zoe"]

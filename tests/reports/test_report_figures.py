@@ -1,0 +1,139 @@
+"""Figure builders: frames in, Plotly figure dicts out (validated by plotly itself)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+import report_fixtures as fx
+
+from reports.activity import cadence_heatmap, leverage_figure, weekly_trends, window_weeks
+from reports.chronic import CHRONIC_TRACE, OTHER_TRACE, chronic_figure
+from reports.figure import Figure
+from reports.timeline import pair_timeline
+
+NAMES = fx.names_by_email()
+
+
+def trace(fig: Figure, name: str) -> Any:
+    return next(t for t in fig["data"] if t["name"] == name)
+
+
+def emails(t: Any) -> set[str]:
+    return {row[0] for row in t["customdata"]}
+
+
+def test_chronic_trace_holds_exactly_the_chronic_cancelers() -> None:
+    fig = chronic_figure(fx.cancelers(), NAMES, fx.meta())
+    assert emails(trace(fig, CHRONIC_TRACE)) == {fx.e(w) for w in fx.CHRONIC}
+    go.Figure(fig)  # raises on any property plotly does not know
+
+
+def test_high_rate_without_enough_exposure_is_not_labelled_chronic() -> None:
+    fig = chronic_figure(fx.cancelers(), NAMES, fx.meta())
+    other = trace(fig, OTHER_TRACE)
+    assert fx.e("erin") in emails(other)
+    assert all("chronic" not in text for text in other["text"])
+    assert all("chronic" in text for text in trace(fig, CHRONIC_TRACE)["text"])
+
+
+def test_people_never_scheduled_are_left_out_of_the_cancel_chart() -> None:
+    fig = chronic_figure(fx.cancelers(), NAMES, fx.meta())
+    shown = emails(trace(fig, CHRONIC_TRACE)) | emails(trace(fig, OTHER_TRACE))
+    assert fx.e("grace") not in shown
+    assert len(shown) == 5
+
+
+def test_chronic_chart_draws_threshold_line_and_keeps_top_n() -> None:
+    fig = chronic_figure(fx.cancelers(), NAMES, fx.meta(), top_n=3)
+    line = fig["layout"]["shapes"][0]
+    assert line["x0"] == line["x1"] == 0.25
+    shown = emails(trace(fig, CHRONIC_TRACE)) | emails(trace(fig, OTHER_TRACE))
+    assert shown == {fx.e("alice"), fx.e("frank"), fx.e("erin")}
+    assert "Showing 3 of 5" in fig["layout"]["title"]["subtitle"]["text"]
+
+
+def test_chronic_hover_carries_role_counts_and_late_cancellations() -> None:
+    fig = chronic_figure(fx.cancelers(), NAMES, fx.meta())
+    alice = next(r for r in trace(fig, CHRONIC_TRACE)["customdata"] if r[0] == fx.e("alice"))
+    assert list(alice) == [fx.e("alice"), "both", 2, 7, 2]
+
+
+def test_window_weeks_cover_the_window_in_iso_weeks() -> None:
+    weeks = window_weeks(fx.meta())
+    assert weeks[0] == date(2025, 12, 1)  # Monday of the week holding as_of - 90 days
+    assert weeks[-1] == date(2026, 2, 23)
+    assert all(w.weekday() == 0 for w in weeks)
+
+
+def test_heatmap_shows_held_per_report_per_week() -> None:
+    fig = cadence_heatmap(fx.weekly_activity(), fx.manager_metrics(), NAMES, fx.meta())
+    heat = fig["data"][0]
+    row = heat["y"].index("Alice Archer")
+    column = heat["x"].index("2026-W08")
+    assert heat["z"][row][column] == round(2 / 3, 3)  # bob and dan held, of 3 reports
+    go.Figure(fig)
+
+
+def test_heatmap_keeps_the_largest_teams_and_says_so() -> None:
+    fig = cadence_heatmap(fx.weekly_activity(), fx.manager_metrics(), NAMES, fx.meta(), top_n=1)
+    assert fig["data"][0]["y"] == ["Alice Archer"]
+    assert "1 largest of 3 teams" in fig["layout"]["title"]["subtitle"]["text"]
+
+
+def test_weekly_trends_fill_quiet_weeks_with_zero() -> None:
+    fig = weekly_trends(fx.weekly_activity(), 7, fx.meta())
+    held = trace(fig, "Held")
+    assert len(held["x"]) == len(window_weeks(fx.meta()))
+    assert held["y"][held["x"].index("2025-W50")] == 0
+    assert held["y"][held["x"].index("2026-W08")] == 2
+    assert len(fig["data"]) == 5
+    go.Figure(fig)
+
+
+def test_weekly_trends_share_of_reports_met_counts_distinct_reports() -> None:
+    fig = weekly_trends(fx.weekly_activity(), 7, fx.meta())
+    met = fig["data"][-1]
+    assert met["y"][met["x"].index("2026-W08")] == 2 / 7
+
+
+def test_leverage_has_one_trace_with_a_point_per_manager() -> None:
+    fig = leverage_figure(fx.manager_metrics(), NAMES, fx.meta())
+    assert len(fig["data"]) == 1
+    assert fig["data"][0]["text"] == ["Alice Archer", "Erin Ember", "Zoe Chief"]
+    go.Figure(fig)
+
+
+def alice_timeline() -> Figure:
+    occ = fx.occurrences().filter(pl.col("manager_email") == fx.e("alice"))
+    return pair_timeline(occ, [fx.e(w) for w in ("bob", "carol", "dan")], NAMES, fx.meta())
+
+
+def test_timeline_has_one_trace_per_status_whatever_the_team_size() -> None:
+    fig = alice_timeline()
+    names = [t["name"] for t in fig["data"]]
+    assert names == [
+        "Held", "Held, moved", "Upcoming", "Cancelled", "Declined", "Rescheduled (replaced)",
+    ]  # fmt: skip
+    go.Figure(fig)
+
+
+def test_timeline_shows_times_in_the_org_time_zone() -> None:
+    held = trace(alice_timeline(), "Held")
+    assert "2026-02-02 10:00" in held["x"]  # 09:00 UTC in Berlin
+
+
+def test_timeline_marks_moves_replacements_and_who_cancelled() -> None:
+    fig = alice_timeline()
+    assert trace(fig, "Held, moved")["x"] == ["2026-02-17 15:00"]
+    assert trace(fig, "Rescheduled (replaced)")["x"] == ["2026-02-16 10:00"]
+    cancelled = trace(fig, "Cancelled")["customdata"]
+    assert cancelled[0][1] == " by Alice Archer, 2 h ahead"
+
+
+def test_timeline_lists_every_report_even_one_never_met() -> None:
+    occ = fx.occurrences().filter(pl.col("manager_email") == fx.e("erin"))
+    fig = pair_timeline(occ, [fx.e("frank"), fx.e("grace")], NAMES, fx.meta())
+    assert fig["layout"]["yaxis"]["categoryarray"] == ["Frank Fox", "Grace Gill"]

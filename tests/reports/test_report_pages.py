@@ -1,0 +1,158 @@
+"""KPI tiles, table rows, page assembly and the files render_reports writes."""
+
+from __future__ import annotations
+
+import re
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+import pytest
+import report_fixtures as fx
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connectors.errors import BadInputError
+from reports import ReportFiles, render_reports
+from reports.fmt import hours, pct, slug
+from reports.kpis import org_kpis
+from reports.page import figure_json
+from reports.tables import neglected_table, team_table
+
+
+def kpi_values() -> dict[str, str]:
+    return {k.key: k.value for k in org_kpis(fx.tables(), fx.meta())}
+
+
+def test_kpis_summarise_the_fixture_org() -> None:
+    assert kpi_values() == {
+        "coverage": "15%",
+        "reports_met": "5 of 7",
+        "neglected": "2",
+        "intro_overdue": "1",
+        "chronic": "2",
+        "cancel_rate": "40.0%",
+        "leverage": "99×",
+        "freshness": "2026-03-01 23:00 CET",
+    }
+
+
+def test_freshness_names_failed_calendars_and_the_share_synced() -> None:
+    tile = org_kpis(fx.tables(), fx.meta())[-1]
+    assert tile.alert
+    assert "7 of 8 calendars synced" in tile.detail
+    assert fx.e("frank") in tile.detail
+
+
+def test_freshness_caps_a_long_list_of_failures() -> None:
+    failed = [f"p{i}@example.com" for i in range(25)]
+    tile = org_kpis(fx.tables(), replace(fx.meta(), calendars_failed=failed))[-1]
+    assert tile.detail.endswith("and 15 more")
+
+
+def test_kpis_of_an_empty_org_show_dashes_not_errors() -> None:
+    empty = {name: frame.clear() for name, frame in fx.tables().items()}
+    values = {k.key: k.value for k in org_kpis(empty, fx.meta())}
+    assert values["coverage"] == values["cancel_rate"] == values["leverage"] == "—"
+    assert values["reports_met"] == "0 of 0"
+
+
+def test_neglected_table_lists_never_met_first_with_intro_overdue_marked() -> None:
+    table = neglected_table(fx.neglected_reports(), {}, fx.meta())
+    first, second = table.rows
+    assert [first[0].text, first[2].text, first[6].text] == [
+        "Grace Gill", "never met", "⚠ intro overdue",
+    ]  # fmt: skip
+    assert [second[0].text, second[2].text, second[6].text] == ["Carol Cruz", "45", ""]
+
+
+def test_neglected_table_links_managers_to_their_pages() -> None:
+    pages = {fx.e("alice"): "managers/alice.html"}
+    table = neglected_table(fx.neglected_reports(), pages, fx.meta())
+    assert [row[1].href for row in table.rows] == [None, "managers/alice.html"]
+
+
+def test_team_table_shows_next_one_on_one_in_org_time_zone() -> None:
+    pairs = fx.pair_metrics().filter(pl.col("manager_email") == fx.e("alice"))
+    rows = team_table(pairs, fx.names_by_email(), fx.meta()).rows
+    bob = next(r for r in rows if r[0].text == "Bob Baker")
+    assert bob[5].text == "2026-03-09 10:00 CET"
+
+
+def test_figure_json_cannot_close_its_script_element() -> None:
+    text = str(figure_json({"data": [{"name": "</script><b>x & y"}], "layout": {}}))
+    assert "<" not in text and ">" not in text and "&" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(0.256, "26%"), (None, "—"), (1.0, "100%")], ids=["share", "null", "all"]
+)
+def test_percentages_are_rounded_whole(value: float | None, shown: str) -> None:
+    assert pct(value) == shown
+
+
+def test_hours_keep_one_decimal_only_when_small() -> None:
+    assert (hours(1.5), hours(1234.4)) == ("1.5 h", "1,234 h")
+
+
+@given(st.emails(), st.emails())
+def test_slugs_are_file_safe_and_distinct(a: str, b: str) -> None:
+    assert re.fullmatch(r"[a-z0-9-]+", slug(a))
+    if a.lower() != b.lower():
+        assert slug(a) != slug(b)
+
+
+def test_missing_column_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    tables = fx.tables()
+    tables["pair_metrics"] = tables["pair_metrics"].drop("coverage")
+    del tables["sync_state"]
+    with pytest.raises(BadInputError, match=r"pair_metrics.*coverage") as caught:
+        render_reports(tables, fx.meta(), tmp_path / "out")
+    assert "sync_state" in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def rendered(tmp_path: Path) -> ReportFiles:
+    return render_reports(fx.tables(), fx.meta(), tmp_path / "out")
+
+
+def test_every_file_is_readable_by_the_owner_only(rendered: ReportFiles) -> None:
+    out = rendered.dashboard.parent
+    for path in [out, *out.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_a_csv_is_written_for_every_table(rendered: ReportFiles) -> None:
+    assert set(rendered.csv) == set(fx.tables())
+    people = pl.read_csv(rendered.csv["people"])
+    assert people.height == len(fx.NAMES)
+
+
+def test_one_page_per_manager_with_an_active_line(rendered: ReportFiles) -> None:
+    assert set(rendered.managers) == {fx.e("alice"), fx.e("erin"), fx.e("zoe")}
+
+
+def test_manager_page_text_mentions_only_their_team(rendered: ReportFiles) -> None:
+    html = rendered.managers[fx.e("alice")].read_text()
+    assert all(fx.NAMES[w] in html for w in fx.ALICE_TEAM)
+    assert not [n for w, n in fx.NAMES.items() if w not in fx.ALICE_TEAM | {"alice"} and n in html]
+    assert fx.e("frank") not in html  # nor the failed calendar of another team
+
+
+def test_rerender_removes_pages_of_managers_who_left(tmp_path: Path) -> None:
+    first = render_reports(fx.tables(), fx.meta(), tmp_path)
+    tables = fx.tables()
+    tables["pair_metrics"] = tables["pair_metrics"].filter(pl.col("manager_email") != fx.e("erin"))
+    second = render_reports(tables, fx.meta(), tmp_path)
+    assert not first.managers[fx.e("erin")].exists()
+    assert set(second.managers) == {fx.e("alice"), fx.e("zoe")}
+
+
+def test_existing_world_readable_file_is_tightened(tmp_path: Path) -> None:
+    tmp_path.joinpath("dashboard.html").write_text("old")
+    tmp_path.joinpath("dashboard.html").chmod(0o644)
+    files = render_reports(fx.tables(), fx.meta(), tmp_path)
+    assert stat.S_IMODE(files.dashboard.stat().st_mode) == 0o600
