@@ -1,0 +1,173 @@
+"""The DuckDB warehouse: connection, recorded migrations, transactions, public methods."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import polars as pl
+
+from connectors.errors import BadInputError
+from connectors.model import CalendarBatch, Person
+from warehouse import raw
+from warehouse.build import compute
+from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
+from warehouse.params import BuildContext
+from warehouse.roster import snapshot_frame
+from warehouse.schema import DERIVED_TABLES, MIGRATIONS, STORED_TABLES
+
+OUTCOMES = ("complete", "partial", "failed")
+RUN_COUNTS = ("calendars_synced", "calendars_failed", "events_read", "occurrences")
+
+
+class Warehouse:
+    """One DuckDB file (or ":memory:") holding raw data, history and derived tables."""
+
+    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        """Open the warehouse; a writable one gets any migrations not yet recorded."""
+        self.path = str(path)
+        self.read_only = read_only
+        self._con = duckdb.connect(self.path, read_only=read_only)
+        self._con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self._migrate()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Commit everything done inside, or nothing at all."""
+        self._con.begin()
+        try:
+            yield self._con
+        except BaseException:
+            self._con.rollback()
+            raise
+        self._con.commit()
+
+    def _migrate(self) -> None:
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        done = {
+            row[0] for row in self._con.execute("SELECT version FROM schema_migrations").fetchall()
+        }
+        for version, name, statements in MIGRATIONS:
+            if version in done:
+                continue
+            with self._transaction() as con:  # the DDL and its record commit together
+                for statement in statements:
+                    con.execute(statement)
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [version, name, datetime.now(UTC)],
+                )
+
+    def cursor_for(self, provider: str, calendar_email: str) -> str | None:
+        """The stored sync cursor of a calendar, None before its first sync."""
+        rows = self._con.execute(
+            "SELECT cursor FROM sync_state WHERE provider = ? AND calendar_email = ?",
+            [provider, calendar_email],
+        ).fetchall()
+        return rows[0][0] if rows else None
+
+    def store_calendar(self, batch: CalendarBatch, observed_at: datetime) -> None:
+        """Store a calendar's batch and its cursor in one transaction (idempotent)."""
+        with self._transaction() as con:
+            raw.store_batch(con, batch, observed_at)
+
+    def record_failure(
+        self, provider: str, calendar_email: str, reason: str, observed_at: datetime
+    ) -> None:
+        """Mark a calendar's sync failed; its old cursor and data stay."""
+        with self._transaction() as con:
+            raw.record_failure(con, provider, calendar_email, reason, observed_at)
+
+    def snapshot_roster(self, people: Sequence[Person], taken_on: date) -> None:
+        """Keep the roster as of `taken_on` (replacing an earlier snapshot of that day)."""
+        frame = snapshot_frame(people, taken_on)
+        with self._transaction() as con:
+            con.execute("DELETE FROM roster_snapshots WHERE taken_on = ?", [taken_on])
+            con.register("_snapshot", frame.to_arrow())
+            try:
+                con.execute("INSERT INTO roster_snapshots SELECT * FROM _snapshot")
+            finally:
+                con.unregister("_snapshot")
+
+    def start_run(self, as_of: date, sandbox: bool) -> str:
+        """Record the start of a run and return its id."""
+        run_id = uuid.uuid4().hex
+        with self._transaction() as con:
+            con.execute(
+                "INSERT INTO runs (run_id, started_at, as_of, sandbox) VALUES (?, ?, ?, ?)",
+                [run_id, datetime.now(UTC), as_of, sandbox],
+            )
+        return run_id
+
+    def finish_run(self, run_id: str, outcome: str, counts: Mapping[str, int]) -> None:
+        """Record a run's outcome and counts (keys among RUN_COUNTS)."""
+        if outcome not in OUTCOMES:
+            raise BadInputError(
+                f"run outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}"
+            )
+        unknown = sorted(set(counts) - set(RUN_COUNTS))
+        if unknown:
+            raise BadInputError(f"unknown run counts {unknown}; expected {list(RUN_COUNTS)}")
+        values = [counts.get(name) for name in RUN_COUNTS]
+        with self._transaction() as con:
+            con.execute(
+                "UPDATE runs SET finished_at = ?, outcome = ?, calendars_synced = ?, "
+                "calendars_failed = ?, events_read = ?, occurrences = ? WHERE run_id = ?",
+                [datetime.now(UTC), outcome, *values, run_id],
+            )
+
+    def raw_frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The stored raw observations and roster snapshots, as frames."""
+        observations = self._con.sql(f"SELECT {_columns(RAW_SCHEMA)} FROM raw_observations").pl()
+        snapshots = self._con.sql(f"SELECT {_columns(SNAPSHOT_SCHEMA)} FROM roster_snapshots").pl()
+        return observations.cast(RAW_SCHEMA), snapshots.cast(SNAPSHOT_SCHEMA)
+
+    def build(self, ctx: BuildContext) -> dict[str, int]:
+        """Rebuild every derived table as of ctx.as_of in one transaction; row counts."""
+        frames = compute(*self.raw_frames(), ctx)
+        with self._transaction() as con:
+            for name, frame in frames.items():
+                con.register("_frame", frame.to_arrow())
+                try:
+                    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
+                finally:
+                    con.unregister("_frame")
+        return {name: frame.height for name, frame in frames.items()}
+
+    def table(self, name: str) -> pl.DataFrame:
+        """A whole table as a frame (only the warehouse's own tables)."""
+        if name not in DERIVED_TABLES + STORED_TABLES:
+            raise BadInputError(f"no warehouse table named {name!r}")
+        return self._con.sql(f'SELECT * FROM "{name}"').pl()
+
+    def has_table(self, name: str) -> bool:
+        """Whether `name` exists yet (derived tables appear with the first build)."""
+        rows = self._con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()
+        return bool(rows)
+
+
+def _columns(schema: Mapping[str, pl.DataType]) -> str:
+    return ", ".join(f'"{name}"' for name in schema)

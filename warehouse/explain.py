@@ -1,0 +1,77 @@
+"""A readable account of one report's 1:1s and how each metric was reached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from connectors.errors import BadInputError
+from warehouse.build import compute
+from warehouse.db import Warehouse
+from warehouse.metrics import window_start
+from warehouse.params import BuildContext
+
+
+def explain_pair(wh: Warehouse, report_email: str, ctx: BuildContext) -> str:
+    """The report's line, its occurrences in the window, and each metric's derivation."""
+    frames = compute(*wh.raw_frames(), ctx)
+    email = report_email.lower()
+    pairs = frames["pair_metrics"].filter(pl.col("report_email") == email)
+    if pairs.is_empty():
+        raise BadInputError(f"{report_email} has no reporting line active on {ctx.as_of}")
+    pair = pairs.row(0, named=True)
+    occ = frames["occurrences"].filter(
+        pl.col("report_email") == email,
+        pl.col("manager_email") == pair["manager_email"],
+        pl.col("local_date") >= window_start(ctx),
+    )
+    lines = [_header(pair, ctx), "", "Occurrences (local date, status, by, lead hours):"]
+    lines += [_occurrence_line(row) for row in occ.sort("scheduled_start").iter_rows(named=True)]
+    if occ.is_empty():
+        lines.append("  (none in the window)")
+    return "\n".join([*lines, "", *_derivations(pair, ctx)])
+
+
+def _header(pair: dict[str, Any], ctx: BuildContext) -> str:
+    since = pair["valid_from"] or "before the synced history"
+    return (
+        f"{pair['report_email']} reports to {pair['manager_email']} since {since}; "
+        f"window {window_start(ctx)} to {ctx.as_of} (exclusive), timezone {ctx.org.timezone}"
+    )
+
+
+def _occurrence_line(row: dict[str, Any]) -> str:
+    lead = row["cancel_lead_hours"]
+    extras = [
+        f"by {row['canceled_by']}" if row["canceled_by"] else "",
+        f"lead {lead:.1f} h" if lead is not None else "",
+        "rescheduled" if row["rescheduled"] else "",
+        f"{row['minutes']} min",
+        f"via {row['providers']}",
+    ]
+    return f"  {row['local_date']}  {row['status']:<9}  " + ", ".join(e for e in extras if e)
+
+
+def _derivations(p: dict[str, Any], ctx: BuildContext) -> list[str]:
+    prm, org = ctx.params, ctx.org
+    return [
+        f"scheduled = held {p['held']} + cancelled {p['cancelled']} + declined "
+        f"{p['declined']} = {p['scheduled']} (replaced and upcoming not counted)",
+        f"cancel_rate = {p['cancelled'] + p['declined']} / {p['scheduled']} = {p['cancel_rate']}",
+        f"cancelled by manager {p['cancelled_by_manager']}, by report "
+        f"{p['cancelled_by_report']}; late (lead < {prm.late_cancel_hours} h) "
+        f"{p['late_cancellations']}; rescheduled {p['rescheduled']}",
+        f"held_hours = {p['held_hours']}; gaps: median {p['median_gap_days']} days, "
+        f"max {p['max_gap_days']} days (open gap to as_of included) → cadence {p['cadence']}",
+        f"last held {p['last_held_at']} ({p['days_since_last']} days ago); next scheduled "
+        f"{p['next_scheduled_at']}",
+        f"coverage = workdays within {prm.impact_days} days after a held 1:1 / eligible "
+        f"workdays = {p['coverage']}; leverage = covered days × {org.work_hours_per_day} h "
+        f"= {p['leverage_hours']} h; ratio to held hours = {p['leverage_ratio']}",
+        f"agenda_rate = {p['agenda_rate']}",
+        f"neglected = {p['neglected']} (more than {prm.neglect_days} days since the last "
+        f"held 1:1, else since the line started or the history began)",
+        f"intro_overdue = {p['intro_overdue']} (line start known, not met since, more than "
+        f"{prm.intro_grace_days} days ago)",
+    ]

@@ -1,0 +1,52 @@
+"""Gaps between held 1:1s of a pair, the open gap, and the cadence they imply."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+PAIR = ("manager_email", "report_email")
+
+
+def cadence(median_gap: pl.Expr) -> pl.Expr:
+    """weekly ≤ 9 days, biweekly ≤ 18, monthly ≤ 35, else sporadic; none without a gap."""
+    return (
+        pl.when(median_gap.is_null())
+        .then(pl.lit("none"))
+        .when(median_gap <= 9)
+        .then(pl.lit("weekly"))
+        .when(median_gap <= 18)
+        .then(pl.lit("biweekly"))
+        .when(median_gap <= 35)
+        .then(pl.lit("monthly"))
+        .otherwise(pl.lit("sporadic"))
+    )
+
+
+def gap_metrics(held_dates: pl.DataFrame, window_start: date, as_of: date) -> pl.DataFrame:
+    """Per pair: median_gap_days, max_gap_days, cadence, last_held_at, days_since_last.
+
+    Gaps are whole days between consecutive distinct held dates; a gap counts when its
+    later date is in the window. The open gap (last held → as_of) enters the maximum.
+    """
+    dated = (
+        held_dates.select(*PAIR, "local_date")
+        .unique()
+        .sort(*PAIR, "local_date")
+        .with_columns(
+            _gap=(pl.col("local_date") - pl.col("local_date").shift(1).over(PAIR)).dt.total_days()
+        )
+    )
+    in_window = pl.col("local_date") >= window_start
+    open_gap = (pl.lit(as_of) - pl.col("local_date").max()).dt.total_days()
+    return (
+        dated.group_by(PAIR)
+        .agg(
+            median_gap_days=pl.col("_gap").filter(in_window).median().cast(pl.Float64),
+            max_gap_days=pl.max_horizontal(pl.col("_gap").filter(in_window).max(), open_gap),
+            last_held_at=pl.col("local_date").max(),
+            days_since_last=open_gap,
+        )
+        .with_columns(cadence=cadence(pl.col("median_gap_days")))
+    )

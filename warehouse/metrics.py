@@ -1,0 +1,143 @@
+"""Occurrences + reporting lines → `pair_metrics` (DESIGN.md "Metrics"), pure Polars."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from warehouse.coverage import covered_days, workdays_between
+from warehouse.gaps import gap_metrics
+from warehouse.params import BuildContext
+from warehouse.roster import active_on
+
+PAIR = ("manager_email", "report_email")
+HELD = pl.col("status") == "held"
+LOST = pl.col("status").is_in(["cancelled", "declined"])
+SCHEDULED = pl.col("status").is_in(["held", "cancelled", "declined"])
+
+PAIR_METRIC_COLUMNS = (
+    "manager_email", "report_email", "valid_from", "scheduled", "held", "cancelled",
+    "declined", "cancel_rate", "cancelled_by_manager", "cancelled_by_report",
+    "late_cancellations", "rescheduled", "held_hours", "median_gap_days", "max_gap_days",
+    "cadence", "last_held_at", "days_since_last", "next_scheduled_at", "coverage",
+    "leverage_hours", "leverage_ratio", "agenda_rate", "neglected", "intro_overdue",
+)  # fmt: skip
+
+
+def window_start(ctx: BuildContext) -> date:
+    """First local date of the window W = [as_of − window_days, as_of)."""
+    return ctx.as_of - timedelta(days=ctx.params.window_days)
+
+
+def reporting_occurrences(occ: pl.DataFrame) -> pl.DataFrame:
+    """Occurrences credited to a reporting line (relation manager_report)."""
+    return occ.filter(pl.col("relation") == "manager_report")
+
+
+def in_window(occ: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
+    """Occurrences whose local date is in W."""
+    return occ.filter(pl.col("local_date").is_between(window_start(ctx), ctx.as_of, "left"))
+
+
+def late(ctx: BuildContext) -> pl.Expr:
+    """A cancellation or decline with a known lead under late_cancel_hours."""
+    return LOST & (pl.col("cancel_lead_hours") < ctx.params.late_cancel_hours).fill_null(False)
+
+
+def active_lines(lines: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Lines active on as_of, one per pair."""
+    return (
+        lines.filter(active_on(pl.lit(as_of)))
+        .unique(PAIR, keep="first")
+        .select(*PAIR, "valid_from")
+    )
+
+
+def _counts(window: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
+    by = pl.col("canceled_by")
+    return window.group_by(PAIR).agg(
+        scheduled=SCHEDULED.sum(),
+        held=HELD.sum(),
+        cancelled=(pl.col("status") == "cancelled").sum(),
+        declined=(pl.col("status") == "declined").sum(),
+        cancelled_by_manager=(LOST & (by == pl.col("manager_email"))).sum(),
+        cancelled_by_report=(LOST & (by == pl.col("report_email"))).sum(),
+        late_cancellations=late(ctx).sum(),
+        rescheduled=(SCHEDULED & pl.col("rescheduled")).sum(),
+        held_hours=pl.col("minutes").filter(HELD).sum() / 60.0,
+        _with_agenda=(HELD & pl.col("has_agenda")).sum(),
+    )
+
+
+def pair_metrics(
+    occ: pl.DataFrame, lines: pl.DataFrame, ctx: BuildContext, history_start: date
+) -> pl.DataFrame:
+    """One row per line active on as_of with every pair figure of DESIGN.md."""
+    mr = reporting_occurrences(occ)
+    w0 = window_start(ctx)
+    held = _relevant_held_dates(mr, w0)
+    active = active_lines(lines, ctx.as_of)
+    eligible = active.select(
+        *PAIR, eligible_from=pl.max_horizontal(pl.lit(w0), pl.col("valid_from"))
+    )
+    cover = covered_days(held, eligible, ctx.as_of, ctx.params.impact_days, ctx.org.workdays)
+    upcoming = (
+        mr.filter(pl.col("status") == "upcoming")
+        .group_by(PAIR)
+        .agg(next_scheduled_at=pl.col("start").min())
+    )
+    frame = (
+        active.join(_counts(in_window(mr, ctx), ctx), on=list(PAIR), how="left")
+        .join(gap_metrics(held, w0, ctx.as_of), on=list(PAIR), how="left")
+        .join(upcoming, on=list(PAIR), how="left")
+        .join(cover, on=list(PAIR), how="left")
+        .join(eligible, on=list(PAIR), how="left")
+    )
+    return _derive(frame, ctx, history_start).select(PAIR_METRIC_COLUMNS).sort(PAIR)
+
+
+def _relevant_held_dates(mr: pl.DataFrame, w0: date) -> pl.DataFrame:
+    """Held dates in W plus each pair's last one before W.
+
+    Earlier dates change no metric: gaps only need the previous date of the first one
+    in W, and equal-length impact intervals are dominated by the latest before W.
+    """
+    held = mr.filter(HELD).select(*PAIR, "local_date")
+    before = held.filter(pl.col("local_date") < w0).group_by(PAIR).agg(pl.col("local_date").max())
+    return pl.concat([before, held.filter(pl.col("local_date") >= w0)])
+
+
+def _derive(frame: pl.DataFrame, ctx: BuildContext, history_start: date) -> pl.DataFrame:
+    counts = ["scheduled", "held", "cancelled", "declined", "cancelled_by_manager",
+              "cancelled_by_report", "late_cancellations", "rescheduled", "_with_agenda",
+              "covered_days"]  # fmt: skip
+    as_of = pl.lit(ctx.as_of)
+    days_eligible = workdays_between(pl.col("eligible_from"), as_of, ctx.org.workdays)
+    reference = pl.coalesce("last_held_at", "valid_from", pl.lit(history_start))
+    return (
+        frame.with_columns(
+            pl.col(counts).fill_null(0).cast(pl.Int64), pl.col("held_hours").fill_null(0.0)
+        )
+        .with_columns(
+            cancel_rate=_ratio(pl.col("cancelled") + pl.col("declined"), pl.col("scheduled")),
+            coverage=_ratio(pl.col("covered_days"), days_eligible),
+            leverage_hours=pl.col("covered_days") * ctx.org.work_hours_per_day,
+            agenda_rate=_ratio(pl.col("_with_agenda"), pl.col("held")),
+            neglected=(as_of - reference).dt.total_days() > ctx.params.neglect_days,
+            intro_overdue=pl.col("valid_from").is_not_null()
+            & ~(pl.col("last_held_at") >= pl.col("valid_from")).fill_null(False)
+            & ((as_of - pl.col("valid_from")).dt.total_days() > ctx.params.intro_grace_days),
+        )
+        .with_columns(
+            leverage_ratio=pl.when(pl.col("held") > 0).then(
+                pl.col("leverage_hours") / pl.col("held_hours")
+            ),
+            cadence=pl.col("cadence").fill_null("none"),
+        )
+    )
+
+
+def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """numerator / denominator as a float, null when the denominator is 0."""
+    return pl.when(denominator > 0).then(numerator / denominator)

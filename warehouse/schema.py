@@ -1,0 +1,94 @@
+"""The warehouse's recorded migrations: raw storage, roster history, sync state, runs.
+
+Derived tables (occurrences, metric tables) are not migrated: `build` replaces them
+whole in one transaction from the frames the transforms return.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
+    (
+        1,
+        "raw observations, sync state, roster snapshots, runs",
+        (
+            """CREATE TABLE raw_observations (
+                provider VARCHAR NOT NULL,
+                calendar_email VARCHAR NOT NULL,
+                event_id VARCHAR NOT NULL,
+                series_key VARCHAR,
+                organizer_email VARCHAR,
+                participants VARCHAR[] NOT NULL,
+                declined_by VARCHAR[] NOT NULL,
+                state VARCHAR NOT NULL,
+                start TIMESTAMPTZ,
+                "end" TIMESTAMPTZ,
+                original_start TIMESTAMPTZ,
+                recurring BOOLEAN NOT NULL,
+                has_agenda BOOLEAN NOT NULL,
+                created_at TIMESTAMPTZ,
+                updated_at TIMESTAMPTZ,
+                response_at TIMESTAMPTZ,
+                first_seen_at TIMESTAMPTZ NOT NULL,
+                last_seen_at TIMESTAMPTZ NOT NULL,
+                live_seen_at TIMESTAMPTZ,
+                cancel_seen_at TIMESTAMPTZ,
+                first_start TIMESTAMPTZ,
+                PRIMARY KEY (provider, calendar_email, event_id)
+            )""",
+            """CREATE TABLE sync_state (
+                provider VARCHAR NOT NULL,
+                calendar_email VARCHAR NOT NULL,
+                cursor VARCHAR,
+                last_full_sync TIMESTAMPTZ,
+                last_sync TIMESTAMPTZ,
+                status VARCHAR NOT NULL,
+                error VARCHAR,
+                events BIGINT NOT NULL,
+                PRIMARY KEY (provider, calendar_email)
+            )""",
+            """CREATE TABLE roster_snapshots (
+                taken_on DATE NOT NULL,
+                email VARCHAR NOT NULL,
+                name VARCHAR NOT NULL,
+                manager_email VARCHAR,
+                provider VARCHAR NOT NULL,
+                start_date DATE,
+                PRIMARY KEY (taken_on, email)
+            )""",
+            """CREATE TABLE runs (
+                run_id VARCHAR PRIMARY KEY,
+                started_at TIMESTAMPTZ NOT NULL,
+                finished_at TIMESTAMPTZ,
+                as_of DATE NOT NULL,
+                outcome VARCHAR,
+                calendars_synced BIGINT,
+                calendars_failed BIGINT,
+                events_read BIGINT,
+                occurrences BIGINT,
+                sandbox BOOLEAN NOT NULL
+            )""",
+        ),
+    ),
+)
+
+DERIVED_TABLES: Final[tuple[str, ...]] = (
+    "people",
+    "reporting_lines",
+    "occurrences",
+    "pair_metrics",
+    "manager_metrics",
+    "cancelers",
+    "chronic_cancelers",
+    "neglected_reports",
+    "weekly_activity",
+)
+
+STORED_TABLES: Final[tuple[str, ...]] = (
+    "raw_observations",
+    "sync_state",
+    "roster_snapshots",
+    "runs",
+    "schema_migrations",
+)
