@@ -1,0 +1,155 @@
+"""Google API clients: service-account credentials, HTTP transport, error mapping.
+
+One `build_service` call makes a fresh `httplib2.Http` (which is not thread-safe) and
+a fresh discovery client, impersonating one subject: callers build one per calendar
+or per thread and never share it. Every request goes through `execute`, which maps
+failures to the error tree and retries through the shared `RetryPolicy` (never the
+client's own `num_retries`, which ignores Retry-After).
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import tempfile
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import google_auth_httplib2
+import httplib2
+from google.auth import exceptions as auth_errors
+from google.oauth2 import service_account
+from googleapiclient import discovery
+from googleapiclient.errors import HttpError
+
+from connectors.errors import (
+    AuthError,
+    BadInputError,
+    CursorExpiredError,
+    FatalSourceError,
+    RetriableError,
+    SourceError,
+)
+from connectors.retry import RetryPolicy, parse_retry_after
+from connectors.settings import GoogleSettings, HttpSettings
+
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
+DIRECTORY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+
+
+def load_credentials(
+    settings: GoogleSettings, scopes: Sequence[str]
+) -> service_account.Credentials:
+    """The service account's credentials; the key file's `token_uri` is honoured."""
+    path = settings.service_account_file
+    try:
+        return service_account.Credentials.from_service_account_file(str(path), scopes=scopes)
+    except FileNotFoundError as error:
+        raise BadInputError(f"google.service_account_file: {path} does not exist") from error
+    except (ValueError, KeyError, TypeError) as error:
+        message = f"google.service_account_file: {path} is not a service-account key JSON"
+        raise BadInputError(message) from error
+
+
+@lru_cache(maxsize=8)
+def _ca_certs(extra: Path | None) -> str | None:
+    """The system CAs plus `extra` in one file, since httplib2 takes a single path."""
+    if extra is None:
+        return None
+    bundle = Path(httplib2.CA_CERTS).read_bytes() + b"\n" + extra.read_bytes()
+    with tempfile.NamedTemporaryFile("wb", prefix="oneonone-ca-", suffix=".pem", delete=False) as f:
+        f.write(bundle)
+    return f.name
+
+
+def build_service(
+    api: str,
+    version: str,
+    credentials: service_account.Credentials,
+    endpoint: str,
+    http: HttpSettings,
+) -> Any:
+    """A discovery client for `api` over a transport of its own (offline discovery)."""
+    transport = httplib2.Http(ca_certs=_ca_certs(http.ca_bundle), timeout=http.timeout_s)
+    authorized = google_auth_httplib2.AuthorizedHttp(credentials, http=transport)
+    return discovery.build(
+        api,
+        version,
+        http=authorized,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": endpoint},
+    )
+
+
+class RequestCounter:
+    """Counts HTTP requests made (retries included), for `CalendarBatch.requests`."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def execute(
+    make_request: Callable[[], Any],
+    retry: RetryPolicy,
+    what: str,
+    counter: RequestCounter | None = None,
+) -> dict[str, Any]:
+    """Build and run one API request under the retry policy; errors mapped by type.
+
+    `what` names the call for messages ("events of alice@example.com").
+    """
+
+    def attempt() -> dict[str, Any]:
+        if counter is not None:
+            counter.count += 1
+        try:
+            response: dict[str, Any] = make_request().execute(num_retries=0)
+        except Exception as error:
+            mapped = classify(error, what)
+            if mapped is None:
+                raise
+            raise mapped from error
+        return response
+
+    return retry.call(attempt)
+
+
+def classify(error: Exception, what: str) -> SourceError | None:
+    """The error-tree equivalent of a client failure, None for a programming error."""
+    if isinstance(error, HttpError):
+        return _from_http_error(error, what)
+    if isinstance(error, auth_errors.RefreshError):
+        if error.retryable:
+            return RetriableError(f"Google token endpoint unavailable for {what}")
+        return AuthError(f"Google refused the service-account token for {what}: {error.args[0]}")
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return FatalSourceError(f"TLS certificate not trusted while reading {what}: {error}")
+    if isinstance(error, auth_errors.TransportError | httplib2.HttpLib2Error | OSError):
+        return RetriableError(f"connection failed while reading {what}: {type(error).__name__}")
+    return None
+
+
+def _from_http_error(error: HttpError, what: str) -> SourceError:
+    status = int(error.resp.status)
+    reason = _reason(error)
+    message = f"Google API refused {what}: HTTP {status} {reason}".rstrip()
+    if status == 429 or status >= 500 or (status == 403 and reason in RATE_LIMIT_REASONS):
+        return RetriableError(message, parse_retry_after(error.resp.get("retry-after")))
+    if status == 410:
+        return CursorExpiredError(message)
+    if status == 401:
+        return AuthError(message)
+    return FatalSourceError(message)
+
+
+def _reason(error: HttpError) -> str:
+    """The first `errors[].reason` of a Google JSON error body, else ''."""
+    try:
+        body = json.loads(error.content)
+        return str(body["error"]["errors"][0]["reason"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""

@@ -1,0 +1,184 @@
+"""Google Calendar `Event` resources → `Observation`s. Pure functions, no I/O.
+
+An event is kept when it can be a 1:1:
+
+- timed (no `start.date`), `eventType` default or missing, `attendeesOmitted` not set;
+- exactly two human participants counting the organizer, rooms and other resources
+  (`resource: true`) left out;
+- both participants in the roster. A group address, an outsider or a shared
+  calendar is never a roster member, so an event inviting one is dropped by this
+  rule: the event had a third party, or a non-person, in it.
+
+A cancelled event (`status: cancelled`) is a stub: Google guarantees only `id`,
+`recurringEventId` and `originalStartTime` for a cancelled instance of a series, and
+only `id` for a deleted event. Stubs of a series become `Observation`s with state
+"cancelled" and no participants; the warehouse fills those in from the series.
+Titles, descriptions, locations and links are never kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from connectors.model import Observation
+
+Event = Mapping[str, Any]
+_LINK = re.compile(r"https?://", re.IGNORECASE)
+_SPLIT_SUFFIX = re.compile(r"_R\d{8}T\d{6}Z?$")
+
+
+@dataclass
+class Normalised:
+    """What one listing yields: observations to store and event ids to forget."""
+
+    observations: list[Observation] = field(default_factory=list)
+    removed_ids: list[str] = field(default_factory=list)
+
+
+def series_key(recurring_event_id: str | None) -> str | None:
+    """The series identity that survives a "this and following" split (`_R…` dropped)."""
+    if not recurring_event_id:
+        return None
+    return _SPLIT_SUFFIX.sub("", recurring_event_id)
+
+
+def parse_instant(value: Mapping[str, Any] | None) -> datetime | None:
+    """An `EventDateTime` with `dateTime` as aware UTC; None for all-day or missing."""
+    if not value or not value.get("dateTime"):
+        return None
+    moment = datetime.fromisoformat(value["dateTime"])
+    if moment.tzinfo is None:  # no offset: the named zone applies
+        moment = moment.replace(tzinfo=ZoneInfo(value.get("timeZone") or "UTC"))
+    return moment.astimezone(UTC)
+
+
+def parse_stamp(value: str | None) -> datetime | None:
+    """`created`/`updated` (RFC 3339) as aware UTC."""
+    return datetime.fromisoformat(value).astimezone(UTC) if value else None
+
+
+def is_cancelled(event: Event) -> bool:
+    return event.get("status") == "cancelled"
+
+
+def participants(event: Event) -> set[str]:
+    """The human participants: organizer plus every attendee that is not a resource."""
+    people = {_email(event.get("organizer", {}).get("email"))}
+    for attendee in event.get("attendees", ()):
+        if not attendee.get("resource"):
+            people.add(_email(attendee.get("email")))
+    people.discard("")
+    return people
+
+
+def is_candidate(event: Event, roster: frozenset[str]) -> bool:
+    """Whether a live event can be a 1:1 between two roster members."""
+    if is_cancelled(event) or "date" in event.get("start", {}):
+        return False
+    if event.get("eventType", "default") != "default" or event.get("attendeesOmitted"):
+        return False
+    people = participants(event)
+    return len(people) == 2 and people <= roster
+
+
+def has_agenda(event: Event) -> bool:
+    """An attachment, or an http(s) link in the description (a running doc)."""
+    return bool(event.get("attachments")) or bool(_LINK.search(event.get("description") or ""))
+
+
+def live_observation(event: Event, calendar_email: str) -> Observation:
+    """The observation of a live candidate event (see `is_candidate`)."""
+    people = participants(event)
+    declined = {
+        _email(a.get("email"))
+        for a in event.get("attendees", ())
+        if a.get("responseStatus") == "declined"
+    }
+    recurring_id = event.get("recurringEventId")
+    return Observation(
+        provider="google",
+        calendar_email=_email(calendar_email),
+        event_id=event["id"],
+        series_key=series_key(recurring_id),
+        organizer_email=_email(event.get("organizer", {}).get("email")),
+        participants=tuple(sorted(people)),
+        declined_by=tuple(sorted(declined & people)),
+        state="live",
+        start=parse_instant(event.get("start")),
+        end=parse_instant(event.get("end")),
+        original_start=parse_instant(event.get("originalStartTime")) if recurring_id else None,
+        recurring=recurring_id is not None,
+        has_agenda=has_agenda(event),
+        created_at=parse_stamp(event.get("created")),
+        updated_at=parse_stamp(event.get("updated")),
+    )
+
+
+def stub_observation(event: Event, calendar_email: str) -> Observation:
+    """The observation of a cancelled instance of a series (a stub)."""
+    return Observation(
+        provider="google",
+        calendar_email=_email(calendar_email),
+        event_id=event["id"],
+        series_key=series_key(event.get("recurringEventId")),
+        organizer_email=None,
+        participants=(),
+        declined_by=(),
+        state="cancelled",
+        start=None,
+        end=None,
+        original_start=parse_instant(event.get("originalStartTime")),
+        recurring=True,
+        has_agenda=False,
+        updated_at=parse_stamp(event.get("updated")),
+    )
+
+
+def normalise_event(
+    event: Event, calendar_email: str, roster: frozenset[str]
+) -> Observation | None:
+    """One event → its observation; None when it cannot be a 1:1 (or is a bare deletion).
+
+    Stubs of a series are always returned here; `normalise_events` decides which to
+    keep.
+    """
+    if is_cancelled(event):
+        return stub_observation(event, calendar_email) if event.get("recurringEventId") else None
+    return live_observation(event, calendar_email) if is_candidate(event, roster) else None
+
+
+def normalise_events(
+    events: Iterable[Event], calendar_email: str, roster: frozenset[str], full: bool
+) -> Normalised:
+    """A whole listing of one calendar → observations and removed ids.
+
+    Full listing: cancelled stubs are kept only when their series has a kept instance
+    in the same listing (otherwise they belong to a series that is not a 1:1).
+    Incremental listing: every stub of a series is kept (the warehouse resolves it
+    against stored series), and the id of every other event that is not kept is
+    reported removed: it was deleted, or stopped being a 1:1 (say a third attendee
+    was added), so a stored copy must go.
+    """
+    result = Normalised()
+    stubs: list[Observation] = []
+    for event in events:
+        observation = normalise_event(event, calendar_email, roster)
+        if observation is None:
+            if not full:
+                result.removed_ids.append(event["id"])
+        elif observation.state == "cancelled":
+            stubs.append(observation)
+        else:
+            result.observations.append(observation)
+    kept_series = {o.series_key for o in result.observations if o.series_key}
+    result.observations.extend(s for s in stubs if not full or s.series_key in kept_series)
+    return result
+
+
+def _email(value: str | None) -> str:
+    return (value or "").strip().lower()

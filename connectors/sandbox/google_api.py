@@ -1,0 +1,217 @@
+"""The sandbox's Google APIs: OAuth token, Calendar v3 events.list, Directory users.list.
+
+`events.list` follows the published semantics:
+
+- Full sync: `timeMin`/`timeMax` bound the window (an event is in when it overlaps
+  it), `showDeleted=true` adds cancelled stubs, paging by `nextPageToken`
+  (`maxResults` 250 by default, at most 2500), and the last page carries a
+  `nextSyncToken`, also when `timeMin`/`timeMax` were given. The window is not
+  remembered: a later incremental sync returns changes anywhere on the calendar.
+- Incremental sync (`syncToken`): the copies changed since the token was issued,
+  cancelled and deleted ones as stubs whatever `showDeleted` says (see
+  `google_sync`). `timeMin`, `timeMax`, `updatedMin`, `orderBy`, `q`, `iCalUID` and
+  the extended-property filters cannot be combined with it (400), nor
+  `showDeleted=false`. An unknown, forged, foreign or expired token is 410
+  `fullSyncRequired`.
+- Series are always expanded, as with `singleEvents=true` (see `google_render`).
+
+Mutations of the org (tests, demo) should stamp `updated_at` like the real `updated`
+and bump `SandboxOrg.version` (the index of who is invited is rebuilt per version).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from connectors.sandbox.google_auth import TOKEN_PATH, write_service_account_key
+from connectors.sandbox.google_directory import list_users
+from connectors.sandbox.google_render import Event, render, rfc3339_utc
+from connectors.sandbox.google_state import (
+    GoogleState,
+    OrgIndex,
+    google_error,
+    int_arg,
+    page_of,
+)
+from connectors.sandbox.google_sync import Listing, changes, page_payload, snapshot_of
+from connectors.sandbox.google_tokens import fingerprint
+from connectors.sandbox.model import Instance, SandboxOrg
+from connectors.sandbox.server import Reply, Request, Route
+
+__all__ = ["TOKEN_PATH", "GoogleApi", "google_error", "google_routes", "write_service_account_key"]
+
+EVENTS_PATH = r"/calendar/v3/calendars/([^/]+)/events"
+USERS_PATH = r"/admin/directory/v1/users"
+CALENDAR_SCOPES = {"calendar", "calendar.readonly", "calendar.events", "calendar.events.readonly"}
+NOT_WITH_SYNC_TOKEN = (
+    "timeMin",
+    "timeMax",
+    "updatedMin",
+    "orderBy",
+    "q",
+    "iCalUID",
+    "privateExtendedProperty",
+    "sharedExtendedProperty",
+)
+_NOT_IN_FINGERPRINT = frozenset({"pageToken", "maxResults", "fields", "prettyPrint", "alt"})
+
+
+def google_routes(org: SandboxOrg, service_account_public_key_pem: bytes) -> list[Route]:
+    """Routes serving `org`'s Google members; tokens are checked against the key."""
+    return GoogleApi(GoogleState(org, service_account_public_key_pem)).routes()
+
+
+class GoogleApi:
+    """The route handlers over one `GoogleState`."""
+
+    def __init__(self, state: GoogleState) -> None:
+        self.state = state
+
+    def routes(self) -> list[Route]:
+        """Token endpoint, events.list and users.list."""
+        return [
+            self.state.issuer.route(),
+            ("GET", EVENTS_PATH, self.events),
+            ("GET", USERS_PATH, lambda request: list_users(self.state, request)),
+        ]
+
+    def events(self, request: Request) -> Reply:
+        """`GET /calendar/v3/calendars/{calendarId}/events`."""
+        grant = self.state.authorise(request, CALENDAR_SCOPES)
+        if isinstance(grant, Reply):
+            return grant
+        assert request.match is not None
+        index = self.state.index()
+        calendar = _calendar_id(request.match.group(1), grant.subject)
+        if calendar != grant.subject:
+            return _not_yours(calendar, index)
+        size = int_arg(request, "maxResults", 250, 2500)
+        if isinstance(size, Reply):
+            return size
+        query = fingerprint(request.query, _NOT_IN_FINGERPRINT)
+        if request.arg("pageToken") is not None:
+            return self._next_page(request, calendar, index, query, size)
+        listing = self._listing(request, calendar, index, query)
+        if isinstance(listing, Reply):
+            return listing
+        return self._page(self.state.sync.open(listing), listing, index, 0, size)
+
+    def _listing(
+        self, request: Request, calendar: str, index: OrgIndex, query: str
+    ) -> Listing | Reply:
+        copies = [i for i in index.calendars[calendar] if not i.deleted]
+        rendered = [render(i, calendar, index.names) for i in copies]
+        if request.arg("syncToken") is not None:
+            return self._changes(request, calendar, rendered, query)
+        bounds = _window(request)
+        if isinstance(bounds, Reply):
+            return bounds
+        show_deleted = request.arg("showDeleted") == "true"
+        items = [
+            event
+            for instance, event in zip(copies, rendered, strict=True)
+            if _overlaps(instance, *bounds) and (show_deleted or event["status"] != "cancelled")
+        ]
+        return Listing(calendar, query, items, snapshot_of(rendered))
+
+    def _changes(
+        self, request: Request, calendar: str, rendered: list[Event], query: str
+    ) -> Listing | Reply:
+        clash = [name for name in NOT_WITH_SYNC_TOKEN if request.arg(name) is not None]
+        if clash or request.arg("showDeleted") == "false":
+            what = ", ".join(clash) or "showDeleted=false"
+            return google_error(400, "invalid", f"Sync token cannot be used with {what}.")
+        token = self.state.codec.decode("sync", request.arg("syncToken") or "")
+        before = None
+        if token is not None and token.get("calendar") == calendar:
+            before = self.state.sync.snapshot(calendar, str(token.get("snapshot")))
+        if before is None:
+            message = "Sync token is no longer valid, a full sync is required."
+            return google_error(410, "fullSyncRequired", message)
+        return Listing(calendar, query, changes(before, rendered), snapshot_of(rendered))
+
+    def _next_page(
+        self, request: Request, calendar: str, index: OrgIndex, query: str, size: int
+    ) -> Reply:
+        token = self.state.codec.decode("page", request.arg("pageToken") or "")
+        listing = self.state.sync.listing(str(token.get("listing"))) if token else None
+        if (
+            token is None
+            or listing is None
+            or (listing.calendar, listing.query)
+            != (
+                calendar,
+                query,
+            )
+        ):
+            return google_error(400, "invalid", "Invalid page token value.")
+        return self._page(str(token["listing"]), listing, index, int(token["offset"]), size)
+
+    def _page(
+        self, listing_id: str, listing: Listing, index: OrgIndex, offset: int, size: int
+    ) -> Reply:
+        page, next_offset = page_of(listing.items, offset, size)
+        body = _events_body(listing.calendar, index, page)
+        if next_offset is not None:
+            payload = page_payload(listing_id, next_offset, listing.query)
+            body["nextPageToken"] = self.state.codec.encode("page", payload)
+        else:
+            snapshot = self.state.sync.close(listing_id)
+            token = {"calendar": listing.calendar, "snapshot": snapshot}
+            body["nextSyncToken"] = self.state.codec.encode("sync", token)
+        return Reply.json(body)
+
+
+def _calendar_id(raw: str, subject: str) -> str:
+    calendar = unquote(raw).strip().lower()
+    return subject if calendar == "primary" else calendar
+
+
+def _not_yours(calendar: str, index: OrgIndex) -> Reply:
+    if calendar in index.members:
+        return google_error(403, "forbidden", "Forbidden")
+    return google_error(404, "notFound", "Not Found")
+
+
+def _window(request: Request) -> tuple[datetime | None, datetime | None] | Reply:
+    start, end = _bound(request, "timeMin"), _bound(request, "timeMax")
+    if isinstance(start, Reply):
+        return start
+    if isinstance(end, Reply):
+        return end
+    return start, end
+
+
+def _bound(request: Request, name: str) -> datetime | Reply | None:
+    raw = request.arg(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        return google_error(400, "badRequest", f"Bad Request: {name} must be RFC3339")
+    return moment
+
+
+def _overlaps(instance: Instance, start: datetime | None, end: datetime | None) -> bool:
+    after_start = start is None or instance.end > start
+    return after_start and (end is None or instance.start < end)
+
+
+def _events_body(calendar: str, index: OrgIndex, items: list[Any]) -> dict[str, Any]:
+    member = index.members[calendar]
+    return {
+        "kind": "calendar#events",
+        "etag": f'"{int(index.watermark.timestamp() * 1000)}000"',
+        "summary": calendar,
+        "description": "",
+        "updated": rfc3339_utc(index.watermark),
+        "timeZone": member.timezone,
+        "accessRole": "owner",
+        "defaultReminders": [],
+        "items": items,
+    }
