@@ -8,7 +8,6 @@ in full, vanished ones as `@removed`. An unknown token answers 410 `syncStateNot
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,11 +17,14 @@ from connectors.sandbox.graph_common import (
     GraphState,
     base_url,
     graph_error,
+    opaque_id,
     prefer_page_size,
     prefer_timezone,
     unauthorised,
 )
-from connectors.sandbox.graph_render import mailbox_view, zone_known
+from connectors.sandbox.graph_render import render_event, visible_copies, zone_known
+from connectors.sandbox.graph_views import OrgStamp, fingerprints
+from connectors.sandbox.model import Instance
 from connectors.sandbox.server import Reply, Request, Route
 
 DEFAULT_PAGE = 10  # Graph's default for calendarView when no maxpagesize is preferred
@@ -41,9 +43,12 @@ class Pending:
 
 @dataclass
 class DeltaState:
+    """What a deltaLink remembers: the mailbox's copies (by instance uid) when issued."""
+
     mailbox: str
     window: tuple[datetime, datetime]
-    snapshot: dict[str, str]  # event id -> canonical JSON of the copy as sent
+    stamp: OrgStamp
+    snapshot: dict[str, tuple[Any, ...]]  # instance uid -> fingerprint of the copy
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -75,11 +80,11 @@ def _mailbox(state: GraphState, request: Request) -> str | Reply:
     return member.email.lower()
 
 
-def _view(
-    state: GraphState, mailbox: str, window: tuple[datetime, datetime], zone: str
-) -> list[dict[str, Any]]:
-    with state.lock:
-        return mailbox_view(state.org.instances, mailbox, state.members(), window, zone)
+def _shown(
+    state: GraphState, mailbox: str, window: tuple[datetime, datetime]
+) -> list[Instance]:
+    """The mailbox's copies in `window` (the caller holds the state's lock)."""
+    return visible_copies(state.index.candidates(state.org, mailbox), mailbox, window)
 
 
 def _page(state: GraphState, request: Request, pending: Pending) -> Reply:
@@ -154,37 +159,41 @@ def _first_page(state: GraphState, request: Request, mailbox: str, delta: bool) 
     zone = prefer_timezone(request)
     if not zone_known(zone):
         return graph_error(400, "ErrorTimeZoneNotSupported", f"Time zone '{zone}' not found.")
-    with state.lock:  # one consistent reading of the org for both renderings
-        events, utc = _views(state, mailbox, window, zone)
-    snapshot = DeltaState(mailbox, window, _snapshot(utc)) if delta else None
+    with state.lock:  # one consistent reading of the org for the page and the snapshot
+        shown = _shown(state, mailbox, window)
+        events = [render_event(i, mailbox, state.members(), zone) for i in shown]
+        stamp = OrgStamp.of(state.org)
+    snapshot = DeltaState(mailbox, window, stamp, fingerprints(shown)) if delta else None
     return _page(state, request, Pending(events, _link(request), snapshot))
-
-
-def _views(
-    state: GraphState, mailbox: str, window: tuple[datetime, datetime], zone: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The view in the preferred zone and in UTC (snapshots are always taken in UTC, so
-    a replay preferring another zone diffs only real changes)."""
-    utc = _view(state, mailbox, window, "UTC")
-    return (utc if zone == "UTC" else _view(state, mailbox, window, zone)), utc
-
-
-def _snapshot(events: list[dict[str, Any]]) -> dict[str, str]:
-    return {event["id"]: json.dumps(event, sort_keys=True) for event in events}
 
 
 def _replay(state: GraphState, request: Request, mailbox: str, token: str) -> Reply:
     with state.lock:
         previous = state.deltas.get(token)
-    if previous is None or previous.mailbox != mailbox:
-        return _sync_state_gone()
-    with state.lock:
-        events, utc = _views(state, mailbox, previous.window, prefer_timezone(request))
-    now = _snapshot(utc)
-    changed = [e for e in events if previous.snapshot.get(e["id"]) != now[e["id"]]]
-    removed = [_removed(event_id) for event_id in previous.snapshot if event_id not in now]
-    following = DeltaState(mailbox, previous.window, now)
-    return _page(state, request, Pending(changed + removed, _link(request), following))
+        if previous is None or previous.mailbox != mailbox:
+            return _sync_state_gone()
+        if previous.stamp == OrgStamp.of(state.org):
+            # Nothing changed anywhere since the token was issued: nothing to compute.
+            return _page(state, request, Pending([], _link(request), previous))
+        entries, following = _changes(state, previous, prefer_timezone(request))
+    return _page(state, request, Pending(entries, _link(request), following))
+
+
+def _changes(
+    state: GraphState, previous: DeltaState, zone: str
+) -> tuple[list[dict[str, Any]], DeltaState]:
+    """Changed copies rendered in full and vanished ones as `@removed`, and the new state."""
+    mailbox = previous.mailbox
+    shown = _shown(state, mailbox, previous.window)
+    now = fingerprints(shown)
+    members = state.members()
+    changed = [
+        render_event(i, mailbox, members, zone)
+        for i in shown
+        if previous.snapshot.get(i.uid) != now[i.uid]
+    ]
+    removed = [_removed(opaque_id(mailbox, uid)) for uid in previous.snapshot if uid not in now]
+    return changed + removed, DeltaState(mailbox, previous.window, OrgStamp.of(state.org), now)
 
 
 def _removed(event_id: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from connectors.sandbox.graph_views import MailboxIndex
 from connectors.sandbox.model import Member, SandboxOrg
 from connectors.sandbox.server import Reply, Request
 
@@ -72,6 +73,10 @@ class GraphState:
     skip: dict[str, Any] = field(default_factory=dict)  # skiptoken -> pending page state
     deltas: dict[str, Any] = field(default_factory=dict)  # deltatoken -> DeltaState
     lock: threading.RLock = field(default_factory=threading.RLock)
+    index: MailboxIndex = field(default_factory=MailboxIndex)
+    _members: tuple[tuple[int, int], dict[str, Member]] = field(
+        default=((0, 0), {}), repr=False
+    )
 
     def issue_token(self) -> str:
         """A fresh opaque bearer token."""
@@ -94,15 +99,23 @@ class GraphState:
 
     def member(self, key: str) -> Member | None:
         """A member by directory id or UPN/mail (case-insensitive)."""
-        wanted = unquote(key).lower()
-        for member in self.org.people:
-            if wanted in (member.email.lower(), user_id(member.email)):
-                return member
-        return None
+        return self._lookup().get(unquote(key).lower())
 
     def members(self) -> dict[str, Member]:
         """Members by lower-case email."""
         return {member.email.lower(): member for member in self.org.people}
+
+    def _lookup(self) -> dict[str, Member]:
+        # Directory ids are uuid5 hashes: computing them per request for every member
+        # made each request cost O(people) hashes. People are never renamed, so the
+        # table only needs rebuilding when the org or its head count changes.
+        with self.lock:
+            stamp = (id(self.org), len(self.org.people))
+            if self._members[0] != stamp:
+                table = {m.email.lower(): m for m in self.org.people}
+                table.update({user_id(m.email): m for m in self.org.people})
+                self._members = (stamp, table)
+            return self._members[1]
 
 
 def unauthorised() -> Reply:

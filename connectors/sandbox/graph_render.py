@@ -166,12 +166,18 @@ def mailbox_view(
     zone_name: str,
 ) -> list[dict[str, Any]]:
     """Every copy on `mailbox`'s calendar overlapping `window`, ordered by start."""
-    start, end = window
-    shown = [
-        i for i in instances if visible_to(i, mailbox.lower()) and i.start < end and i.end > start
-    ]
-    shown.sort(key=lambda i: (i.start, i.uid))
+    shown = visible_copies(instances, mailbox.lower(), window)
     return [render_event(i, mailbox, members, zone_name) for i in shown]
+
+
+def visible_copies(
+    candidates: list[Instance], mailbox: str, window: tuple[datetime, datetime]
+) -> list[Instance]:
+    """The instances on `mailbox`'s (lower-case) calendar overlapping `window`, by start."""
+    start, end = window
+    shown = [i for i in candidates if i.start < end and i.end > start and visible_to(i, mailbox)]
+    shown.sort(key=lambda i: (i.start, i.uid))
+    return shown
 
 
 def zone_known(name: str) -> bool:

@@ -1,0 +1,141 @@
+"""Manager–report 1:1 series, skip-level and peer 1:1s, and the odd one-off.
+
+Every line's series is phased so that its last instance before the anchor falls 2–15
+days before it: a report who is not planted as neglected always has a recent held 1:1,
+whatever the cadence (weekly, biweekly or every four weeks).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from connectors.sandbox.builder import Builder, Meeting, every, latest_weekday, utc_midnight
+from connectors.sandbox.model import Instance, Member
+from connectors.sandbox.people import reports_of
+from connectors.sandbox.plan import Plan
+
+CADENCES = (7, 7, 7, 7, 7, 7, 14, 14, 14, 28)
+MINUTES = (30, 30, 30, 30, 45, 45, 60, 60, 90)
+
+
+@dataclass
+class Span:
+    """The generated period: history start, anchor and the end of the look-ahead."""
+
+    history_start: date
+    anchor: date
+    horizon: date
+
+
+@dataclass
+class Line:
+    """The generated 1:1 series of one manager–report line."""
+
+    report: str
+    manager: str
+    instances: list[Instance]
+
+
+def line_days(span: Span, start: date, period: int, weekday: int, lag_weeks: int) -> list[date]:
+    """Days of a series from `start` on, its last day before the anchor 2–15 days back."""
+    last = latest_weekday(span.anchor - timedelta(days=2), weekday)
+    last -= timedelta(days=7 * lag_weeks)
+    first = last - timedelta(days=period * ((last - start).days // period))
+    return list(every(first, period, span.horizon))
+
+
+def slot(rng: random.Random) -> tuple[int, time]:
+    """A random weekday (Mon–Fri) and local working-hours start time."""
+    return rng.randint(1, 5), time(rng.randint(9, 16), rng.choice((0, 30)))
+
+
+def agenda(rng: random.Random, builder: Builder) -> dict[str, object]:
+    """Description/attachment/room fields of a 1:1: some carry a running agenda doc."""
+    roll = rng.random()
+    fields: dict[str, object] = {}
+    if roll < 0.3:
+        fields["description"] = f"Notes: https://docs.example.com/d/{builder.new_id()}"
+    elif roll < 0.35:
+        fields["has_attachment"] = True
+    if rng.random() < 0.06:
+        fields["rooms"] = (f"room-{rng.randint(1, 40)}@resource.example.com",)
+        fields["location"] = "Room by the window"
+    return fields
+
+
+def one_on_one(
+    rng: random.Random, builder: Builder, organizer: Member, other: Member, minutes: int
+) -> Meeting:
+    """A 1:1 between two people, in the organizer's zone."""
+    return Meeting(
+        organizer=organizer.email,
+        attendees=(other.email,),
+        timezone=organizer.timezone,
+        minutes=minutes,
+        title=rng.choice(("1:1", f"{organizer.name} / {other.name}", "Weekly catch-up")),
+        **agenda(rng, builder),  # type: ignore[arg-type]
+    )
+
+
+def created_before(first: date) -> datetime:
+    """When a series was booked: a week before its first instance."""
+    return utc_midnight(first) - timedelta(days=7, hours=-9)
+
+
+def line_start(report: Member, manager: Member, span: Span) -> date:
+    """The first day a line's 1:1s may take place: after both hires and history start."""
+    return max(report.hired_on + timedelta(days=3), manager.hired_on, span.history_start)
+
+
+def normal_lines(
+    rng: random.Random, builder: Builder, people: list[Member], plan: Plan, span: Span
+) -> list[Line]:
+    """A series for every active line whose report is not planted."""
+    by_email = {p.email: p for p in people}
+    lines = []
+    for report in people:
+        if report.manager_email is None or report.email in plan.special:
+            continue
+        manager = by_email[report.manager_email]
+        forced = manager.email == plan.chronic_manager.email
+        period = 7 if forced else rng.choice(CADENCES)
+        minutes = rng.choice(MINUTES)
+        organizer, other = (manager, report) if forced or rng.random() < 0.8 else (report, manager)
+        weekday, at = slot(rng)
+        days = line_days(span, line_start(report, manager, span), period, weekday, rng.randrange(2))
+        meeting = one_on_one(rng, builder, organizer, other, minutes)
+        made = builder.series(meeting, days, at, created_before(days[0]))
+        lines.append(Line(report.email, manager.email, made))
+    return lines
+
+
+def skip_and_peer(
+    rng: random.Random, builder: Builder, people: list[Member], plan: Plan, span: Span
+) -> None:
+    """Skip-level series (every four weeks) and biweekly peer 1:1s: not reporting lines."""
+    by_email = {p.email: p for p in people}
+    reports = reports_of(people)
+    for person in people:
+        if person.email in plan.quiet or person.manager_email is None or not person.active:
+            continue
+        manager = by_email[person.manager_email]
+        if manager.manager_email is not None and rng.random() < 0.1:
+            boss = by_email[manager.manager_email]
+            _extra_series(rng, builder, span, boss, person, 28)
+        peers = [p for p in reports[manager.email] if p.email not in plan.quiet and p.active]
+        if len(peers) > 1 and rng.random() < 0.05:
+            peer = rng.choice([p for p in peers if p is not person])
+            _extra_series(rng, builder, span, person, peer, 14)
+
+
+def _extra_series(
+    rng: random.Random, builder: Builder, span: Span, organizer: Member, other: Member, period: int
+) -> None:
+    start = max(organizer.hired_on, other.hired_on, span.history_start) + timedelta(days=3)
+    weekday, at = slot(rng)
+    days = line_days(span, start, period, weekday, rng.randrange(2))
+    builder.series(
+        one_on_one(rng, builder, organizer, other, 30), days, at, created_before(days[0])
+    )

@@ -1,0 +1,167 @@
+"""An independent, deliberately simple reference computation of the planted truth.
+
+It reads the instances straight from the model and applies DESIGN.md's rules as
+plainly as possible (no shared code with the warehouse), with the org time zone UTC.
+The roster is the active members; the start date of each reporting line is the
+report's `hired_on` (a line present in the roster with a known start date), and there
+is one roster snapshot, so a line's history is credited only to the current manager.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from connectors.sandbox.model import Instance, SandboxOrg, Truth
+from warehouse.params import MetricParams
+
+
+class TruthMismatchError(AssertionError):
+    """The generator planted something other than what the metric rules compute."""
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One candidate 1:1 instance and its status under the DESIGN rules."""
+
+    pair: frozenset[str]
+    start: datetime
+    original_start: datetime
+    created_at: datetime
+    one_off: bool
+    status: str  # held, upcoming, cancelled, declined, replaced
+    by: str | None  # who cancelled or declined
+
+    @property
+    def day(self) -> date:
+        return self.start.date()
+
+
+def reference_truth(org: SandboxOrg, params: MetricParams | None = None) -> Truth:
+    """Neglected reports, chronic cancelers, overdue intros and never-met reports."""
+    params = params or MetricParams()
+    roster = {p.email for p in org.people if p.active}
+    lines = {
+        (p.email, p.manager_email): p.hired_on
+        for p in org.people
+        if p.active and p.manager_email in roster
+    }
+    occurrences = mark_replaced(candidates(org.instances, roster, org.anchor, params))
+    by_pair: dict[frozenset[str], list[Occurrence]] = defaultdict(list)
+    for occurrence in occurrences:
+        by_pair[occurrence.pair].append(occurrence)
+    truth = Truth()
+    for (report, manager), valid_from in lines.items():
+        line_occurrences = [o for o in by_pair[frozenset((report, manager))] if o.day >= valid_from]
+        held = [o.day for o in line_occurrences if o.status == "held"]
+        if (org.anchor - max(held, default=valid_from)).days > params.neglect_days:
+            truth.neglected.add(report)
+        if not held and (org.anchor - valid_from).days > params.intro_grace_days:
+            truth.intro_overdue.add(report)
+    truth.chronic_cancelers = chronic(by_pair, lines, org.anchor, params)
+    met = {person for o in occurrences if o.status == "held" for person in o.pair}
+    truth.never_met = {report for report, _ in lines} - met
+    return truth
+
+
+def candidates(
+    instances: list[Instance], roster: set[str], anchor: date, params: MetricParams
+) -> list[Occurrence]:
+    """The instances that are 1:1s between two roster members, with their status."""
+    as_of = datetime(anchor.year, anchor.month, anchor.day, tzinfo=UTC)
+    found = []
+    for instance in instances:
+        if instance.deleted or instance.all_day or instance.kind != "default":
+            continue
+        if any(a.group for a in instance.attendees):
+            continue
+        others = [a for a in instance.attendees if not a.resource]
+        minutes = (instance.end - instance.start).total_seconds() / 60
+        if len(others) != 1 or not params.min_minutes <= minutes <= params.max_minutes:
+            continue
+        other = others[0]
+        if other.email == instance.organizer or {other.email, instance.organizer} - roster:
+            continue
+        if instance.cancelled:
+            status, by = "cancelled", instance.organizer
+        elif other.response == "declined" or other.email in instance.removed_by:
+            status, by = "declined", other.email
+        else:
+            status, by = ("held" if instance.end <= as_of else "upcoming"), None
+        pair = frozenset((instance.organizer, other.email))
+        found.append(
+            Occurrence(
+                pair,
+                instance.start,
+                instance.original_start,
+                instance.created_at,
+                instance.series_id is None,
+                status,
+                by,
+            )
+        )
+    return found
+
+
+def mark_replaced(occurrences: list[Occurrence]) -> list[Occurrence]:
+    """Cancelled/declined occurrences the pair rebooked as a one-off become `replaced`."""
+    one_offs: dict[frozenset[str], list[Occurrence]] = defaultdict(list)
+    for o in occurrences:
+        if o.one_off:
+            one_offs[o.pair].append(o)
+    result = []
+    for o in occurrences:
+        if o.status in ("cancelled", "declined") and any(
+            r is not o
+            and o.original_start - timedelta(days=2)
+            <= r.start
+            <= o.original_start + timedelta(days=7)
+            and r.created_at >= o.original_start - timedelta(days=14)
+            for r in one_offs[o.pair]
+        ):
+            o = Occurrence(
+                o.pair, o.start, o.original_start, o.created_at, o.one_off, "replaced", o.by
+            )
+        result.append(o)
+    return result
+
+
+def chronic(
+    by_pair: dict[frozenset[str], list[Occurrence]],
+    lines: dict[tuple[str, str], date],
+    anchor: date,
+    params: MetricParams,
+) -> set[str]:
+    """People whose initiated rate over their manager–report occurrences is chronic."""
+    first = anchor - timedelta(days=params.window_days)
+    exposure: dict[str, int] = defaultdict(int)
+    initiated: dict[str, int] = defaultdict(int)
+    for (report, manager), valid_from in lines.items():
+        for o in by_pair[frozenset((report, manager))]:
+            if o.day < max(first, valid_from) or o.day >= anchor:
+                continue
+            if o.status not in ("held", "cancelled", "declined"):
+                continue
+            for person in (report, manager):
+                exposure[person] += 1
+            if o.by is not None:
+                initiated[o.by] += 1
+    return {
+        person
+        for person, count in exposure.items()
+        if count >= params.chronic_min_scheduled
+        and initiated[person] / count >= params.chronic_cancel_rate
+    }
+
+
+def check_truth(org: SandboxOrg) -> None:
+    """Raise `TruthMismatchError` unless the reference computation equals `org.truth`."""
+    reference = reference_truth(org)
+    for name in ("neglected", "chronic_cancelers", "intro_overdue", "never_met"):
+        planted, computed = getattr(org.truth, name), getattr(reference, name)
+        if planted != computed:
+            raise TruthMismatchError(
+                f"{name}: planted only {sorted(planted - computed)}, "
+                f"computed only {sorted(computed - planted)}"
+            )
