@@ -9,6 +9,7 @@ the configured CA as it does for msal's default `requests` session.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -36,7 +37,11 @@ class HttpxForMsal:
         **kwargs: Any,
     ) -> httpx.Response:
         """POST a form (msal sends dicts) and return the raw response."""
-        body: dict[str, Any] = {"data": data} if isinstance(data, dict) else {"content": data}
+        body: dict[str, Any] = {"content": data}
+        if isinstance(data, dict):
+            # msal puts a certificate's client assertion in as bytes; requests sends bytes
+            # values as they are, httpx would send their repr.
+            body = {"data": {k: _text(v) for k, v in data.items()}}
         return self._client.post(url, params=params, headers=headers, **body)
 
     def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
@@ -47,12 +52,42 @@ class HttpxForMsal:
         """The httpx client belongs to the caller: nothing to close here."""
 
 
-class TokenProvider:
-    """Bearer tokens for Graph. Thread-safe; msal's cache serves repeated calls."""
+def certificate_credential(private_key_pem: str, thumbprint: str | None = None) -> dict[str, str]:
+    """msal's certificate credential from a PEM text holding the private key.
 
-    def __init__(self, settings: MicrosoftSettings, client: httpx.Client) -> None:
+    With `thumbprint` (the SHA-1 hex shown in the app registration) msal signs its
+    client assertion with RS256 and an `x5t` header. Without it, the PEM must also hold
+    the certificate: msal then signs with PS256 and an `x5t#S256` header and sends the
+    chain (`x5c`), which subject-name/issuer registrations need.
+    """
+    credential = {"private_key": private_key_pem}
+    if thumbprint:
+        credential["thumbprint"] = thumbprint.replace(":", "").upper()
+    elif "BEGIN CERTIFICATE" in private_key_pem:
+        credential["public_certificate"] = private_key_pem
+    return credential
+
+
+def _text(value: Any) -> Any:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class TokenProvider:
+    """Bearer tokens for Graph. Thread-safe; msal's cache serves repeated calls.
+
+    The app authenticates with `certificate` (see `certificate_credential`) when one is
+    given, else with the settings' client secret.
+    """
+
+    def __init__(
+        self,
+        settings: MicrosoftSettings,
+        client: httpx.Client,
+        certificate: Mapping[str, str] | None = None,
+    ) -> None:
         self._settings = settings
         self._client = client
+        self._certificate = dict(certificate) if certificate else None
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
 
@@ -67,6 +102,17 @@ class TokenProvider:
             raise self._refusal(result)
         return str(result["access_token"])
 
+    def invalidate(self, rejected: str) -> None:
+        """Drop `rejected` from msal's cache so the next `token()` asks for a new one.
+
+        Graph can refuse a token msal still holds as valid (revoked, clock skew): msal
+        would serve it again until it expires.
+        """
+        cache = self._application().token_cache
+        for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+            if item.get("secret") == rejected:
+                cache.remove_at(item)
+
     def _application(self) -> msal.ConfidentialClientApplication:
         with self._lock:
             if self._app is None:
@@ -78,7 +124,7 @@ class TokenProvider:
         try:
             return msal.ConfidentialClientApplication(
                 self._settings.client_id,
-                client_credential=self._settings.client_secret.reveal(),
+                client_credential=self._certificate or self._settings.client_secret.reveal(),
                 authority=self._settings.authority_url,
                 instance_discovery=False,
                 http_client=HttpxForMsal(self._client),
@@ -100,5 +146,8 @@ class TokenProvider:
         return f"tenant {s.tenant_id} client {s.client_id}"
 
     def _scrub(self, text: str) -> str:
-        secret = self._settings.client_secret.reveal()
-        return text.replace(secret, "**********") if secret else text
+        secrets = [self._settings.client_secret.reveal()]
+        secrets += [(self._certificate or {}).get("private_key", "")]
+        for secret in filter(None, secrets):
+            text = text.replace(secret, "**********")
+        return text

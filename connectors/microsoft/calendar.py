@@ -8,18 +8,21 @@ included. An expired delta token (410) raises CursorExpiredError: resync in full
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from connectors.errors import FatalSourceError
+from connectors.errors import CursorExpiredError, FatalSourceError, SourceError
 from connectors.microsoft.auth import TokenProvider
-from connectors.microsoft.client import GraphClient, JsonObject, Tally, make_http_client
+from connectors.microsoft.batch import DeltaBatcher, DeltaJob, relative_url
+from connectors.microsoft.calendar_round import DeltaRound
+from connectors.microsoft.client import GraphClient, Tally, make_http_client
 from connectors.microsoft.normalise import normalise_event
-from connectors.model import CalendarBatch, Observation
+from connectors.model import CalendarBatch, Observation, Provider
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings, MicrosoftSettings, SyncWindow
 
@@ -29,31 +32,10 @@ def graph_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass
-class DeltaRound:
-    """What one delta round returned, in order: later entries win over earlier ones."""
-
-    events: dict[str, JsonObject] = field(default_factory=dict)
-    removed: dict[str, None] = field(default_factory=dict)  # ordered set of ids
-    delta_link: str | None = None
-    events_read: int = 0
-
-    def add(self, entry: JsonObject) -> None:
-        """Record one `value` entry: a changed event or an `@removed` id."""
-        event_id = str(entry.get("id", ""))
-        if "@removed" in entry:
-            self.events.pop(event_id, None)
-            self.removed[event_id] = None
-        else:
-            self.removed.pop(event_id, None)
-            self.events[event_id] = entry
-        self.events_read += 1
-
-
 class MicrosoftCalendarSource:
     """`CalendarSource` for Microsoft 365 mailboxes. Thread-safe: one per run."""
 
-    provider: Literal["microsoft"] = "microsoft"
+    provider: Provider = "microsoft"
 
     def __init__(
         self,
@@ -64,13 +46,17 @@ class MicrosoftCalendarSource:
         retry: RetryPolicy | None = None,
         *,
         client: httpx.Client | None = None,
-        page_size: int = 100,
+        client_certificate: Mapping[str, str] | None = None,
+        page_size: int = 1000,
         timezone: str = "UTC",
     ) -> None:
         self._owns_client = client is None
         self._client = client or make_http_client(http)
-        tokens = TokenProvider(settings, self._client)
+        tokens = TokenProvider(settings, self._client, client_certificate)
         self.graph = GraphClient(settings.graph_endpoint, self._client, tokens, retry)
+        self.batch_requests = 0  # POST /$batch requests made by sync_many, retries included
+        self._retry = retry or RetryPolicy()
+        self._workers = max(1, http.max_concurrency)
         self._roster = frozenset(email.lower() for email in roster)
         self._window = window
         # Graph renders start/end in this zone; UTC unless a caller asks otherwise.
@@ -80,15 +66,72 @@ class MicrosoftCalendarSource:
         """Read one mailbox: replay `cursor` (a deltaLink), or a full round when None."""
         tally = Tally()
         delta = self._read_round(email, cursor, tally)
+        return self._batch(email, delta, full=cursor is None, requests=tally.requests)
+
+    def sync_many(
+        self, requests: Sequence[tuple[str, str | None]]
+    ) -> list[CalendarBatch | SourceError]:
+        """Sync many mailboxes, `(email, cursor)` each; results in the same order.
+
+        Delta replays go through JSON `$batch` (20 per request); a mailbox without a
+        cursor, or whose cursor expired, is synced in full; one whose deltaLink is not
+        under the Graph endpoint is replayed alone. Each result is that mailbox's batch
+        or its error: one failing mailbox never fails the others. A batched mailbox's
+        `requests` counts its inner requests (they share the `$batch` round trips,
+        counted in `batch_requests`).
+        """
+        jobs: dict[int, DeltaJob] = {}
+        alone: dict[int, tuple[str, str | None]] = {}
+        for n, (email, cursor) in enumerate(requests):
+            url = relative_url(cursor, self.graph.endpoint) if cursor else None
+            if url is None:
+                alone[n] = (email, cursor)
+            else:
+                jobs[n] = DeltaJob(email, url)
+        batcher = DeltaBatcher(self.graph, self._retry, {"Prefer": self._prefer})
+        batcher.run(list(jobs.values()))
+        self.batch_requests += batcher.batches.requests
+        results: dict[int, CalendarBatch | SourceError] = {}
+        for n, job in jobs.items():
+            if isinstance(job.error, CursorExpiredError):
+                alone[n] = (job.email, None)
+            else:
+                results[n] = job.error or self._finished(job)
+        results.update(self._each(alone))
+        return [results[n] for n in range(len(requests))]
+
+    def _finished(self, job: DeltaJob) -> CalendarBatch:
+        return self._batch(job.email, job.round, full=False, requests=job.tally.requests)
+
+    def _each(
+        self, requests: dict[int, tuple[str, str | None]]
+    ) -> dict[int, CalendarBatch | SourceError]:
+        """Mailboxes synced one by one, concurrently (full syncs and foreign links)."""
+        if not requests:
+            return {}
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
+            found = pool.map(lambda item: self._one(*item), requests.values())
+            return dict(zip(requests, found, strict=True))
+
+    def _one(self, email: str, cursor: str | None) -> CalendarBatch | SourceError:
+        try:
+            try:
+                return self.sync_calendar(email, cursor)
+            except CursorExpiredError:
+                return self.sync_calendar(email, None)
+        except SourceError as error:
+            return error
+
+    def _batch(self, email: str, delta: DeltaRound, full: bool, requests: int) -> CalendarBatch:
         return CalendarBatch(
             provider="microsoft",
             calendar_email=email.lower(),
             observations=self._observations(delta, email),
             cursor=delta.delta_link,
-            full=cursor is None,
+            full=full,
             removed_ids=tuple(delta.removed),
             events_read=delta.events_read,
-            requests=tally.requests,
+            requests=requests,
         )
 
     def _read_round(self, email: str, cursor: str | None, tally: Tally) -> DeltaRound:

@@ -19,12 +19,15 @@ from connectors.errors import (
     CursorExpiredError,
     FatalSourceError,
     RetriableError,
+    SourceError,
 )
 from connectors.microsoft.auth import TokenProvider
 from connectors.retry import RetryPolicy, parse_retry_after
 from connectors.settings import HttpSettings
 
 JsonObject = dict[str, Any]
+# Graph's codes for a delta token it no longer knows (410 usually, but not always).
+_CURSOR_GONE = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
 
 
 def make_http_client(http: HttpSettings) -> httpx.Client:
@@ -57,6 +60,10 @@ class GraphNotFoundError(FatalSourceError):
         self.code = code
 
 
+class TokenRejectedError(AuthError):
+    """Graph answered 401 to a token msal handed out (revoked, expired early)."""
+
+
 def _error_detail(response: httpx.Response) -> tuple[str, str]:
     try:
         error = response.json().get("error") or {}
@@ -67,22 +74,31 @@ def _error_detail(response: httpx.Response) -> tuple[str, str]:
     return str(error.get("code") or ""), str(error.get("message") or "")
 
 
-def raise_for_graph(response: httpx.Response, subject: str) -> None:
-    """Raise the project error for a failed Graph response about `subject`."""
-    status = response.status_code
-    if status < 400:
-        return
-    code, message = _error_detail(response)
+def graph_error_for(
+    status: int, error: Mapping[str, Any], retry_after: str | None, subject: str
+) -> SourceError:
+    """The project error for a Graph error status and body (`{"code", "message"}`)."""
+    code, message = str(error.get("code") or ""), str(error.get("message") or "")
     text = f"Graph answered {status} {code} for {subject}: {message}".rstrip(": ")
     if status == 429 or status >= 500:
-        raise RetriableError(text, parse_retry_after(response.headers.get("Retry-After")))
-    if status == 410:
-        raise CursorExpiredError(text)
+        return RetriableError(text, parse_retry_after(retry_after))
+    if status == 410 or code in _CURSOR_GONE:
+        return CursorExpiredError(text)
     if status == 401:
-        raise AuthError(text)
+        return TokenRejectedError(text)
     if status == 404:
-        raise GraphNotFoundError(text, code)
-    raise FatalSourceError(text)
+        return GraphNotFoundError(text, code)
+    return FatalSourceError(text)
+
+
+def raise_for_graph(response: httpx.Response, subject: str) -> None:
+    """Raise the project error for a failed Graph response about `subject`."""
+    if response.status_code < 400:
+        return
+    code, message = _error_detail(response)
+    error = {"code": code, "message": message}
+    retry_after = response.headers.get("Retry-After")
+    raise graph_error_for(response.status_code, error, retry_after, subject)
 
 
 class GraphClient:
@@ -113,34 +129,53 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
     ) -> JsonObject:
         """One GET (with retries). `url` is absolute (a nextLink is used verbatim)."""
+        return self._retry.call(
+            lambda: self.send_once("GET", url, subject, tally, params=params, headers=headers)
+        )
 
-        def attempt() -> JsonObject:
-            tally.requests += 1
-            return self._get_once(url, subject, params, headers)
-
-        return self._retry.call(attempt)
-
-    def _get_once(
+    def send_once(
         self,
+        method: str,
         url: str,
         subject: str,
+        tally: Tally,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: JsonObject | None = None,
+    ) -> JsonObject:
+        """One request without retries, but with one fresh token after a 401.
+
+        A second 401 is a TokenRejectedError (an AuthError: fatal). Callers wrap this in
+        the retry policy (`get` does).
+        """
+        token = self._tokens.token()
+        tally.requests += 1
+        try:
+            return self._send(method, url, subject, token, params, headers, body)
+        except TokenRejectedError:
+            self._tokens.invalidate(token)
+        tally.requests += 1
+        return self._send(method, url, subject, self._tokens.token(), params, headers, body)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        subject: str,
+        token: str,
         params: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
+        body: JsonObject | None,
     ) -> JsonObject:
-        sent = {**(headers or {}), "Authorization": f"Bearer {self._tokens.token()}"}
+        sent = {**(headers or {}), "Authorization": f"Bearer {token}"}
         try:
-            response = self._client.get(url, params=params, headers=sent)
+            response = self._client.request(method, url, params=params, headers=sent, json=body)
         except httpx.TransportError as error:
             reason = type(error).__name__
             raise RetriableError(f"Graph unreachable for {subject}: {reason}") from error
         raise_for_graph(response, subject)
-        try:
-            payload = response.json()
-        except ValueError as error:
-            raise RetriableError(f"Graph sent a malformed body for {subject}") from error
-        if not isinstance(payload, dict):
-            raise RetriableError(f"Graph sent a malformed body for {subject}")
-        return payload
+        return _json_object(response, subject)
 
     def pages(
         self,
@@ -165,3 +200,13 @@ class GraphClient:
                 raise FatalSourceError(f"Graph repeated a page link for {subject}")
             seen.add(link)
             page = self.get(str(link), subject, tally, headers=headers)
+
+
+def _json_object(response: httpx.Response, subject: str) -> JsonObject:
+    try:
+        payload = response.json()
+    except ValueError as error:
+        raise RetriableError(f"Graph sent a malformed body for {subject}") from error
+    if not isinstance(payload, dict):
+        raise RetriableError(f"Graph sent a malformed body for {subject}")
+    return payload

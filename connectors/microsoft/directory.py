@@ -74,12 +74,13 @@ class MicrosoftDirectoryRoster:
         retry: RetryPolicy | None = None,
         *,
         client: httpx.Client | None = None,
+        client_certificate: Mapping[str, str] | None = None,
         expand_manager: bool = True,
         page_size: int = 999,
     ) -> None:
         self._owns_client = client is None
         self._client = client or make_http_client(http)
-        tokens = TokenProvider(settings, self._client)
+        tokens = TokenProvider(settings, self._client, client_certificate)
         self.graph = GraphClient(settings.graph_endpoint, self._client, tokens, retry)
         self._expand = expand_manager
         self._page_size = page_size

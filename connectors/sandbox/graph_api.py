@@ -7,18 +7,22 @@ msal with `instance_discovery=False`) and `microsoft.graph_endpoint = root + "gr
 Served: tenant discovery and the v2.0 token endpoint (client credentials);
 `/users/{id|upn}/calendarView` and `/calendarView/delta` with `Prefer:
 odata.maxpagesize` and `outlook.timezone`; `/users`, `/users/{id}/manager`,
-`/users/{id}/directReports`. Throttling and other faults come from the server's fault
+`/users/{id}/directReports`; JSON batching (`/$batch`); certificate credentials.
+Throttling and other faults come from the server's fault
 queue (`SandboxHTTPServer.add_fault`).
 """
 
 from __future__ import annotations
 
+from cryptography import x509
+
+from connectors.sandbox.graph_batch import batch_routes
 from connectors.sandbox.graph_calendar import calendar_routes, expire_deltas
 from connectors.sandbox.graph_common import GraphState
 from connectors.sandbox.graph_directory import directory_routes
 from connectors.sandbox.graph_identity import identity_routes
 from connectors.sandbox.model import SandboxOrg
-from connectors.sandbox.server import Route
+from connectors.sandbox.server import Fault, Route
 
 __all__ = ["GraphSandbox", "authority_for", "graph_endpoint_for", "graph_routes"]
 
@@ -41,9 +45,23 @@ class GraphSandbox:
 
     def routes(self) -> list[Route]:
         """Every Microsoft route, for `connectors.sandbox.server.serve`."""
-        return (
-            identity_routes(self.state) + calendar_routes(self.state) + directory_routes(self.state)
-        )
+        inner = calendar_routes(self.state) + directory_routes(self.state)
+        return identity_routes(self.state) + inner + batch_routes(self.state, inner)
+
+    def add_batch_fault(self, fault: Fault) -> None:
+        """Replace the next inner $batch replies whose URL matches `fault.path_regex`."""
+        with self.state.lock:
+            self.state.batch_faults.append(fault)
+
+    def trust_certificate(self, certificate_pem: str) -> None:
+        """Register a certificate on the app: assertions signed by its key are accepted."""
+        with self.state.lock:
+            self.state.certificates.append(x509.load_pem_x509_certificate(certificate_pem.encode()))
+
+    def revoke_tokens(self) -> None:
+        """Forget every issued access token: Graph answers 401 until the client gets a new one."""
+        with self.state.lock:
+            self.state.tokens.clear()
 
     def expire_deltas(self) -> None:
         """Forget every delta token: the next replay answers 410 syncStateNotFound."""

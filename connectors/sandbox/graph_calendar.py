@@ -16,6 +16,7 @@ from connectors.sandbox.graph_common import (
     GRAPH_PREFIX,
     GraphState,
     base_url,
+    encode_json,
     graph_error,
     opaque_id,
     prefer_page_size,
@@ -80,9 +81,7 @@ def _mailbox(state: GraphState, request: Request) -> str | Reply:
     return member.email.lower()
 
 
-def _shown(
-    state: GraphState, mailbox: str, window: tuple[datetime, datetime]
-) -> list[Instance]:
+def _shown(state: GraphState, mailbox: str, window: tuple[datetime, datetime]) -> list[Instance]:
     """The mailbox's copies in `window` (the caller holds the state's lock)."""
     return visible_copies(state.index.candidates(state.org, mailbox), mailbox, window)
 
@@ -98,9 +97,14 @@ def _page(state: GraphState, request: Request, pending: Pending) -> Reply:
     elif pending.delta is not None:
         token = state.new_token(pending.delta, "deltas")
         body["@odata.deltaLink"] = f"{pending.link}?$deltatoken={token}"
-    reply = Reply.json(body)
-    reply.headers["Preference-Applied"] = f"odata.maxpagesize={size}"
-    return reply
+    return Reply(
+        200,
+        encode_json(body),
+        {
+            "Content-Type": "application/json; charset=utf-8",
+            "Preference-Applied": f"odata.maxpagesize={size}",
+        },
+    )
 
 
 def _sync_state_gone() -> Reply:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import secrets
 import threading
@@ -32,6 +33,21 @@ def opaque_id(*parts: str, prefix: str = "AAMkAG") -> str:
     """A Graph-looking opaque id, stable for the same parts (ids differ per mailbox)."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return prefix + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _stdlib_json(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+try:  # orjson (installed with Prefect) encodes pages of 1,000 events ~6 times faster
+    from orjson import dumps as _fast_json
+except ImportError:  # pragma: no cover - the standard library gives the same bytes, slower
+    _fast_json = _stdlib_json  # type: ignore[assignment]
+
+
+def encode_json(payload: Any) -> bytes:
+    """Compact JSON bytes of `payload`."""
+    return bytes(_fast_json(payload))
 
 
 def graph_error(status: int, code: str, message: str) -> Reply:
@@ -70,13 +86,13 @@ class GraphState:
     client_id: str
     client_secret: str
     tokens: set[str] = field(default_factory=set)
+    certificates: list[Any] = field(default_factory=list)  # x509 certificates of the app
+    batch_faults: list[Any] = field(default_factory=list)  # server.Fault for inner requests
     skip: dict[str, Any] = field(default_factory=dict)  # skiptoken -> pending page state
     deltas: dict[str, Any] = field(default_factory=dict)  # deltatoken -> DeltaState
     lock: threading.RLock = field(default_factory=threading.RLock)
     index: MailboxIndex = field(default_factory=MailboxIndex)
-    _members: tuple[tuple[int, int], dict[str, Member]] = field(
-        default=((0, 0), {}), repr=False
-    )
+    _members: tuple[tuple[int, int], dict[str, Member]] = field(default=((0, 0), {}), repr=False)
 
     def issue_token(self) -> str:
         """A fresh opaque bearer token."""

@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote_plus
 
+from connectors.sandbox.graph_certs import JWT_BEARER, AssertionRejected, verify_assertion
 from connectors.sandbox.graph_common import GraphState
 from connectors.sandbox.server import Reply, Request, Route
 
@@ -61,7 +62,11 @@ def openid_configuration(state: GraphState, request: Request) -> Reply:
             "device_authorization_endpoint": f"{here}/oauth2/v2.0/devicecode",
             "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
             "jwks_uri": f"{here}/discovery/v2.0/keys",
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_post",
+                "client_secret_basic",
+                "private_key_jwt",
+            ],
             "response_types_supported": ["code", "id_token", "code id_token", "token id_token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "tenant_region_scope": "EU",
@@ -96,16 +101,9 @@ def token(state: GraphState, request: Request) -> Reply:
             700016,
             f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
         )
-    if not hmac.compare_digest(secret.encode(), state.client_secret.encode()):
-        return _aad_error(
-            401,
-            "invalid_client",
-            7000215,
-            "Invalid client secret provided. "
-            "Ensure the secret being sent in the request is the client secret "
-            f"value, not the client secret ID, for a secret added to app "
-            f"'{client_id}'.",
-        )
+    refused = _authenticate(state, request, tenant, client_id, secret, form)
+    if refused is not None:
+        return refused
     if GRAPH_SCOPE not in form.get("scope", "").split():
         return _aad_error(
             400,
@@ -121,6 +119,44 @@ def token(state: GraphState, request: Request) -> Reply:
             "access_token": state.issue_token(),
         }
     )
+
+
+def _authenticate(
+    state: GraphState,
+    request: Request,
+    tenant: str,
+    client_id: str,
+    secret: str,
+    form: dict[str, str],
+) -> Reply | None:
+    """None when the client proved itself (secret or certificate), else the refusal."""
+    if form.get("client_assertion_type") == JWT_BEARER:
+        audience = f"https://{request.headers.get('host', '127.0.0.1')}/{tenant}/oauth2/v2.0/token"
+        try:
+            verify_assertion(
+                form.get("client_assertion", ""), state.certificates, client_id, audience
+            )
+        except AssertionRejected as error:
+            return _aad_error(401, "invalid_client", _aad_code(str(error)), _reason(str(error)))
+        return None
+    if hmac.compare_digest(secret.encode(), state.client_secret.encode()):
+        return None
+    return _aad_error(
+        401,
+        "invalid_client",
+        7000215,
+        "Invalid client secret provided. "
+        "Ensure the secret being sent in the request is the client secret "
+        f"value, not the client secret ID, for a secret added to app '{client_id}'.",
+    )
+
+
+def _aad_code(text: str) -> int:
+    return int(text.split(":", 1)[0].removeprefix("AADSTS"))
+
+
+def _reason(text: str) -> str:
+    return text.split(": ", 1)[1]
 
 
 def identity_routes(state: GraphState) -> list[Route]:

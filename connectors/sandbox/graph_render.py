@@ -34,14 +34,14 @@ def instant(moment: datetime | None) -> str:
     """Graph's `Edm.DateTimeOffset` rendering: UTC, seven fractional digits, `Z`."""
     if moment is None:
         return NEVER
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond:06d}0Z"
+    # isoformat is several times faster than strftime, and renders every event ~10 times.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat("T", "microseconds") + "0Z"
 
 
 def local(moment: datetime, zone_name: str) -> dict[str, str]:
     """A `dateTimeTimeZone`: wall time in `zone_name` (Windows or IANA) without offset."""
-    wall = moment.astimezone(zone_for(zone_name))
-    return {"dateTime": f"{wall:%Y-%m-%dT%H:%M:%S}.{wall.microsecond:06d}0", "timeZone": zone_name}
+    wall = moment.astimezone(zone_for(zone_name)).replace(tzinfo=None)
+    return {"dateTime": wall.isoformat("T", "microseconds") + "0", "timeZone": zone_name}
 
 
 def visible_to(instance: Instance, mailbox: str) -> bool:
@@ -85,21 +85,19 @@ def _attendees(instance: Instance, members: Mapping[str, Member]) -> list[dict[s
     ]
 
 
-def _modified(instance: Instance, mailbox: str) -> datetime:
+def _modified(instance: Instance, mailbox: str, attendee: Attendee | None) -> datetime:
     times = [instance.updated_at]
     if instance.organizer.lower() == mailbox:
         times += [a.responded_at for a in instance.attendees if a.responded_at]
     else:
-        attendee = _attendee(instance, mailbox)
         times += [attendee.responded_at] if attendee and attendee.responded_at else []
         times += [instance.cancelled_at] if instance.cancelled and instance.cancelled_at else []
     return max(times)
 
 
-def _response_status(instance: Instance, mailbox: str) -> dict[str, str]:
+def _response_status(instance: Instance, mailbox: str, attendee: Attendee | None) -> dict[str, str]:
     if instance.organizer.lower() == mailbox:
         return {"response": "organizer", "time": NEVER}
-    attendee = _attendee(instance, mailbox)
     if attendee is None:
         return {"response": "none", "time": NEVER}
     return {"response": _RESPONSES[attendee.response], "time": instant(attendee.responded_at)}
@@ -125,11 +123,13 @@ def render_event(
     """`mailbox`'s copy of `instance` as a Graph event, times rendered in `zone_name`."""
     mailbox = mailbox.lower()
     organizer = instance.organizer.lower() == mailbox
+    attendee = None if organizer else _attendee(instance, mailbox)
     origin = windows_name(instance.timezone)
-    modified = _modified(instance, mailbox)
+    modified = _modified(instance, mailbox, attendee)
+    event_id = opaque_id(mailbox, instance.uid)
     return {
         "@odata.etag": f'W/"{opaque_id(instance.uid, instant(modified), prefix="DwAAABYA")}"',
-        "id": opaque_id(mailbox, instance.uid),
+        "id": event_id,
         "createdDateTime": instant(instance.created_at),
         "lastModifiedDateTime": instant(modified),
         "iCalUId": opaque_id(instance.uid, prefix="040000008200E00074C5B7101A82E008"),
@@ -148,13 +148,13 @@ def render_event(
         **_series(instance, mailbox),
         "originalStartTimeZone": origin,
         "originalEndTimeZone": origin,
-        "responseStatus": _response_status(instance, mailbox),
+        "responseStatus": _response_status(instance, mailbox, attendee),
         "start": local(instance.start, zone_name),
         "end": local(instance.end, zone_name),
         "location": {"displayName": instance.location, "locationType": "default"},
         "attendees": _attendees(instance, members),
         "organizer": _recipient(instance.organizer, members),
-        "webLink": f"https://outlook.office365.com/owa/?itemid={opaque_id(mailbox, instance.uid)}",
+        "webLink": f"https://outlook.office365.com/owa/?itemid={event_id}",
     }
 
 

@@ -78,11 +78,13 @@ class SandboxHTTPServer:
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", port), _make_handler(self))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tls.cert_file, tls.key_file)
-        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        # The handshake happens in each connection's own thread, not the accept loop.
+        self._httpd.socket = context.wrap_socket(
+            self._httpd.socket, server_side=True, do_handshake_on_connect=False
+        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -124,6 +126,11 @@ class SandboxHTTPServer:
                 request.match = match
                 return handler(request)
         return Reply.json({"error": {"code": 404, "message": f"no route {request.path}"}}, 404)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # many clients connect at once (one pool per sync thread)
 
 
 def _make_handler(server: SandboxHTTPServer) -> type[BaseHTTPRequestHandler]:

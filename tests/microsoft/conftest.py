@@ -36,6 +36,7 @@ def world(graph_server: tuple[GraphSandbox, SandboxHTTPServer]) -> Iterator[Grap
     sandbox.state.org = org
     server.requests.clear()
     server.faults.clear()
+    sandbox.state.batch_faults.clear()
     settings = MicrosoftSettings(
         tenant_id=TENANT,
         client_id=CLIENT,

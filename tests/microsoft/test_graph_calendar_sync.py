@@ -144,6 +144,7 @@ def test_removal_by_attendee_arrives_as_removed_on_their_mailbox(world: GraphWor
     source = world.source()
     first = source.sync_calendar(MIA, None)
     world.instance("s1-0").removed_by.add(MIA)
+    world.org.version += 1  # what every mutation does (connectors/sandbox/mutations.py)
 
     delta = source.sync_calendar(MIA, first.cursor)
 
@@ -156,6 +157,7 @@ def test_moving_an_instance_in_delta_reports_the_new_time(world: GraphWorld) -> 
     first = source.sync_calendar(BOSS, None)
     moving = world.instance("s1-0")
     moving.start, moving.end = moving.start + timedelta(hours=2), moving.end + timedelta(hours=2)
+    world.org.version += 1
 
     delta = source.sync_calendar(BOSS, first.cursor)
 
