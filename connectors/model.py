@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol
 
+from connectors.errors import SourceError
+
 Provider = Literal["google", "microsoft"]
 CopyState = Literal["live", "cancelled", "removed"]
 
@@ -89,6 +91,19 @@ class CalendarSource(Protocol):
 
     def sync_calendar(self, email: str, cursor: str | None) -> CalendarBatch:
         """Read one calendar: incrementally from `cursor`, or in full when it is None."""
+        ...
+
+
+class BatchingSource(CalendarSource, Protocol):
+    """A connector that can sync many calendars in few requests (incremental rounds)."""
+
+    def sync_many(
+        self, requests: Sequence[tuple[str, str | None]]
+    ) -> list[CalendarBatch | SourceError]:
+        """Sync each (email, cursor); one result per request, in order: a batch or its error.
+
+        An expired cursor is resynced in full by the source itself.
+        """
         ...
 
 

@@ -230,7 +230,7 @@ def _check_consistency(config: Config, source: str) -> None:
 
 def _resolve_paths(config: Config, base: Path) -> Config:
     def resolve(value: Path | None) -> Path | None:
-        return None if value is None or value.is_absolute() else base / value
+        return value if value is None or value.is_absolute() else base / value
 
     return config.model_copy(
         update={

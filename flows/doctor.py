@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 from rich.console import Console
 
@@ -21,7 +22,7 @@ def run_checks(config: Config, as_of: date, out: Console) -> bool:
             results.append(_report(out, "roster read", f"{len(sources.people)} people"))
             for provider in sorted(sources.calendars):
                 label = f"{provider} calendars readable"
-                results.append(_check(out, label, lambda p=provider: _probe(sources, p)))
+                results.append(_check(out, label, partial(_probe, sources, provider)))
     except OneOnOneError as error:
         results.append(_report(out, "roster and credentials", str(error), ok=False))
     return all(results)

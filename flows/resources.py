@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from connectors.errors import BadInputError
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.google.directory import GoogleDirectoryRoster
-
-from connectors.errors import BadInputError
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
 from connectors.model import CalendarSource, Person, Provider
@@ -48,20 +47,30 @@ def sync_window(config: Config, as_of: date) -> SyncWindow:
 def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
     """Connectors for `config`; for the sandbox, a running sandbox anchored on `as_of`."""
     window = sync_window(config, as_of)
-    if not config.uses_sandbox:
-        yield _live_sources(config, window)
-        return
-    with (
-        tempfile.TemporaryDirectory(prefix="oneonone-sandbox-") as state,
-        start_sandbox(Path(state), anchor=as_of) as sandbox,
-    ):
-        people = merge_rosters(
-            GoogleDirectoryRoster(sandbox.google, sandbox.http).people(),
-            MicrosoftDirectoryRoster(sandbox.microsoft, sandbox.http).people(),
-            source="sandbox directories",
-        )
-        calendars = _calendars(people, sandbox.google, sandbox.microsoft, sandbox.http, window)
-        yield Sources(people, calendars, sandbox)
+    with ExitStack() as stack:
+        if config.uses_sandbox:
+            sources = _sandbox_sources(stack, as_of, window)
+        else:
+            sources = _live_sources(config, window)
+        for calendar in sources.calendars.values():
+            close = getattr(calendar, "close", None)
+            if close is not None:
+                stack.callback(close)
+        yield sources
+
+
+def _sandbox_sources(stack: ExitStack, as_of: date, window: SyncWindow) -> Sources:
+    state = stack.enter_context(tempfile.TemporaryDirectory(prefix="oneonone-sandbox-"))
+    sandbox = stack.enter_context(start_sandbox(Path(state), anchor=as_of))
+    with closing(MicrosoftDirectoryRoster(sandbox.microsoft, sandbox.http)) as directory:
+        microsoft_people = directory.people()
+    people = merge_rosters(
+        GoogleDirectoryRoster(sandbox.google, sandbox.http).people(),
+        microsoft_people,
+        source="sandbox directories",
+    )
+    calendars = _calendars(people, sandbox.google, sandbox.microsoft, sandbox.http, window)
+    return Sources(people, calendars, sandbox)
 
 
 def _live_sources(config: Config, window: SyncWindow) -> Sources:
@@ -84,7 +93,8 @@ def _read_roster(
         return CsvRoster(config.roster.path).people()
     if source == "google":
         return GoogleDirectoryRoster(_required(google, "google"), http).people()
-    return MicrosoftDirectoryRoster(_required(microsoft, "microsoft"), http).people()
+    with closing(MicrosoftDirectoryRoster(_required(microsoft, "microsoft"), http)) as directory:
+        return directory.people()
 
 
 def _calendars(

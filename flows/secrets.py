@@ -25,7 +25,7 @@ def _prefect_secret(name: str, key: str) -> str:
     from prefect.blocks.system import Secret as SecretBlock
 
     try:
-        block = SecretBlock.load(name)
+        block: SecretBlock = SecretBlock.load(name)  # type: ignore[assignment]
     except ValueError:
         raise BadInputError(f"{key}: no Prefect Secret block named {name!r}") from None
     return str(block.get())

@@ -34,6 +34,12 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     assert config.roster.path == tmp_path / "r.csv"
 
 
+def test_absolute_paths_are_kept(tmp_path: Path) -> None:
+    config = load_config(None, environ={"ONEONONE_WAREHOUSE__PATH": str(tmp_path / "w.duckdb")})
+    assert config.warehouse.path == tmp_path / "w.duckdb"
+    assert config.report.out_dir == Path.cwd() / "out"
+
+
 def test_environment_overrides_file_values(tmp_path: Path) -> None:
     path = write(tmp_path, '[org]\ntimezone = "Europe/Berlin"\n')
     env = {"ONEONONE_ORG__TIMEZONE": "Asia/Kolkata", "ONEONONE_METRICS__WINDOW_DAYS": "30"}

@@ -1,0 +1,105 @@
+"""`oneonone run` on the sandbox, end to end, checked against what the sandbox planted."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from connectors.sandbox.org import generate_org
+from flows.cli import app
+
+AS_OF = date(2026, 11, 16)
+
+
+@pytest.fixture(scope="module")
+def sandbox_run(
+    prefect_api: None, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path, str]:
+    root = tmp_path_factory.mktemp("e2e")
+    env = {
+        "ONEONONE_WAREHOUSE__PATH": str(root / "w.duckdb"),
+        "ONEONONE_REPORT__OUT_DIR": str(root / "out"),
+    }
+    result = CliRunner(env=env).invoke(app, ["run", "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    return root / "w.duckdb", root / "out", result.output
+
+
+def sql(warehouse: Path, query: str) -> list[tuple]:
+    from warehouse import query_read_only
+
+    return query_read_only(warehouse, query)[1]
+
+
+def test_run_says_it_used_the_sandbox_and_where_the_dashboard_is(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    _, out, output = sandbox_run
+    assert "sandbox" in output.lower()
+    assert (out / "dashboard.html").is_file()
+    assert "dashboard.html" in output
+
+
+def test_neglected_reports_are_exactly_the_planted_ones(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    truth = generate_org(anchor=AS_OF).truth
+    rows = sql(sandbox_run[0], "select report_email from neglected_reports")
+    assert {email for (email,) in rows} == truth.neglected
+
+
+def test_chronic_cancelers_are_exactly_the_planted_ones(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    truth = generate_org(anchor=AS_OF).truth
+    rows = sql(sandbox_run[0], "select person_email from chronic_cancelers")
+    assert {email for (email,) in rows} == truth.chronic_cancelers
+
+
+def test_intro_overdue_reports_are_exactly_the_planted_ones(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    truth = generate_org(anchor=AS_OF).truth
+    rows = sql(sandbox_run[0], "select report_email from pair_metrics where intro_overdue")
+    assert {email for (email,) in rows} == truth.intro_overdue
+
+
+def test_every_calendar_synced_and_the_run_recorded_complete(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    org = generate_org(anchor=AS_OF)
+    active = sum(1 for p in org.people if p.active)
+    assert sql(sandbox_run[0], "select count(*) from sync_state where status = 'ok'") == [
+        (active,)
+    ]
+    assert sql(sandbox_run[0], "select outcome from runs") == [("complete",)]
+
+
+def test_no_titles_descriptions_or_locations_reach_the_warehouse(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    org = generate_org(anchor=AS_OF)
+    private = {t for i in org.instances for t in (i.title, i.description, i.location) if t}
+    columns = sql(
+        sandbox_run[0],
+        "select table_name, column_name from information_schema.columns"
+        " where data_type = 'VARCHAR'",
+    )
+    stored = {
+        value
+        for table, column in columns
+        for (value,) in sql(sandbox_run[0], f'select distinct "{column}" from "{table}"')
+        if value
+    }
+    assert private, "the sandbox should give its meetings titles and descriptions"
+    assert not private & stored
+
+
+def test_sql_command_refuses_writes(sandbox_run: tuple[Path, Path, str]) -> None:
+    env = {"ONEONONE_WAREHOUSE__PATH": str(sandbox_run[0])}
+    result = CliRunner(env=env).invoke(app, ["sql", "delete from people"])
+    assert result.exit_code != 0
+    assert sql(sandbox_run[0], "select count(*) > 0 from people") == [(True,)]
