@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from browser_kit import ARTIFACTS, CHROMEDRIVER, CHROMIUM, chrome_options
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -18,3 +23,28 @@ def prefect_api() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    """A session-wide Chromium; missing binaries fail the test run with the reason."""
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        if not Path(binary).exists() and shutil.which(Path(binary).name) is None:
+            pytest.fail(
+                f"{binary} is missing: install Debian's chromium and chromium-driver "
+                "(apt-get install chromium chromium-driver) to run the browser tests",
+                pytrace=False,
+            )
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=chrome_options(profile))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """test-artifacts/ under the repo root (git-ignored) for screenshots."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -6,10 +6,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from browser_kit import column_texts, drawn_figures, open_page, screenshot, severe
+from selenium import webdriver
 from typer.testing import CliRunner
 
 from connectors.sandbox.org import generate_org
 from flows.cli import app
+from reports.chronic import CHRONIC_TRACE
 
 AS_OF = date(2026, 11, 16)
 
@@ -72,9 +75,7 @@ def test_every_calendar_synced_and_the_run_recorded_complete(
 ) -> None:
     org = generate_org(anchor=AS_OF)
     active = sum(1 for p in org.people if p.active)
-    assert sql(sandbox_run[0], "select count(*) from sync_state where status = 'ok'") == [
-        (active,)
-    ]
+    assert sql(sandbox_run[0], "select count(*) from sync_state where status = 'ok'") == [(active,)]
     assert sql(sandbox_run[0], "select outcome from runs") == [("complete",)]
 
 
@@ -103,3 +104,27 @@ def test_sql_command_refuses_writes(sandbox_run: tuple[Path, Path, str]) -> None
     result = CliRunner(env=env).invoke(app, ["sql", "delete from people"])
     assert result.exit_code != 0
     assert sql(sandbox_run[0], "select count(*) > 0 from people") == [(True,)]
+
+
+@pytest.mark.browser
+def test_dashboard_opens_in_chromium_with_every_figure_and_the_planted_people(
+    sandbox_run: tuple[Path, Path, str], browser: webdriver.Chrome, artifacts: Path
+) -> None:
+    truth = generate_org(anchor=AS_OF).truth
+    log = open_page(browser, sandbox_run[1] / "dashboard.html")
+    assert severe(log) == []
+    figures = drawn_figures(browser)
+    assert set(figures) >= {"chronic", "cadence", "leverage", "trends"}
+    assert all(traces > 0 for traces in figures.values())
+    names = dict(sql(sandbox_run[0], "select email, name from people"))
+    neglected = set(column_texts(browser, "neglected", 1))
+    assert neglected == {names[email] for email in truth.neglected}
+    chronic = browser.execute_script(
+        "var name = arguments[0];"
+        "var t = document.getElementById('chronic').data.find("
+        "  function (t) { return t.name === name; });"
+        "return t.customdata.map(function (r) { return r[0]; });",
+        CHRONIC_TRACE,
+    )
+    assert set(chronic) == truth.chronic_cancelers
+    screenshot(browser, artifacts, "sandbox-dashboard")

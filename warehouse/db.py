@@ -32,6 +32,8 @@ class Warehouse:
         """Open the warehouse; a writable one gets any migrations not yet recorded."""
         self.path = str(path)
         self.read_only = read_only
+        if read_only and self.path != ":memory:" and not Path(self.path).is_file():
+            raise BadInputError(f"no warehouse at {self.path}: run `oneonone run` or `sync` first")
         self._con = duckdb.connect(self.path, read_only=read_only)
         self._con.execute("SET TimeZone = 'UTC'")
         if not read_only:
