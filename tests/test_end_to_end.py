@@ -128,3 +128,24 @@ def test_dashboard_opens_in_chromium_with_every_figure_and_the_planted_people(
     )
     assert set(chronic) == truth.chronic_cancelers
     screenshot(browser, artifacts, "sandbox-dashboard")
+
+
+def readme_queries() -> list[str]:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    return [block.split("```", 1)[0] for block in readme.split("```sql\n")[1:]]
+
+
+def test_readme_example_queries_run_on_the_sandbox_warehouse(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    queries = readme_queries()
+    assert len(queries) >= 5
+    for query in queries:
+        columns, _ = query_read_only_cols(sandbox_run[0], query)
+        assert columns, query
+
+
+def query_read_only_cols(warehouse: Path, query: str) -> tuple[list[str], list[tuple]]:
+    from warehouse import query_read_only
+
+    return query_read_only(warehouse, query)
