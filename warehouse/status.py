@@ -48,6 +48,7 @@ def _flag_columns(copies: pl.DataFrame) -> pl.DataFrame:
     org, other = pl.col("is_org"), pl.col("is_other")
     declines = pl.col("declined_by")
     some_decline = declines.list.len() > 0
+    own_decline = some_decline & declines.list.contains(pl.col("calendar_email"))
 
     def masked(name: str, condition: pl.Expr) -> pl.Expr:
         return pl.when(condition).then(pl.col(name))
@@ -56,6 +57,7 @@ def _flag_columns(copies: pl.DataFrame) -> pl.DataFrame:
         org_live=org & _LIVE,
         org_gone=org & _GONE,
         other_gone=other & _GONE,
+        other_live=other & _LIVE,
         any_cancelled=_CANCELLED,
         other_declined=some_decline & declines.list.contains(pl.col("other")).fill_null(False),
         a_declined=some_decline & declines.list.contains(pl.col("person_a")),
@@ -63,8 +65,11 @@ def _flag_columns(copies: pl.DataFrame) -> pl.DataFrame:
         org_cancel_ts=masked("updated_at", org & _CANCELLED),
         any_cancel_ts=masked("updated_at", _CANCELLED),
         org_bracket=masked("bracket", org),
+        # Google has no response time: the decliner's own copy changed when they declined.
         other_ts=pl.coalesce(
-            masked("response_at", other), masked("updated_at", other & _CANCELLED)
+            masked("response_at", other),
+            masked("updated_at", other & _CANCELLED),
+            masked("updated_at", other & own_decline),
         ),
         other_bracket=masked("bracket", other),
         moved=(pl.col("first_start") != pl.col("start")).fill_null(False),
@@ -73,8 +78,9 @@ def _flag_columns(copies: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-_ANY = ("org_live", "org_gone", "other_gone", "any_cancelled", "other_declined", "a_declined",
-        "b_declined", "recurring", "has_agenda", "moved", "in_google", "in_microsoft")  # fmt: skip
+_ANY = ("org_live", "org_gone", "other_gone", "other_live", "any_cancelled", "other_declined",
+        "a_declined", "b_declined", "recurring", "has_agenda", "moved", "in_google",
+        "in_microsoft")  # fmt: skip
 _MIN = ("org_cancel_ts", "any_cancel_ts", "org_bracket", "other_ts", "other_bracket",
         "created_at", "series_key")  # fmt: skip
 # Copies are sorted best first (organizer's live copy), so `first` picks the best copy.
@@ -124,7 +130,10 @@ def fold_copies(copies: pl.DataFrame) -> pl.DataFrame:
 
 def _status(folded: pl.DataFrame) -> pl.DataFrame:
     cancelled = (pl.col("org_gone") | pl.col("any_cancelled")) & ~pl.col("org_live")
-    declined_other = pl.col("other_declined") | (pl.col("org_live") & pl.col("other_gone"))
+    # A copy gone from the other's calendar is a decline only if no live copy of theirs
+    # remains: a "this and following" split replaces every copy's id on both calendars.
+    removed_by_other = pl.col("org_live") & pl.col("other_gone") & ~pl.col("other_live")
+    declined_other = pl.col("other_declined") | removed_by_other
     # Without a known organizer in the pair, a decline names whoever declined.
     decliner = (
         pl.when(pl.col("org").is_not_null())

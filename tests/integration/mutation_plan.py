@@ -33,7 +33,7 @@ class Target:
     attendee: str
     at: datetime  # when the mutation happened (the provider's timestamp)
     new_start: datetime | None = None
-    series_key: str | None = None
+    rebooked: tuple[Key, ...] = ()  # lost instances a deleted one-off had replaced
 
 
 @dataclass
@@ -89,15 +89,11 @@ class PairPicker:
 
 def upcoming(instances: list[Instance], anchor: date) -> Instance:
     """The first live series instance starting after the anchor day."""
-    return next(
-        i for i in instances if i.series_id and not i.cancelled and i.start.date() > anchor
-    )
+    return next(i for i in instances if i.series_id and not i.cancelled and i.start.date() > anchor)
 
 
 def target(instance: Instance, at: datetime, **extra: object) -> Target:
-    return Target(
-        key_of(instance), instance.organizer, instance.attendees[0].email, at, **extra
-    )  # type: ignore[arg-type]
+    return Target(key_of(instance), instance.organizer, instance.attendees[0].email, at, **extra)  # type: ignore[arg-type]
 
 
 def cancel(picker: PairPicker, anchor: date, at: datetime) -> Target:
@@ -122,12 +118,26 @@ def move(picker: PairPicker, anchor: date, at: datetime) -> Target:
     return target(instance, at, new_start=new_start)
 
 
+def _lost(instance: Instance) -> bool:
+    return (
+        instance.cancelled
+        or bool(instance.removed_by)
+        or any(a.response == "declined" for a in instance.attendees)
+    )
+
+
+def _rebooked(one_off: Instance, instances: list[Instance]) -> tuple[Key, ...]:
+    """Lost instances of the pair that this one-off may be the rebooking of."""
+    low, high = one_off.start - timedelta(days=7), one_off.start + timedelta(days=2)
+    return tuple(key_of(i) for i in instances if _lost(i) and low <= i.original_start <= high)
+
+
 def delete(picker: PairPicker, at: datetime) -> Target:
-    """The pair's last one-off is deleted outright."""
-    one_offs = [i for i in picker.take("one-off")[2] if i.series_id is None and not i.deleted]
-    instance = one_offs[-1]
+    """The pair's last one-off is deleted outright (with what it rebooked, if anything)."""
+    found = picker.take("one-off")[2]
+    instance = [i for i in found if i.series_id is None and not i.deleted][-1]
     delete_one_off(picker.org, instance.uid, at)
-    return target(instance, at)
+    return target(instance, at, rebooked=_rebooked(instance, found))
 
 
 def split(picker: PairPicker, anchor: date, at: datetime) -> tuple[Target, str]:
@@ -139,12 +149,17 @@ def split(picker: PairPicker, anchor: date, at: datetime) -> tuple[Target, str]:
     return target(instance, at), old
 
 
-def new_manager_for(org: SandboxOrg, report: str, old: str) -> str:
-    """A manager other than `old` who has no 1:1 with `report` at all."""
+def new_manager_for(org: SandboxOrg, report: Member, old: str) -> str:
+    """A manager on the report's provider, other than `old`, who never met `report`."""
+    provider = {p.email: p.provider for p in org.people}
     managers = sorted({p.manager_email for p in org.people if p.manager_email})
-    avoid = planted(org) | {old, report}
+    avoid = planted(org) | {old, report.email}
     return next(
-        m for m in managers if m not in avoid and not one_on_ones(org, report, m)
+        m
+        for m in managers
+        if m not in avoid
+        and provider[m] == report.provider
+        and not one_on_ones(org, report.email, m)
     )
 
 
@@ -152,7 +167,7 @@ def reassign(picker: PairPicker, on: date) -> ManagerChange:
     """The pair's report moves to another manager from `on`."""
     report, manager, instances = picker.take()
     change = ManagerChange(
-        report.email, manager.email, new_manager_for(picker.org, report.email, manager.email), on
+        report.email, manager.email, new_manager_for(picker.org, report, manager.email), on
     )
     change.dropped = [key_of(i) for i in instances if i.original_start.date() >= on]
     change_manager(picker.org, report.email, change.new_manager, on)

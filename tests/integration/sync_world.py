@@ -1,38 +1,45 @@
 """A running sandbox org, the real connectors reaching it, and the flow's sync steps.
 
 `sync_once` does what `flows.pipeline.sync_calendars` does for one run, through the
-same public pieces (`plan_jobs`, `sync_job.fn`, `Warehouse.store_calendar`), minus
-Prefect: a fixed `observed_at` keeps runs comparable and fast.
+same public pieces (`plan_jobs`, the sources' `sync_calendar`/`sync_many`,
+`Warehouse.store_calendar`), minus Prefect and its rate limiting: a fixed
+`observed_at` keeps runs comparable and fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
 
+from connectors.errors import CursorExpiredError
 from connectors.google.calendar import GoogleCalendarSource
-from connectors.google.directory import GoogleDirectoryRoster
 from connectors.microsoft.calendar import MicrosoftCalendarSource
-from connectors.microsoft.directory import MicrosoftDirectoryRoster
 from connectors.model import CalendarBatch, CalendarSource, Person, Provider
-from connectors.roster import merge_rosters
+from connectors.roster import CsvRoster
 from connectors.sandbox.app import Sandbox, start_sandbox
 from connectors.sandbox.model import SandboxOrg
 from connectors.settings import SyncWindow
-from flows.pipeline import plan_jobs, sync_job
+from flows.pipeline import SyncJob, plan_jobs
+from flows.sandbox_cli import write_roster_csv
 from warehouse import Warehouse
 from warehouse.params import BuildContext
 from warehouse.schema import DERIVED_TABLES, STORED_TABLES
 
 HISTORY_DAYS = 180
 HORIZON_DAYS = 28
-# Columns that record when a run happened, not what it found.
-VOLATILE = {"runs": None, "schema_migrations": ("applied_at",), "sync_state": ("last_sync",)}
+# Columns that record when a run happened, not what it found (every sync hands out a
+# fresh cursor, changes or not).
+VOLATILE = {
+    "runs": None,
+    "schema_migrations": ("applied_at",),
+    "sync_state": ("last_sync", "cursor"),
+}
 
 
 @dataclass
@@ -57,11 +64,9 @@ def window(anchor: date) -> SyncWindow:
 
 
 def read_roster(sandbox: Sandbox) -> list[Person]:
-    """The roster as the flow reads it: both sandbox directories, merged."""
-    with closing(MicrosoftDirectoryRoster(sandbox.microsoft, sandbox.http)) as directory:
-        microsoft = directory.people()
-    google = GoogleDirectoryRoster(sandbox.google, sandbox.http).people()
-    return merge_rosters(google, microsoft, source="sandbox directories")
+    """The roster as the flow reads it in sandbox mode: the sandbox's CSV roster."""
+    with tempfile.TemporaryDirectory() as folder:
+        return CsvRoster(write_roster_csv(sandbox, Path(folder) / "roster.csv")).people()
 
 
 @contextmanager
@@ -78,19 +83,50 @@ def open_world(state_dir: Path, org: SandboxOrg) -> Iterator[World]:
 
 
 def sync_once(world: World, warehouse: Warehouse, taken_on: date, observed_at: datetime) -> int:
+    """One sync run over the world's sources (see `sync_people`)."""
+    people = read_roster(world.sandbox)
+    return sync_people(people, world.sources, warehouse, taken_on, observed_at)
+
+
+def sync_people(
+    people: list[Person],
+    sources: Mapping[Provider, CalendarSource],
+    warehouse: Warehouse,
+    taken_on: date,
+    observed_at: datetime,
+    progress: Callable[[str], None] = lambda email: None,
+) -> int:
     """One sync run: roster snapshot, every calendar (incremental where a cursor is
     stored), each batch stored with its cursor. Returns the calendars stored."""
-    people = read_roster(world.sandbox)
     warehouse.snapshot_roster(people, taken_on)
     cursors = {p.email: warehouse.cursor_for(p.provider, p.email) for p in people}
-    batching = {name for name, source in world.sources.items() if hasattr(source, "sync_many")}
+    batching = {name for name, source in sources.items() if hasattr(source, "sync_many")}
     stored = 0
     for job in plan_jobs(people, cursors, batching):
-        for outcome in sync_job.fn(world.sources[job.provider], job):
-            assert isinstance(outcome, CalendarBatch), f"calendar failed: {outcome}"
+        for outcome in run_job(sources[job.provider], job):
             warehouse.store_calendar(outcome, observed_at)
+            progress(outcome.calendar_email)
             stored += 1
     return stored
+
+
+def run_job(source: CalendarSource, job: SyncJob) -> list[CalendarBatch]:
+    """What the flow's sync task does with a job (an expired cursor resyncs in full);
+    any calendar failing fails the test, as the sandbox serves every calendar."""
+    if job.batched:
+        results = source.sync_many(job.calendars)  # type: ignore[attr-defined]
+    else:
+        results = [_one(source, email, cursor) for email, cursor in job.calendars]
+    for result in results:
+        assert isinstance(result, CalendarBatch), f"calendar failed: {result!r}"
+    return results
+
+
+def _one(source: CalendarSource, email: str, cursor: str | None) -> CalendarBatch:
+    try:
+        return source.sync_calendar(email, cursor)
+    except CursorExpiredError:
+        return source.sync_calendar(email, None)
 
 
 def build_context(as_of: date) -> BuildContext:
