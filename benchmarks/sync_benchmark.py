@@ -1,12 +1,14 @@
-"""Sync throughput of one provider's connector against the sandbox (both in this process).
+"""Sync throughput of one provider's connector against the sandbox.
 
 Starts the sandbox with "full" background calendars (about 25 meetings a week per
-person), syncs every active calendar of the provider in full (8 threads, like the flow),
+person) in a process of its own (`--in-process` to share this one, as the tests do),
+syncs every active calendar of the provider in full (8 threads, like the flow),
 then runs one incremental round over all of them with their cursors (through the
 source's `sync_many` when it has one, e.g. Graph JSON $batch), and prints events read
-per second, HTTP requests per calendar (token requests aside) and peak memory.
+per second, HTTP requests per calendar (token requests aside) and peak memory of the
+connector's process and of the sandbox's.
 
-Run: `uv run python benchmarks/sync_benchmark.py --provider microsoft --people 1000`.
+Run: `uv run python benchmarks/sync_benchmark.py --provider google --people 1000`.
 """
 
 from __future__ import annotations
@@ -99,12 +101,12 @@ def incremental(
     return list(many(requests)) if many is not None else sync_each(source, requests)
 
 
-def peak_memory_mb() -> float:
-    """Peak resident set size of this process (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_memory_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident set size of this process, or of its finished children (KiB on Linux)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
-def report(people: int, calendars: int, full: Round, again: Round) -> None:
+def report(people: int, calendars: int, full: Round, again: Round, in_process: bool) -> None:
     """Print the figures."""
     per = max(1, calendars)
     print(f"people {people}, calendars {calendars}")
@@ -114,7 +116,11 @@ def report(people: int, calendars: int, full: Round, again: Round) -> None:
     print(f"incremental: {again.events} raw events in {again.seconds:.2f} s", end=" ")
     print(f"failures {again.failures}")
     print(f"incremental: {again.requests} requests = {again.requests / per:.3f} per calendar")
-    print(f"peak memory (max RSS, sandbox included): {peak_memory_mb():,.0f} MB")
+    if in_process:
+        print(f"peak memory (max RSS, sandbox included): {peak_memory_mb():,.0f} MB")
+        return
+    print(f"peak memory (max RSS): connector {peak_memory_mb():,.0f} MB", end=", ")
+    print(f"sandbox process {peak_memory_mb(resource.RUSAGE_CHILDREN):,.0f} MB")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,11 +129,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--provider", choices=("microsoft", "google"), default="microsoft")
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--in-process", action="store_true", help="serve from this process")
     args = parser.parse_args(argv)
-    with (
-        tempfile.TemporaryDirectory(prefix="oneonone-bench-") as state,
-        start_sandbox(Path(state), seed=args.seed, size=args.people, background="full") as box,
-    ):
+    with tempfile.TemporaryDirectory(prefix="oneonone-bench-") as state:
+        full, again, people, calendars = run(args, Path(state))
+    report(people, calendars, full, again, args.in_process)
+    return 0
+
+
+def run(args: argparse.Namespace, state: Path) -> tuple[Round, Round, int, int]:
+    """Serve the org, run the full and the incremental round; the sandbox stops after."""
+    box = start_sandbox(
+        state, seed=args.seed, size=args.people, background="full", process=not args.in_process
+    )
+    with box:
         active = [p for p in box.org.people if p.active]
         roster = frozenset(p.email.lower() for p in active)
         mine = sorted(p.email.lower() for p in active if p.provider == args.provider)
@@ -135,11 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         full = timed_round(box, lambda: sync_each(source, [(m, None) for m in mine]))
         cursors = [(b.calendar_email, b.cursor) for b in full.batches]
         again = timed_round(box, lambda: incremental(source, cursors))
-        report(len(box.org.people), len(mine), full, again)
         close: Any = getattr(source, "close", None)
         if close is not None:
             close()
-    return 0
+    return full, again, len(box.org.people), len(mine)
 
 
 if __name__ == "__main__":

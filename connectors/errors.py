@@ -39,3 +39,7 @@ class CursorExpiredError(SourceError):
 
 class AuthError(FatalSourceError):
     """Credentials were refused. The message names tenant/client, never the secret."""
+
+
+class WarehouseBusyError(OneOnOneError):
+    """Another run is writing the same warehouse: nothing was changed, try again later."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from datetime import date
@@ -54,8 +55,10 @@ def _as_of(text: str | None, config: Config) -> date:
 
 
 def _quiet_prefect() -> None:
+    """Prefect's own chatter off; our progress lines (logger `oneonone`) on stderr."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    logging.getLogger("oneonone").setLevel(logging.INFO)  # shown by Prefect's console handler
 
 
 @app.command()
@@ -64,9 +67,10 @@ def run(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     settings = _load(config)
     day = _as_of(as_of, settings)
     _quiet_prefect()
+    from flows.engine import run_flow
     from flows.pipeline import weekly_report
 
-    dashboard = weekly_report(config_path=str(config) if config else None, as_of=day)
+    dashboard = run_flow(weekly_report, config_path=str(config) if config else None, as_of=day)
     out.print(f"Warehouse: {settings.warehouse.path}")
     out.print(f"Dashboard: [bold]{dashboard}[/]")
 
@@ -76,9 +80,10 @@ def sync(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Sync every roster member's calendar into the warehouse (no build)."""
     settings = _load(config)
     _quiet_prefect()
+    from flows.engine import run_flow
     from flows.pipeline import sync_calendars
 
-    summary = sync_calendars(settings, _as_of(as_of, settings))
+    summary = run_flow(sync_calendars, config=settings, as_of=_as_of(as_of, settings))
     out.print(
         f"Synced {summary.calendars_synced} calendars, {len(summary.calendars_failed)} failed,"
         f" {summary.events_read} events read."
@@ -90,9 +95,10 @@ def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Rebuild occurrences and metric tables from what was synced."""
     settings = load_config(config)
     _quiet_prefect()
+    from flows.engine import run_flow
     from flows.pipeline import build_warehouse
 
-    counts = build_warehouse(settings, _as_of(as_of, settings))
+    counts = run_flow(build_warehouse, config=settings, as_of=_as_of(as_of, settings))
     out.print(", ".join(f"{name}: {rows}" for name, rows in counts.items()))
 
 
@@ -101,9 +107,10 @@ def report(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Render the dashboard from the warehouse without syncing."""
     settings = load_config(config)
     _quiet_prefect()
+    from flows.engine import run_flow
     from flows.pipeline import render_reports_flow
 
-    dashboard = render_reports_flow(settings, _as_of(as_of, settings))
+    dashboard = run_flow(render_reports_flow, config=settings, as_of=_as_of(as_of, settings))
     out.print(f"Dashboard: [bold]{dashboard}[/]")
 
 

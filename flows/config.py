@@ -128,8 +128,40 @@ class WarehouseConfig(Section):
     path: Path = Path("oneonone.duckdb")
 
 
+class EmailConfig(Section):
+    """SMTP delivery of the run summary after each scheduled run (report.email)."""
+
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    from_address: str = Field(alias="from")
+    to: tuple[str, ...] = Field(min_length=1)
+    username: str | None = None
+    password: str | None = Field(None, repr=False)
+    attach: bool = True  # attach dashboard.html; else only link to it
+    link: str | None = None  # where readers open the dashboard (an intranet URL)
+
+    @field_validator("password")
+    @classmethod
+    def _password_reference(cls, value: str | None) -> str | None:
+        if value is not None and not SECRET_REFERENCE.match(value):
+            raise ValueError(
+                "expected 'env:VARIABLE' or 'prefect:secret-block-name' (never the secret itself)"
+            )
+        return value
+
+    @field_validator("from_address", "to")
+    @classmethod
+    def _addresses(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        for address in (value,) if isinstance(value, str) else value:
+            if "@" not in address:
+                raise ValueError(f"expected an email address, got {address!r}")
+        return value
+
+
 class ReportConfig(Section):
     out_dir: Path = Path("out")
+    email: EmailConfig | None = None
 
 
 class PrivacyConfig(Section):
@@ -214,7 +246,9 @@ def _describe(error: ValidationError, source: str, env_source: Mapping[str, str]
         key = ".".join(str(part) for part in item["loc"])
         where = env_source.get(key, source)
         message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        shown = "" if "secret" in key or key.endswith(".key") else f" (got {item['input']!r})"
+        hidden = "secret" in key or "password" in key or key.endswith(".key")
+        hidden = hidden or isinstance(item["input"], dict)  # a whole section may hold secrets
+        shown = "" if hidden else f" (got {item['input']!r})"
         if item["type"] == "extra_forbidden":
             shown = ""
         lines.append(f"{where}: {key}: {message.removeprefix('Value error, ')}{shown}")

@@ -1,25 +1,54 @@
-"""The Prefect flows: thin wiring of settings → connectors → warehouse → reports."""
+"""The Prefect flows: thin wiring of settings → connectors → warehouse → reports.
+
+`weekly_report` is what the deployment schedules and `oneonone run` calls. It holds
+the warehouse's write lock for the whole run, so a second run fails fast and changes
+nothing; a calendar that fails makes the run partial (a Completed state named
+"Partial", `runs.outcome = 'partial'`, the failed mailboxes named in the summary and
+on the dashboard) rather than failed.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import polars as pl
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NONE
-from prefect.futures import as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect import flow
+from prefect.client.schemas.objects import State
+from prefect.states import Completed
 
-from connectors.errors import CursorExpiredError, SourceError
-from connectors.model import CalendarBatch, CalendarSource, Person, Provider
+from connectors.errors import OneOnOneError
+from flows.artifacts import RunReport, publish_summary, run_markdown
 from flows.config import Config, load_config, today_in
-from flows.resources import open_sources
+from flows.delivery import send_summary, summary_message
+from flows.engine import log, step
+from flows.lock import warehouse_lock
+from flows.sync import (
+    CalendarFailure,
+    SyncJob,
+    SyncSummary,
+    plan_jobs,
+    sync_calendars,
+    sync_job,
+    sync_runner,
+)
 from reports import ReportMeta, render_reports
 from warehouse import Warehouse
 from warehouse.params import BuildContext
+
+__all__ = [
+    "CalendarFailure",
+    "SyncJob",
+    "SyncSummary",
+    "build_context",
+    "build_warehouse",
+    "plan_jobs",
+    "render_reports_flow",
+    "report_meta",
+    "sync_calendars",
+    "sync_job",
+    "weekly_report",
+]
 
 REPORT_TABLES = (
     "people",
@@ -33,148 +62,11 @@ REPORT_TABLES = (
     "weekly_activity",
     "sync_state",
 )
-
-
-@dataclass(frozen=True)
-class CalendarFailure:
-    provider: str
-    calendar_email: str
-    reason: str
-
-
-@dataclass
-class SyncSummary:
-    calendars_synced: int = 0
-    calendars_failed: list[str] = field(default_factory=list)
-    events_read: int = 0
-    requests: int = 0
-    sandbox: bool = False
-
-
-BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each
-
-
-@dataclass(frozen=True)
-class SyncJob:
-    """Calendars one task syncs: one alone, or many through the source's batch API."""
-
-    provider: Provider
-    calendars: tuple[tuple[str, str | None], ...]  # (email, cursor)
-    batched: bool = False
-
-    @property
-    def label(self) -> str:
-        first = self.calendars[0][0]
-        return first if len(self.calendars) == 1 else f"{first} +{len(self.calendars) - 1}"
-
-
-def plan_jobs(
-    people: list[Person], cursors: dict[str, str | None], batching: set[Provider]
-) -> list[SyncJob]:
-    """One job per calendar, except incremental rounds of a batching source, chunked."""
-    jobs: list[SyncJob] = []
-    pending: dict[Provider, list[tuple[str, str | None]]] = {}
-    for person in people:
-        cursor = cursors.get(person.email)
-        if cursor is not None and person.provider in batching:
-            pending.setdefault(person.provider, []).append((person.email, cursor))
-        else:
-            jobs.append(SyncJob(person.provider, ((person.email, cursor),)))
-    for provider, items in pending.items():
-        for start in range(0, len(items), BATCH_CHUNK):
-            jobs.append(SyncJob(provider, tuple(items[start : start + BATCH_CHUNK]), True))
-    return jobs
-
-
-@task(cache_policy=NONE, task_run_name="sync-{job.label}")
-def sync_job(source: CalendarSource, job: SyncJob) -> list[CalendarBatch | CalendarFailure]:
-    """Sync the job's calendars; a failing calendar is reported, never raised."""
-    if job.batched:
-        results = source.sync_many(job.calendars)  # type: ignore[attr-defined]
-    else:
-        results = [_sync_one(source, email, cursor) for email, cursor in job.calendars]
-    return [
-        _outcome_of(job.provider, email, result)
-        for (email, _), result in zip(job.calendars, results, strict=True)
-    ]
-
-
-def _sync_one(
-    source: CalendarSource, email: str, cursor: str | None
-) -> CalendarBatch | SourceError:
-    try:
-        try:
-            return source.sync_calendar(email, cursor)
-        except CursorExpiredError:
-            get_run_logger().info("cursor expired for %s: full resync", email)
-            return source.sync_calendar(email, None)
-    except SourceError as error:
-        return error
-
-
-def _outcome_of(
-    provider: str, email: str, result: CalendarBatch | SourceError
-) -> CalendarBatch | CalendarFailure:
-    if isinstance(result, CalendarBatch):
-        return result
-    get_run_logger().warning("calendar %s failed: %s", email, result)
-    return CalendarFailure(provider, email, str(result))
-
-
-@flow(name="sync_calendars")
-def sync_calendars(config: Config, as_of: date) -> SyncSummary:
-    """Read the roster, sync every member's calendar concurrently, store each batch."""
-    summary = SyncSummary(sandbox=config.uses_sandbox)
-    with open_sources(config, as_of) as sources, Warehouse(config.warehouse.path) as warehouse:
-        warehouse.snapshot_roster(sources.people, as_of)
-        cursors = {p.email: warehouse.cursor_for(p.provider, p.email) for p in sources.people}
-        batching = {
-            name for name, source in sources.calendars.items() if hasattr(source, "sync_many")
-        }
-        jobs = plan_jobs(sources.people, cursors, batching)
-        futures = [sync_job.submit(sources.calendars[job.provider], job) for job in jobs]
-        for future in as_completed(futures):
-            for outcome in future.result():
-                _store(warehouse, outcome, summary, _observed_at(config, as_of))
-    get_run_logger().info(
-        "synced %d calendars (%d failed), %d events read",
-        summary.calendars_synced,
-        len(summary.calendars_failed),
-        summary.events_read,
-    )
-    return summary
-
-
-def _store(
-    warehouse: Warehouse,
-    outcome: CalendarBatch | CalendarFailure,
-    summary: SyncSummary,
-    observed_at: datetime,
-) -> None:
-    if isinstance(outcome, CalendarFailure):
-        warehouse.record_failure(
-            outcome.provider, outcome.calendar_email, outcome.reason, observed_at
-        )
-        summary.calendars_failed.append(outcome.calendar_email)
-        return
-    warehouse.store_calendar(outcome, observed_at)
-    summary.calendars_synced += 1
-    summary.events_read += outcome.events_read
-    summary.requests += outcome.requests
-
-
-def _observed_at(config: Config, as_of: date) -> datetime:
-    """When this sync saw the data: now, or the sandbox's own clock (its anchor day)."""
-    now = datetime.now(UTC)
-    if config.uses_sandbox:
-        return datetime.combine(as_of, now.time(), tzinfo=UTC)
-    return now
+PARTIAL = "Partial"
 
 
 def build_context(config: Config, as_of: date) -> BuildContext:
     """The as_of, org calendar and metric parameters a build runs with."""
-    from datetime import timedelta
-
     return BuildContext(
         as_of=as_of,
         org=config.org.calendar(),
@@ -186,9 +78,9 @@ def build_context(config: Config, as_of: date) -> BuildContext:
 @flow(name="build_warehouse")
 def build_warehouse(config: Config, as_of: date) -> dict[str, int]:
     """Rebuild occurrences and every metric table as of `as_of`, in one transaction."""
-    with Warehouse(config.warehouse.path) as warehouse:
+    with warehouse_lock(config.warehouse.path), Warehouse(config.warehouse.path) as warehouse:
         counts = warehouse.build(build_context(config, as_of))
-    get_run_logger().info("built warehouse: %s", counts)
+    log().info("built warehouse: %s", counts)
     return counts
 
 
@@ -199,7 +91,7 @@ def render_reports_flow(config: Config, as_of: date) -> Path:
         tables = {name: warehouse.table(name) for name in REPORT_TABLES}
     meta = report_meta(tables, as_of, config)
     files = render_reports(tables, meta, config.report.out_dir)
-    get_run_logger().info("dashboard written to %s", files.dashboard)
+    log().info("dashboard written to %s", files.dashboard)
     return files.dashboard
 
 
@@ -224,29 +116,102 @@ def report_meta(tables: dict[str, pl.DataFrame], as_of: date, config: Config) ->
 
 
 @flow(name="weekly_report")
-def weekly_report(config_path: str | None = None, as_of: date | None = None) -> Path:
-    """Sync every calendar, rebuild the warehouse and render the reports."""
+def weekly_report(
+    config_path: str | None = None, as_of: date | None = None, notify: bool = False
+) -> State[Path]:
+    """Sync every calendar, rebuild the warehouse, render the reports and summarise.
+
+    `notify` sends the summary by email when report.email is configured (the
+    scheduled deployment sets it). The final state is Completed, named "Partial"
+    when some calendars failed.
+    """
     config = load_config(Path(config_path) if config_path else None)
     as_of = as_of or today_in(config.org.timezone)
+    with warehouse_lock(config.warehouse.path):
+        report = _run_steps(config, as_of)
+    publish_summary(report, config.report.out_dir)
+    sent = _deliver(config, report) if notify else None
+    return final_state(report, sent)
+
+
+def _run_steps(config: Config, as_of: date) -> RunReport:
+    """Sync, build and render, recording the run; a run that raises is recorded failed."""
     with Warehouse(config.warehouse.path) as warehouse:
         run_id = warehouse.start_run(as_of, config.uses_sandbox)
-    runner = ThreadPoolTaskRunner[Any](max_workers=config.http.max_concurrency)
-    summary = sync_calendars.with_options(task_runner=runner)(config, as_of)  # type: ignore[arg-type]
-    counts = build_warehouse(config, as_of)
-    dashboard = render_reports_flow(config, as_of)
+    try:
+        sync = sync_calendars.with_options(task_runner=sync_runner(config))  # type: ignore[arg-type]
+        summary = step(sync, config, as_of)
+        counts = step(build_warehouse, config, as_of)
+        dashboard = step(render_reports_flow, config, as_of)
+    except BaseException:
+        _finish(config, run_id, "failed", {})
+        raise
+    report = run_report(config, as_of, summary, counts.get("occurrences", 0), dashboard)
+    _finish(config, run_id, report.outcome, _run_counts(report))
+    return report
+
+
+def _finish(config: Config, run_id: str, outcome: str, counts: dict[str, int]) -> None:
     with Warehouse(config.warehouse.path) as warehouse:
-        warehouse.finish_run(run_id, _outcome(summary), _run_counts(summary, counts))
-    return dashboard
+        warehouse.finish_run(run_id, outcome, counts)
 
 
-def _outcome(summary: SyncSummary) -> str:
-    return "partial" if summary.calendars_failed else "complete"
+def run_report(
+    config: Config, as_of: date, summary: SyncSummary, occurrences: int, dashboard: Path
+) -> RunReport:
+    """The run's summary, with the top of the neglected and chronic-canceler lists."""
+    with Warehouse(config.warehouse.path, read_only=True) as warehouse:
+        neglected = warehouse.table("neglected_reports")
+        chronic = warehouse.table("chronic_cancelers")
+    return RunReport(
+        as_of=as_of,
+        outcome="partial" if summary.calendars_failed else "complete",
+        sandbox=config.uses_sandbox,
+        calendars_synced=summary.calendars_synced,
+        calendars_failed=sorted(summary.calendars_failed),
+        events_read=summary.events_read,
+        occurrences=occurrences,
+        dashboard=dashboard,
+        neglected=neglected,
+        chronic=chronic,
+    )
 
 
-def _run_counts(summary: SyncSummary, counts: dict[str, int]) -> dict[str, int]:
+def _run_counts(report: RunReport) -> dict[str, int]:
     return {
-        "calendars_synced": summary.calendars_synced,
-        "calendars_failed": len(summary.calendars_failed),
-        "events_read": summary.events_read,
-        "occurrences": counts.get("occurrences", 0),
+        "calendars_synced": report.calendars_synced,
+        "calendars_failed": len(report.calendars_failed),
+        "events_read": report.events_read,
+        "occurrences": report.occurrences,
     }
+
+
+def _deliver(config: Config, report: RunReport) -> bool | None:
+    """Email the summary if report.email is set (None if not); a failure is logged."""
+    email = config.report.email
+    if email is None:
+        return None
+    subject = f"1:1 report as of {report.as_of.isoformat()} ({report.outcome})"
+    message = summary_message(email, subject, run_markdown(report), report.dashboard)
+    try:
+        send_summary(email, message, config.http.ca_bundle)
+    except OneOnOneError as error:
+        log().error("%s", error)
+        return False
+    log().info("summary sent to %d recipients", len(email.to))
+    return True
+
+
+def final_state(report: RunReport, sent: bool | None = None) -> State[Path]:
+    """Completed, named "Partial" with the failed mailboxes when some calendars failed."""
+    message = f"{report.calendars_synced} calendars synced; dashboard {report.dashboard}"
+    if report.calendars_failed:
+        shown = ", ".join(report.calendars_failed[:5])
+        more = len(report.calendars_failed) - 5
+        message = f"{len(report.calendars_failed)} calendars failed: {shown}" + (
+            f" and {more} more" if more > 0 else ""
+        )
+    if sent is False:
+        message += "; the summary email was not sent"
+    name = PARTIAL if report.calendars_failed else "Completed"
+    return Completed(name=name, message=message, data=report.dashboard)

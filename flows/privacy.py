@@ -12,6 +12,7 @@ import hmac
 from dataclasses import replace
 from urllib.parse import quote
 
+from connectors.errors import BadInputError
 from connectors.model import CalendarBatch, Observation, Person
 from connectors.settings import Secret
 
@@ -57,6 +58,41 @@ class Pseudonymizer:
             observations=[self.observation(o) for o in batch.observations],
             cursor=hide_mailbox(batch.cursor, batch.calendar_email),
         )
+
+    def text(self, text: str, email: str) -> str:
+        """An error message about `email`, with the address replaced by its pseudonym."""
+        return text.replace(email, self.email(email))
+
+    def replay_cursor(self, cursor: str | None, email: str) -> str | None:
+        return restore_mailbox(cursor, email)
+
+
+class PlainIngest:
+    """Stores what it is given (pseudonymisation off)."""
+
+    def email(self, email: str) -> str:
+        return email
+
+    def person(self, person: Person) -> Person:
+        return person
+
+    def batch(self, batch: CalendarBatch) -> CalendarBatch:
+        return batch
+
+    def text(self, text: str, email: str) -> str:
+        return text
+
+    def replay_cursor(self, cursor: str | None, email: str) -> str | None:
+        return cursor
+
+
+def ingest_for(pseudonymize: bool, key: Secret | None) -> Pseudonymizer | PlainIngest:
+    """What happens to identities on their way into the warehouse."""
+    if not pseudonymize:
+        return PlainIngest()
+    if key is None:
+        raise BadInputError("privacy.key: required when privacy.pseudonymize is true")
+    return Pseudonymizer(key)
 
 
 def hide_mailbox(cursor: str | None, email: str) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
@@ -16,13 +18,22 @@ from connectors.google.directory import GoogleDirectoryRoster
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
 from connectors.model import CalendarSource, Person, Provider
-from connectors.roster import CsvRoster, merge_rosters
+from connectors.roster import CsvRoster
 from connectors.sandbox.app import Sandbox, start_sandbox
+from connectors.sandbox.server import Fault, Reply
 from connectors.settings import GoogleSettings, HttpSettings, MicrosoftSettings, SyncWindow
 from flows.config import Config
+from flows.sandbox_cli import write_roster_csv
 from flows.secrets import resolve_secret
 
 T = TypeVar("T")
+
+# Sandbox-only testing knob: comma-separated mailboxes whose calendar always answers
+# 404 (no mailbox), to exercise partial runs end to end, deployments included.
+SANDBOX_FAIL_ENV = "ONEONONE_SANDBOX_FAIL"
+# Sandbox-only knob: people in the synthetic organisation (default 200); tests that
+# run whole deployments use a smaller one.
+SANDBOX_SIZE_ENV = "ONEONONE_SANDBOX_SIZE"
 
 
 @dataclass
@@ -60,15 +71,14 @@ def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
 
 
 def _sandbox_sources(stack: ExitStack, as_of: date, window: SyncWindow) -> Sources:
-    state = stack.enter_context(tempfile.TemporaryDirectory(prefix="oneonone-sandbox-"))
-    sandbox = stack.enter_context(start_sandbox(Path(state), anchor=as_of))
-    with closing(MicrosoftDirectoryRoster(sandbox.microsoft, sandbox.http)) as directory:
-        microsoft_people = directory.people()
-    people = merge_rosters(
-        GoogleDirectoryRoster(sandbox.google, sandbox.http).people(),
-        microsoft_people,
-        source="sandbox directories",
-    )
+    """The sandbox roster comes as a CSV file: no single directory can say that a
+    Microsoft report's manager is on Google Workspace (the merger case)."""
+    state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="oneonone-sandbox-")))
+    size = int(os.environ.get(SANDBOX_SIZE_ENV) or 200)
+    sandbox = stack.enter_context(start_sandbox(state, anchor=as_of, size=size))
+    for email in _listed(os.environ.get(SANDBOX_FAIL_ENV, "")):
+        fail_mailbox(sandbox, email)
+    people = CsvRoster(write_roster_csv(sandbox, state / "roster.csv")).people()
     calendars = _calendars(people, sandbox.google, sandbox.microsoft, sandbox.http, window)
     return Sources(people, calendars, sandbox)
 
@@ -146,3 +156,18 @@ def _required(settings: T | None, provider: str) -> T:
         }[provider]
         raise BadInputError(f"the roster has {provider} people but {keys} is not configured")
     return settings
+
+
+def _listed(text: str) -> list[str]:
+    return [item.strip().lower() for item in text.split(",") if item.strip()]
+
+
+def fail_mailbox(sandbox: Sandbox, email: str) -> None:
+    """Make the sandbox answer 404 to every calendar request for `email`, for good."""
+    local, _, domain = email.partition("@")
+    who = re.escape(local) + "(@|%40)" + re.escape(domain)
+    forever = 1 << 62
+    google = {"error": {"code": 404, "message": "Not Found", "errors": [{"reason": "notFound"}]}}
+    graph = {"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "no mailbox"}}
+    sandbox.server.add_fault(Fault(f"/calendars/{who}/events", Reply.json(google, 404), forever))
+    sandbox.server.add_fault(Fault(f"/users/{who}/calendarView", Reply.json(graph, 404), forever))

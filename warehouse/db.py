@@ -22,6 +22,7 @@ from warehouse.roster import snapshot_frame
 from warehouse.schema import DERIVED_TABLES, MIGRATIONS, STORED_TABLES
 
 OUTCOMES = ("complete", "partial", "failed")
+HISTORY_TABLES = ("weekly_activity", "manager_metrics")  # kept per as_of by build_history
 RUN_COUNTS = ("calendars_synced", "calendars_failed", "events_read", "occurrences")
 
 
@@ -157,6 +158,20 @@ class Warehouse:
                     con.unregister("_frame")
         return {name: frame.height for name, frame in frames.items()}
 
+    def build_history(self, contexts: Sequence[BuildContext]) -> dict[date, int]:
+        """Compute the metrics as of each context's date into `<table>_history` tables
+        (HISTORY_TABLES, plus an `as_of` column), replacing rows of the same as_of in
+        one transaction; the current derived tables are not touched."""
+        observations, snapshots = self.raw_frames()
+        rows: dict[date, int] = {}
+        with self._transaction() as con:
+            for ctx in contexts:
+                frames = compute(observations, snapshots, ctx)
+                for name in HISTORY_TABLES:
+                    _replace_history(con, name, frames[name], ctx.as_of)
+                rows[ctx.as_of] = frames["weekly_activity"].height
+        return rows
+
     def table(self, name: str) -> pl.DataFrame:
         """A whole table as a frame (only the warehouse's own tables)."""
         if name not in DERIVED_TABLES + STORED_TABLES:
@@ -173,3 +188,16 @@ class Warehouse:
 
 def _columns(schema: Mapping[str, pl.DataType]) -> str:
     return ", ".join(f'"{name}"' for name in schema)
+
+
+def _replace_history(
+    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, as_of: date
+) -> None:
+    table = f"{name}_history"
+    con.register("_frame", frame.with_columns(as_of=pl.lit(as_of, pl.Date)).to_arrow())
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame LIMIT 0")
+        con.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")

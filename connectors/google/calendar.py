@@ -9,32 +9,43 @@ sync window). The Calendar API allows that combination and still returns a
 `showDeleted` (the API asks for the other parameters to match the full sync) and no
 window: it returns every change on the calendar since the token, inside the window
 or not. An expired token is HTTP 410, raised as `CursorExpiredError`; the caller then
-syncs the calendar again with `cursor=None`.
+syncs the calendar again with `cursor=None` (`sync_many` does that itself).
+
+Every listing asks for `FIELDS` only: what the metrics need plus the paging and sync
+tokens. The description is requested because the agenda flag looks for a link in it;
+it is read, never stored.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
-from connectors.errors import FatalSourceError
-from connectors.google.client import (
-    CALENDAR_SCOPE,
-    RequestCounter,
-    build_service,
-    execute,
-    load_credentials,
-)
+from connectors.errors import CursorExpiredError, FatalSourceError, SourceError
+from connectors.google.batch import ListingBatcher
+from connectors.google.client import CALENDAR_SCOPE, RequestCounter, execute, load_credentials
+from connectors.google.clients import ThreadClients
 from connectors.google.normalise import normalise_events
+from connectors.google.tokens import SubjectTokens
 from connectors.model import CalendarBatch, Provider
 from connectors.retry import RetryPolicy
 from connectors.settings import GoogleSettings, HttpSettings, SyncWindow
+
+MAX_PAGE = 2500  # the largest page events.list serves
+FIELDS = (
+    "nextPageToken,nextSyncToken,items(id,status,recurringEventId,originalStartTime,"
+    "start,end,organizer/email,attendees(email,responseStatus,resource),attendeesOmitted,"
+    "eventType,created,updated,attachments/fileUrl,description)"
+)
 
 
 class GoogleCalendarSource:
     """Reads Google calendars with a service account and domain-wide delegation.
 
-    `sync_calendar` is safe to call from several threads at once: each call
-    impersonates its calendar's owner over a client and connection of its own.
+    `sync_calendar` and `sync_many` are safe to call from several threads at once:
+    each call has clients and connections of its own; only the per-subject tokens are
+    shared (and reused across calls until they expire).
     """
 
     provider: Provider = "google"
@@ -46,7 +57,7 @@ class GoogleCalendarSource:
         roster: frozenset[str],
         window: SyncWindow,
         retry: RetryPolicy | None = None,
-        page_size: int = 250,
+        page_size: int = MAX_PAGE,
     ) -> None:
         self._settings = settings
         self._http = http
@@ -54,47 +65,117 @@ class GoogleCalendarSource:
         self._window = window
         self._retry = retry or RetryPolicy()
         self._page_size = page_size
-        self._credentials = load_credentials(settings, [CALENDAR_SCOPE])
+        self._clients = ThreadClients(http, self.endpoint)
+        credentials = load_credentials(settings, [CALENDAR_SCOPE])
+        self._tokens = SubjectTokens(credentials, self._clients.transport)
+        # Connections close with the source even when nobody calls `close`.
+        self._closer = weakref.finalize(self, self._clients.close)
+        self.batch_requests = 0  # batch POSTs made by sync_many, retries included
+
+    @property
+    def endpoint(self) -> str:
+        """The Calendar API root the clients talk to."""
+        return self._settings.api_endpoint + "calendar/v3/"
 
     def sync_calendar(self, email: str, cursor: str | None) -> CalendarBatch:
         """Read `email`'s primary calendar: in full when `cursor` is None, else changes."""
         calendar = email.strip().lower()
-        credentials = self._credentials.with_subject(calendar)
-        endpoint = self._settings.api_endpoint + "calendar/v3/"
+        service = self._clients.service()[0]
+        authorized = self._clients.authorized(self._tokens.credentials(calendar))
         counter = RequestCounter()
-        with build_service("calendar", "v3", credentials, endpoint, self._http) as service:
-            listing = _list_all(service, calendar, self._params(cursor), self._retry, counter)
-        items, sync_token = listing
-        result = normalise_events(items, calendar, self._roster, full=cursor is None)
-        return CalendarBatch(
-            provider="google",
-            calendar_email=calendar,
-            observations=tuple(result.observations),
-            cursor=sync_token,
-            full=cursor is None,
-            removed_ids=tuple(result.removed_ids),
-            events_read=len(items),
-            requests=counter.count,
-        )
+        requests = _PageRequests(service, authorized, calendar, self.params(cursor))
+        items, sync_token = _list_all(requests, calendar, self._retry, counter)
+        return self.batch_of(calendar, items, sync_token, cursor is None, counter.count)
 
-    def _params(self, cursor: str | None) -> dict[str, Any]:
+    def sync_many(
+        self, requests: Sequence[tuple[str, str | None]]
+    ) -> list[CalendarBatch | SourceError]:
+        """Sync each `(email, cursor)`; one result per request, in order.
+
+        Calendars with a cursor go through batch requests (50 listings per POST to
+        `{api_endpoint}batch/calendar/v3`, every inner answer checked, inner
+        nextPageTokens followed by further batches). A calendar without a cursor, or
+        whose token expired (410), is synced in full on its own. A failing calendar
+        gets its error as its result and never affects the others. A batched
+        calendar's `requests` counts its inner requests; the POSTs themselves are
+        counted in `batch_requests`.
+        """
+        results: dict[int, CalendarBatch | SourceError] = {}
+        batched = {n: r for n, r in enumerate(requests) if r[1] is not None}
+        batcher = ListingBatcher(self, self._tokens, self._http, self._retry)
+        for n, outcome in batcher.run(batched).items():
+            if not isinstance(outcome, CursorExpiredError):
+                results[n] = outcome
+        self.batch_requests += batcher.posts
+        for n, (email, _) in enumerate(requests):
+            if n not in results:
+                results[n] = self._full(email)
+        return [results[n] for n in range(len(requests))]
+
+    def close(self) -> None:
+        """Close the connections this source keeps (it reconnects if used again)."""
+        self._closer()
+
+    def _full(self, email: str) -> CalendarBatch | SourceError:
+        try:
+            return self.sync_calendar(email, None)
+        except SourceError as error:
+            return error
+
+    def params(self, cursor: str | None) -> dict[str, Any]:
+        """The events.list parameters of a full (`cursor` None) or incremental listing."""
         params: dict[str, Any] = {
             "singleEvents": True,
             "showDeleted": True,
             "maxResults": self._page_size,
+            "fields": FIELDS,
         }
         if cursor is not None:
             return {**params, "syncToken": cursor}
         start, end = self._window.start.isoformat(), self._window.end.isoformat()
         return {**params, "timeMin": start, "timeMax": end}
 
+    def batch_of(
+        self, calendar: str, items: list[dict[str, Any]], cursor: str, full: bool, requests: int
+    ) -> CalendarBatch:
+        """The `CalendarBatch` of one finished listing of `calendar`."""
+        result = normalise_events(items, calendar, self._roster, full=full)
+        return CalendarBatch(
+            provider="google",
+            calendar_email=calendar,
+            observations=tuple(result.observations),
+            cursor=cursor,
+            full=full,
+            removed_ids=tuple(result.removed_ids),
+            events_read=len(items),
+            requests=requests,
+        )
+
+
+class _PageRequests:
+    """Builds one page's request of a listing, carrying its calendar owner's token."""
+
+    def __init__(self, service: Any, http: Any, calendar: str, params: dict[str, Any]) -> None:
+        self._service = service
+        self._http = http
+        self._calendar = calendar
+        self._params = params
+
+    def page(self, page_token: str | None) -> Any:
+        """A factory for one page's request: a retry builds the request afresh."""
+
+        def make() -> Any:
+            request = self._service.events().list(
+                calendarId=self._calendar, pageToken=page_token, **self._params
+            )
+            request.http = self._http
+            return request
+
+        return make
+
 
 def _list_all(
-    service: Any,
-    calendar: str,
-    params: dict[str, Any],
-    retry: RetryPolicy,
-    counter: RequestCounter,
+    requests: _PageRequests, calendar: str, retry: RetryPolicy, counter: RequestCounter
 ) -> tuple[list[dict[str, Any]], str]:
     """Every page of one listing, and the `nextSyncToken` of its last page."""
     what = f"the calendar of {calendar}"
@@ -102,7 +183,7 @@ def _list_all(
     seen: set[str] = set()
     page_token: str | None = None
     while True:
-        page = execute(_page_request(service, calendar, params, page_token), retry, what, counter)
+        page = execute(requests.page(page_token), retry, what, counter)
         items.extend(page.get("items", ()))
         page_token = page.get("nextPageToken")
         if not page_token:
@@ -114,10 +195,3 @@ def _list_all(
     if not sync_token:
         raise FatalSourceError(f"Google sent no nextSyncToken for {what}")
     return items, sync_token
-
-
-def _page_request(
-    service: Any, calendar: str, params: dict[str, Any], page_token: str | None
-) -> Any:
-    """A factory for one page's request: a retry builds the request afresh."""
-    return lambda: service.events().list(calendarId=calendar, pageToken=page_token, **params)

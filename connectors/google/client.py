@@ -14,15 +14,18 @@ import ssl
 import tempfile
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
 import google_auth_httplib2
 import httplib2
+import orjson
+from google.auth import credentials as auth_credentials
 from google.auth import exceptions as auth_errors
 from google.oauth2 import service_account
 from googleapiclient import discovery
-from googleapiclient.errors import HttpError
+from googleapiclient.errors import BatchError, HttpError
 
 from connectors.errors import (
     AuthError,
@@ -55,7 +58,7 @@ def load_credentials(
 
 
 @lru_cache(maxsize=8)
-def _ca_certs(extra: Path | None) -> str | None:
+def ca_certs_file(extra: Path | None) -> str | None:
     """The system CAs plus `extra` in one file, since httplib2 takes a single path."""
     if extra is None:
         return None
@@ -65,16 +68,37 @@ def _ca_certs(extra: Path | None) -> str | None:
     return f.name
 
 
+def make_transport(http: HttpSettings) -> httplib2.Http:
+    """A bare httplib2 transport trusting `http.ca_bundle` too (not thread-safe)."""
+    return httplib2.Http(ca_certs=ca_certs_file(http.ca_bundle), timeout=http.timeout_s)
+
+
+def bare_service(api: str, version: str, endpoint: str, transport: httplib2.Http) -> Any:
+    """A discovery client without credentials: builds requests that carry their own."""
+    return discovery.build(
+        api,
+        version,
+        http=transport,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": endpoint},
+    )
+
+
 def build_service(
     api: str,
     version: str,
-    credentials: service_account.Credentials,
+    credentials: auth_credentials.Credentials,
     endpoint: str,
     http: HttpSettings,
 ) -> Any:
     """A discovery client for `api` over a transport of its own (offline discovery)."""
-    transport = httplib2.Http(ca_certs=_ca_certs(http.ca_bundle), timeout=http.timeout_s)
-    authorized = google_auth_httplib2.AuthorizedHttp(credentials, http=transport)
+    transport = make_transport(http)
+    # One refresh on a 401, then the 401 stands (AuthError): a token minted a moment
+    # ago that is refused again will not be accepted by refreshing once more.
+    authorized = google_auth_httplib2.AuthorizedHttp(
+        credentials, http=transport, max_refresh_attempts=1
+    )
     return discovery.build(
         api,
         version,
@@ -106,20 +130,57 @@ def execute(
     def attempt() -> dict[str, Any]:
         if counter is not None:
             counter.count += 1
+        request = make_request()
+        request.postproc = decode_json
         try:
-            response: dict[str, Any] = make_request().execute(num_retries=0)
+            response: dict[str, Any] = request.execute(num_retries=0)
         except Exception as error:
             mapped = classify(error, what)
             if mapped is None:
                 raise
+            if not isinstance(error, HttpError):
+                drop_connections(request.http)
             raise mapped from error
         return response
 
     return retry.call(attempt)
 
 
+def drop_connections(transport: Any) -> None:
+    """Forget the pooled connections of an httplib2 transport (or AuthorizedHttp).
+
+    After a connection dropped mid-answer httplib2 keeps the dead socket in its pool
+    and would fail every retry on it; the next request then connects afresh.
+    """
+    inner = getattr(transport, "http", transport)
+    if isinstance(inner, httplib2.Http):
+        inner.close()
+
+
+class MalformedBodyError(Exception):
+    """A 2xx answer whose body is not a JSON object (truncated by a proxy, say)."""
+
+
+def decode_json(response: Any, content: bytes) -> dict[str, Any]:
+    """The `postproc` of our requests: the JSON object of a 2xx body (orjson is faster).
+
+    The client only calls it for 2xx answers; anything but a JSON object is malformed.
+    """
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError as error:
+        raise MalformedBodyError("the body is not valid JSON") from error
+    if not isinstance(body, dict):
+        raise MalformedBodyError("the body is not a JSON object")
+    return body
+
+
 def classify(error: Exception, what: str) -> SourceError | None:
     """The error-tree equivalent of a client failure, None for a programming error."""
+    if isinstance(error, MalformedBodyError):
+        return RetriableError(f"Google sent a malformed body for {what}")
+    if isinstance(error, BatchError):  # a batch answer that is not multipart/mixed
+        return RetriableError(f"Google sent a malformed batch answer for {what}")
     if isinstance(error, HttpError):
         return _from_http_error(error, what)
     if isinstance(error, auth_errors.RefreshError):
@@ -128,7 +189,8 @@ def classify(error: Exception, what: str) -> SourceError | None:
         return AuthError(f"Google refused the service-account token for {what}: {error.args[0]}")
     if isinstance(error, ssl.SSLCertVerificationError):
         return FatalSourceError(f"TLS certificate not trusted while reading {what}: {error}")
-    if isinstance(error, auth_errors.TransportError | httplib2.HttpLib2Error | OSError):
+    dropped = auth_errors.TransportError | httplib2.HttpLib2Error | HTTPException | OSError
+    if isinstance(error, dropped):
         return RetriableError(f"connection failed while reading {what}: {type(error).__name__}")
     return None
 

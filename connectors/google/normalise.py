@@ -82,6 +82,11 @@ def is_candidate(event: Event, roster: frozenset[str]) -> bool:
         return False
     if event.get("eventType", "default") != "default" or event.get("attendeesOmitted"):
         return False
+    # Cheap rejection of the many group meetings: four human entries are at least three
+    # people whoever the organizer is (Google lists each attendee once).
+    attendees = event.get("attendees", ())
+    if len(attendees) > 3 and sum(1 for a in attendees if not a.get("resource")) > 3:
+        return False
     people = participants(event)
     return len(people) == 2 and people <= roster
 

@@ -1,21 +1,67 @@
-"""Start the whole sandbox: generate the org, serve both providers, hand out settings."""
+"""Start the whole sandbox: generate the org, serve both providers, hand out settings.
+
+The server runs in this process by default (tests mutate the org between syncs). With
+`process=True` it runs in a child process of its own, which regenerates the same org
+from the same arguments (generation is deterministic): the connectors and the
+sandbox then no longer share one GIL, which is what benchmarks want. The child's
+org is its own copy, so mutations made here do not reach it.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from connectors.sandbox.google_api import google_routes, write_service_account_key
 from connectors.sandbox.graph_api import graph_routes
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.org import generate_org
-from connectors.sandbox.server import SandboxHTTPServer, serve
+from connectors.sandbox.server import Fault, SandboxHTTPServer, serve
+from connectors.sandbox.tls import TlsFiles
 from connectors.settings import GoogleSettings, HttpSettings, MicrosoftSettings, Secret
 
 TENANT_ID = "0b1e5a4d-5a4d-4b1e-9e11-5a4db0c5a4d0"
 CLIENT_ID = "6f1c0a11-0e0e-4a11-b0b0-00000000a11c"
+
+
+class RemoteServer:
+    """This process's handle on a sandbox server running in a child process."""
+
+    def __init__(self, process: BaseProcess, conn: Connection, root: str, tls: TlsFiles) -> None:
+        self._process = process
+        self._conn = conn
+        self.root = root
+        self.tls = tls
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """(method, path) of every request the child served so far."""
+        found: list[tuple[str, str]] = self._ask("requests")
+        return found
+
+    @property
+    def inner_requests(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = self._ask("inner_requests")
+        return found
+
+    def add_fault(self, fault: Fault) -> None:
+        self._ask("fault", fault)
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._ask("stop")
+        self._process.join(timeout=10)
+        self._conn.close()
+
+    def _ask(self, command: str, argument: Any = None) -> Any:
+        self._conn.send((command, argument))
+        return self._conn.recv()
 
 
 @dataclass
@@ -23,7 +69,7 @@ class Sandbox:
     """A running sandbox: its organisation, its server and the settings that reach it."""
 
     org: SandboxOrg
-    server: SandboxHTTPServer
+    server: SandboxHTTPServer | RemoteServer
     google: GoogleSettings
     microsoft: MicrosoftSettings
     http: HttpSettings
@@ -47,22 +93,43 @@ def start_sandbox(
     background: str = "normal",
     port: int = 0,
     org: SandboxOrg | None = None,
+    process: bool = False,
 ) -> Sandbox:
-    """Generate (or take) an org and serve it over HTTPS on 127.0.0.1."""
-    org = org or generate_org(seed=seed, size=size, anchor=anchor, background=background)
+    """Generate (or take) an org and serve it over HTTPS on 127.0.0.1.
+
+    `process=True` serves it from a child process (see the module docstring).
+    """
+    anchor = anchor or datetime.now(UTC).date()
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret = secrets.token_urlsafe(24)
-    key_file = state_dir / "google-service-account.json"
+    if process:
+        return _start_child(state_dir, (seed, size, anchor, background), port, org, secret)
+    org = org or generate_org(seed=seed, size=size, anchor=anchor, background=background)
+    server = _serve_org(org, state_dir, port, secret)
+    return _sandbox(org, server, state_dir, secret)
+
+
+def _serve_org(org: SandboxOrg, state_dir: Path, port: int, secret: str) -> SandboxHTTPServer:
     # The key names the token endpoint, whose port is known only once the server listens.
     server = serve([], state_dir, port)
-    public_key = write_service_account_key(key_file, server.root + "google/token")
+    public_key = write_service_account_key(_key_file(state_dir), server.root + "google/token")
     server.add_routes(google_routes(org, public_key))
     server.add_routes(graph_routes(org, TENANT_ID, CLIENT_ID, secret))
+    return server
+
+
+def _key_file(state_dir: Path) -> Path:
+    return state_dir / "google-service-account.json"
+
+
+def _sandbox(
+    org: SandboxOrg, server: SandboxHTTPServer | RemoteServer, state_dir: Path, secret: str
+) -> Sandbox:
     admin = next(p.email for p in org.people if p.provider == "google" and p.active)
     return Sandbox(
         org=org,
         server=server,
-        google=GoogleSettings(key_file, admin_subject=admin, api_endpoint=server.root),
+        google=GoogleSettings(_key_file(state_dir), admin_subject=admin, api_endpoint=server.root),
         microsoft=MicrosoftSettings(
             tenant_id=TENANT_ID,
             client_id=CLIENT_ID,
@@ -72,3 +139,47 @@ def start_sandbox(
         ),
         http=HttpSettings(ca_bundle=server.tls.ca_file),
     )
+
+
+OrgArgs = tuple[int, int, date, str]  # seed, size, anchor, background
+
+
+def _start_child(
+    state_dir: Path, args: OrgArgs, port: int, org: SandboxOrg | None, secret: str
+) -> Sandbox:
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    ours, theirs = context.Pipe()
+    child = context.Process(
+        target=_child_main, args=(theirs, state_dir, args, port, org, secret), daemon=True
+    )
+    child.start()
+    theirs.close()
+    # Generate our copy while the child generates its own.
+    org = org or generate_org(seed=args[0], size=args[1], anchor=args[2], background=args[3])
+    root, tls = ours.recv()
+    return _sandbox(org, RemoteServer(child, ours, root, tls), state_dir, secret)
+
+
+def _child_main(
+    conn: Connection,
+    state_dir: Path,
+    args: OrgArgs,
+    port: int,
+    org: SandboxOrg | None,
+    secret: str,
+) -> None:
+    """The child process: serve the org, answer the parent's commands until "stop"."""
+    org = org or generate_org(seed=args[0], size=args[1], anchor=args[2], background=args[3])
+    server = _serve_org(org, state_dir, port, secret)
+    conn.send((server.root, server.tls))
+    while True:
+        command, argument = conn.recv()
+        if command == "stop":
+            server.stop()
+            conn.send(None)
+            return
+        if command == "fault":
+            server.add_fault(argument)
+            conn.send(None)
+        else:
+            conn.send(list(getattr(server, command)))

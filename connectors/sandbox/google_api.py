@@ -25,9 +25,14 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
+import orjson
+
 from connectors.sandbox.google_auth import TOKEN_PATH, write_service_account_key
+from connectors.sandbox.google_batch import BATCH_PATH, batch
+from connectors.sandbox.google_cache import Entry, serialise
 from connectors.sandbox.google_directory import list_users
-from connectors.sandbox.google_render import Event, render, rfc3339_utc
+from connectors.sandbox.google_fields import FieldsError, Mask, apply_mask, parse_fields, selects
+from connectors.sandbox.google_render import rfc3339_utc
 from connectors.sandbox.google_state import (
     GoogleState,
     OrgIndex,
@@ -35,7 +40,7 @@ from connectors.sandbox.google_state import (
     int_arg,
     page_of,
 )
-from connectors.sandbox.google_sync import Listing, changes, page_payload, snapshot_of
+from connectors.sandbox.google_sync import Listing, page_payload, vanished_stub
 from connectors.sandbox.google_tokens import fingerprint
 from connectors.sandbox.model import Instance, SandboxOrg
 from connectors.sandbox.server import Reply, Request, Route
@@ -55,7 +60,8 @@ NOT_WITH_SYNC_TOKEN = (
     "privateExtendedProperty",
     "sharedExtendedProperty",
 )
-_NOT_IN_FINGERPRINT = frozenset({"pageToken", "maxResults", "fields", "prettyPrint", "alt"})
+_NOT_IN_FINGERPRINT = frozenset({"pageToken", "maxResults", "prettyPrint", "alt"})
+Fields = tuple[str, Mask | None]  # the fields text and the mask of each item
 
 
 def google_routes(org: SandboxOrg, service_account_public_key_pem: bytes) -> list[Route]:
@@ -70,10 +76,11 @@ class GoogleApi:
         self.state = state
 
     def routes(self) -> list[Route]:
-        """Token endpoint, events.list and users.list."""
+        """Token endpoint, events.list, the Calendar batch endpoint and users.list."""
         return [
             self.state.issuer.route(),
             ("GET", EVENTS_PATH, self.events),
+            ("POST", BATCH_PATH, batch),
             ("GET", USERS_PATH, lambda request: list_users(self.state, request)),
         ]
 
@@ -101,24 +108,39 @@ class GoogleApi:
     def _listing(
         self, request: Request, calendar: str, index: OrgIndex, query: str
     ) -> Listing | Reply:
+        mask = _mask(request)
+        if isinstance(mask, Reply):
+            return mask
+        fields: Fields = (request.arg("fields") or "", _items_mask(mask))
         copies = [i for i in index.calendars[calendar] if not i.deleted]
-        rendered = [render(i, calendar, index.names) for i in copies]
+        cache = self.state.renders
+        entries = [cache.entry(index.version, i, calendar, index.names) for i in copies]
+        snapshot = {e.event_id: e.digest for e in entries}
         if request.arg("syncToken") is not None:
-            return self._changes(request, calendar, rendered, query)
+            changed = self._changes(request, calendar, copies, entries, fields)
+            if isinstance(changed, Reply):
+                return changed
+            return Listing(calendar, query, changed, snapshot, mask)
         bounds = _window(request)
         if isinstance(bounds, Reply):
             return bounds
         show_deleted = request.arg("showDeleted") == "true"
         items = [
-            event
-            for instance, event in zip(copies, rendered, strict=True)
-            if _overlaps(instance, *bounds) and (show_deleted or event["status"] != "cancelled")
+            cache.item(entry, instance, calendar, index.names, fields)
+            for instance, entry in zip(copies, entries, strict=True)
+            if _overlaps(instance, *bounds) and (show_deleted or not entry.stub)
         ]
-        return Listing(calendar, query, items, snapshot_of(rendered))
+        return Listing(calendar, query, items, snapshot, mask)
 
     def _changes(
-        self, request: Request, calendar: str, rendered: list[Event], query: str
-    ) -> Listing | Reply:
+        self,
+        request: Request,
+        calendar: str,
+        copies: list[Instance],
+        entries: list[Entry],
+        fields: Fields,
+    ) -> list[bytes] | Reply:
+        """Copies new or changed since the token's snapshot, then stubs of vanished ones."""
         clash = [name for name in NOT_WITH_SYNC_TOKEN if request.arg(name) is not None]
         if clash or request.arg("showDeleted") == "false":
             what = ", ".join(clash) or "showDeleted=false"
@@ -130,7 +152,15 @@ class GoogleApi:
         if before is None:
             message = "Sync token is no longer valid, a full sync is required."
             return google_error(410, "fullSyncRequired", message)
-        return Listing(calendar, query, changes(before, rendered), snapshot_of(rendered))
+        names, cache = self.state.index().names, self.state.renders
+        changed = [
+            cache.item(entry, instance, calendar, names, fields)
+            for instance, entry in zip(copies, entries, strict=True)
+            if before.get(entry.event_id) != entry.digest
+        ]
+        now = {entry.event_id for entry in entries}
+        gone = [serialise(vanished_stub(i), fields[1]) for i in before if i not in now]
+        return changed + gone
 
     def _next_page(
         self, request: Request, calendar: str, index: OrgIndex, query: str, size: int
@@ -153,7 +183,7 @@ class GoogleApi:
         self, listing_id: str, listing: Listing, index: OrgIndex, offset: int, size: int
     ) -> Reply:
         page, next_offset = page_of(listing.items, offset, size)
-        body = _events_body(listing.calendar, index, page)
+        body = _events_body(listing.calendar, index)
         if next_offset is not None:
             payload = page_payload(listing_id, next_offset, listing.query)
             body["nextPageToken"] = self.state.codec.encode("page", payload)
@@ -161,7 +191,8 @@ class GoogleApi:
             snapshot = self.state.sync.close(listing_id)
             token = {"calendar": listing.calendar, "snapshot": snapshot}
             body["nextSyncToken"] = self.state.codec.encode("sync", token)
-        return Reply.json(body)
+        items = page if selects(listing.mask, "items") else None
+        return _json_with_items(apply_mask(body, listing.mask), items)
 
 
 def _calendar_id(raw: str, subject: str) -> str:
@@ -202,7 +233,33 @@ def _overlaps(instance: Instance, start: datetime | None, end: datetime | None) 
     return after_start and (end is None or instance.start < end)
 
 
-def _events_body(calendar: str, index: OrgIndex, items: list[Any]) -> dict[str, Any]:
+def _mask(request: Request) -> Mask | Reply | None:
+    """The request's fields mask (None: everything), or the 400 of a malformed one."""
+    raw = request.arg("fields")
+    if not raw:
+        return None
+    try:
+        return parse_fields(raw)
+    except FieldsError:
+        return google_error(400, "invalidParameter", f"Invalid field selection {raw}")
+
+
+def _items_mask(mask: Mask | None) -> Mask | None:
+    if mask is None or "*" in mask:
+        return None
+    return mask.get("items")
+
+
+def _json_with_items(body: dict[str, Any], items: list[bytes] | None) -> Reply:
+    """The listing as JSON, its already serialised items spliced in (no re-encoding)."""
+    head = orjson.dumps(body)
+    if items is not None:
+        sep = b"," if len(head) > 2 else b""
+        head = head[:-1] + sep + b'"items":[' + b",".join(items) + b"]}"
+    return Reply(200, head, {"Content-Type": "application/json; charset=UTF-8"})
+
+
+def _events_body(calendar: str, index: OrgIndex) -> dict[str, Any]:
     member = index.members[calendar]
     return {
         "kind": "calendar#events",
@@ -213,5 +270,4 @@ def _events_body(calendar: str, index: OrgIndex, items: list[Any]) -> dict[str, 
         "timeZone": member.timezone,
         "accessRole": "owner",
         "defaultReminders": [],
-        "items": items,
     }

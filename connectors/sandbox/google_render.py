@@ -74,6 +74,11 @@ def render(instance: Instance, email: str, names: Mapping[str, str]) -> Event:
     return _live(instance, email, names)
 
 
+def render_shared(instance: Instance, stub: bool, names: Mapping[str, str]) -> Event:
+    """The copy every calendar shares, without the `self` flags of any one of them."""
+    return _stub(instance) if stub else _live(instance, "", names)
+
+
 def _etag(instance: Instance) -> str:
     return f'"{int(changed_at(instance).timestamp() * 1000)}000"'
 
@@ -165,6 +170,7 @@ def _optional_fields(instance: Instance) -> Event:
     if instance.has_attachment:
         extra["attachments"] = [
             {
+                "fileId": google_id(instance.uid),
                 "fileUrl": f"https://drive.google.com/open?id={google_id(instance.uid)}",
                 "title": "Agenda",
                 "mimeType": "application/vnd.google-apps.document",

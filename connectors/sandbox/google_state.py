@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.sandbox.google_auth import Grant, TokenIssuer
+from connectors.sandbox.google_cache import RenderCache
 from connectors.sandbox.google_render import changed_at, is_on_calendar
 from connectors.sandbox.google_sync import SyncStore
 from connectors.sandbox.google_tokens import TokenCodec
@@ -57,6 +58,7 @@ class GoogleState:
         self.org = org
         self.codec = TokenCodec()
         self.sync = SyncStore()
+        self.renders = RenderCache()
         self.issuer = TokenIssuer(public_key_pem, self._subjects)
         self._index: OrgIndex | None = None
         self._lock = threading.Lock()

@@ -1,19 +1,19 @@
 """Consistent listings and sync-token snapshots for the sandbox's events.list.
 
-A listing is computed whole on its first page and served page by page from that
-frozen copy, so changes made while a client pages land in the next sync, never
-half in this one. When its last page is served, the calendar as it stood (event id
-→ digest of the rendered copy) is kept under a new sync token. An incremental sync
-diffs the calendar now against that snapshot: new or changed copies come in full,
-copies that vanished (deleted, dropped from the model, no longer invited, renamed by a
-split) come as cancelled stubs. This catches every mutation of the model, whatever
-timestamps it set. Each calendar keeps its last `KEEP_PER_CALENDAR` snapshots; an
-older token is expired (410), as real sync tokens eventually are.
+A listing is computed whole on its first page (serialised under its fields mask) and
+served page by page from that frozen copy, so changes made while a client pages land
+in the next sync, never half in this one. When its last page is served, the calendar
+as it stood (event id → digest of the rendered copy) is kept under a new sync token.
+An incremental sync diffs the calendar now against that snapshot: new or changed
+copies come in full, copies that vanished (deleted, dropped from the model, no longer
+invited, renamed by a split) come as cancelled stubs. This catches every mutation of
+the model, whatever timestamps it set. Each calendar keeps its last
+`KEEP_PER_CALENDAR` snapshots; an older token is expired (410), as real sync tokens
+eventually are.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from connectors.sandbox.google_fields import Mask
 from connectors.sandbox.google_render import Event
 
 KEEP_PER_CALENDAR = 2
@@ -35,14 +36,10 @@ class Listing:
     """One events.list result set, frozen at its first page."""
 
     calendar: str
-    query: str  # fingerprint of the query it answers
-    items: list[Event]
+    query: str  # fingerprint of the query it answers (its fields mask included)
+    items: list[bytes]  # serialised events, masked
     snapshot: Snapshot  # the whole calendar when the listing was computed
-
-
-def snapshot_of(events: list[Event]) -> Snapshot:
-    """Digest every rendered copy on a calendar."""
-    return {e["id"]: hash(json.dumps(e, sort_keys=True)) for e in events}
+    mask: Mask | None = None  # the fields mask of the whole answer
 
 
 def vanished_stub(event_id: str) -> Event:
@@ -54,14 +51,6 @@ def vanished_stub(event_id: str) -> Event:
         stub["recurringEventId"] = match["series"]
         stub["originalStartTime"] = {"dateTime": slot.strftime("%Y-%m-%dT%H:%M:%SZ")}
     return stub
-
-
-def changes(before: Snapshot, now: list[Event]) -> list[Event]:
-    """Copies new or changed since `before`, then stubs of the ones that vanished."""
-    current = snapshot_of(now)
-    changed = [e for e in now if before.get(e["id"]) != current[e["id"]]]
-    gone = [vanished_stub(i) for i in before if i not in current]
-    return changed + gone
 
 
 class SyncStore:

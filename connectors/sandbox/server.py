@@ -2,7 +2,10 @@
 
 Each API module contributes routes (`method`, path regex, handler). A handler takes a
 `Request` and returns a `Reply`. Tests can queue faults that replace the next matching
-replies (throttling, 5xx, malformed bodies, dropped connections).
+replies (throttling, 5xx, malformed bodies, dropped connections, a body cut short).
+A handler may dispatch inner requests (a batch endpoint) through `Request.inner`:
+faults apply to them too, and they are recorded in `inner_requests`, not `requests`
+(which counts what came over the wire).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     match: re.Match[str] | None = None
+    inner: Callable[[Request], Reply] | None = None  # dispatch of an inner request
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -49,6 +53,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
+    cut_after: int | None = None  # send this many body bytes, then close (mid-body drop)
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, **headers: str) -> Reply:
@@ -77,6 +82,7 @@ class SandboxHTTPServer:
         self.tls = tls
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        self.inner_requests: list[tuple[str, str]] = []  # inner requests of batches
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", port), _make_handler(self))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -111,9 +117,11 @@ class SandboxHTTPServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def dispatch(self, request: Request) -> Reply:
+    def dispatch(self, request: Request, inner: bool = False) -> Reply:
+        """The reply to `request`: a queued fault matching its path, else its route's."""
+        request.inner = lambda sub: self.dispatch(sub, inner=True)
         with self._lock:
-            self.requests.append((request.method, request.path))
+            (self.inner_requests if inner else self.requests).append((request.method, request.path))
             fault = next((f for f in self.faults if re.search(f.path_regex, request.path)), None)
             if fault is not None:
                 fault.times -= 1
@@ -158,6 +166,12 @@ def _make_handler(server: SandboxHTTPServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
+            if reply.cut_after is not None:
+                self.wfile.write(reply.body[: reply.cut_after])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.close()
+                return
             self.wfile.write(reply.body)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle

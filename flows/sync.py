@@ -1,0 +1,207 @@
+"""The sync flow: one task per calendar (or per batch of incremental rounds), run
+concurrently within http.max_concurrency and a start rate per provider; a failing
+calendar is recorded in `sync_state` and reported, never raised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NONE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from connectors.errors import CursorExpiredError, SourceError
+from connectors.model import CalendarBatch, CalendarSource, Person, Provider
+from flows.config import Config
+from flows.engine import log, map_concurrently
+from flows.limits import TokenBucket, interleave, provider_buckets
+from flows.lock import warehouse_lock
+from flows.privacy import PlainIngest, Pseudonymizer, ingest_for
+from flows.resources import open_sources
+from flows.secrets import resolve_secret
+from warehouse import Warehouse
+
+BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each
+
+
+@dataclass(frozen=True)
+class CalendarFailure:
+    provider: str
+    calendar_email: str
+    reason: str
+
+
+@dataclass
+class SyncSummary:
+    calendars_synced: int = 0
+    calendars_failed: list[str] = field(default_factory=list)
+    events_read: int = 0
+    requests: int = 0
+    sandbox: bool = False
+
+
+@dataclass(frozen=True)
+class SyncJob:
+    """Calendars one task syncs: one alone, or many through the source's batch API."""
+
+    provider: Provider
+    calendars: tuple[tuple[str, str | None], ...]  # (email, cursor)
+    batched: bool = False
+
+    @property
+    def label(self) -> str:
+        first = self.calendars[0][0]
+        return first if len(self.calendars) == 1 else f"{first} +{len(self.calendars) - 1}"
+
+
+def plan_jobs(
+    people: list[Person], cursors: dict[str, str | None], batching: set[Provider]
+) -> list[SyncJob]:
+    """One job per calendar, except incremental rounds of a batching source, chunked;
+    providers interleaved so that both make progress from the start."""
+    single: dict[Provider, list[SyncJob]] = {}
+    pending: dict[Provider, list[tuple[str, str | None]]] = {}
+    for person in people:
+        cursor = cursors.get(person.email)
+        if cursor is not None and person.provider in batching:
+            pending.setdefault(person.provider, []).append((person.email, cursor))
+        else:
+            job = SyncJob(person.provider, ((person.email, cursor),))
+            single.setdefault(person.provider, []).append(job)
+    jobs = list(interleave(single.values()))
+    for provider, items in pending.items():
+        for start in range(0, len(items), BATCH_CHUNK):
+            jobs.append(SyncJob(provider, tuple(items[start : start + BATCH_CHUNK]), True))
+    return jobs
+
+
+@task(cache_policy=NONE, task_run_name="sync-{job.label}")
+def sync_job(
+    source: CalendarSource, job: SyncJob, bucket: TokenBucket
+) -> list[CalendarBatch | CalendarFailure]:
+    """Sync the job's calendars; a failing calendar is reported, never raised."""
+    bucket.acquire()
+    if job.batched:
+        results = source.sync_many(job.calendars)  # type: ignore[attr-defined]
+    else:
+        results = [_sync_one(source, email, cursor) for email, cursor in job.calendars]
+    return [
+        _outcome_of(job.provider, email, result)
+        for (email, _), result in zip(job.calendars, results, strict=True)
+    ]
+
+
+def _sync_one(
+    source: CalendarSource, email: str, cursor: str | None
+) -> CalendarBatch | SourceError:
+    try:
+        try:
+            return source.sync_calendar(email, cursor)
+        except CursorExpiredError:
+            log().info("cursor expired for %s: full resync", email)
+            return source.sync_calendar(email, None)
+    except SourceError as error:
+        return error
+
+
+def _outcome_of(
+    provider: str, email: str, result: CalendarBatch | SourceError
+) -> CalendarBatch | CalendarFailure:
+    if isinstance(result, CalendarBatch):
+        return result
+    log().warning("calendar %s failed: %s", email, result)
+    return CalendarFailure(provider, email, str(result))
+
+
+def sync_runner(config: Config) -> ThreadPoolTaskRunner[Any]:
+    """The task runner of an orchestrated sync: http.max_concurrency threads."""
+    return ThreadPoolTaskRunner[Any](max_workers=config.http.max_concurrency)
+
+
+@flow(name="sync_calendars")
+def sync_calendars(config: Config, as_of: date) -> SyncSummary:
+    """Read the roster, sync every member's calendar concurrently, store each batch."""
+    summary = SyncSummary(sandbox=config.uses_sandbox)
+    limit = config.http.max_concurrency
+    with (
+        warehouse_lock(config.warehouse.path),
+        open_sources(config, as_of) as sources,
+        Warehouse(config.warehouse.path) as warehouse,
+    ):
+        ingest = _ingest(config)
+        warehouse.snapshot_roster([ingest.person(p) for p in sources.people], as_of)
+        cursors = _cursors(config, sources.people, warehouse, ingest)
+        batching = {name for name, src in sources.calendars.items() if hasattr(src, "sync_many")}
+        buckets = provider_buckets(sources.calendars, burst=limit)
+        calls = [
+            (sources.calendars[job.provider], job, buckets[job.provider])
+            for job in plan_jobs(sources.people, cursors, batching)
+        ]
+        total, step = len(sources.people), max(1, len(sources.people) // 10)
+        for outcomes in map_concurrently(sync_job, calls, limit):
+            for outcome in outcomes:
+                _store(warehouse, outcome, summary, _observed_at(config, as_of), ingest)
+                done = summary.calendars_synced + len(summary.calendars_failed)
+                if done % step == 0 or done == total:
+                    log().info("%d/%d calendars, %d events read", done, total, summary.events_read)
+    log().info(
+        "synced %d calendars (%d failed), %d events read",
+        summary.calendars_synced,
+        len(summary.calendars_failed),
+        summary.events_read,
+    )
+    return summary
+
+
+def _ingest(config: Config) -> Pseudonymizer | PlainIngest:
+    key = config.privacy.key
+    secret = resolve_secret(key, "privacy.key") if key else None
+    return ingest_for(config.privacy.pseudonymize, secret)
+
+
+def _cursors(
+    config: Config,
+    people: list[Person],
+    warehouse: Warehouse,
+    ingest: Pseudonymizer | PlainIngest,
+) -> dict[str, str | None]:
+    """Stored cursors to resume from. The embedded sandbox is a new server with new
+    tokens every run, so its calendars always sync in full."""
+    if config.uses_sandbox:
+        return {}
+    return {
+        p.email: ingest.replay_cursor(
+            warehouse.cursor_for(p.provider, ingest.email(p.email)), p.email
+        )
+        for p in people
+    }
+
+
+def _store(
+    warehouse: Warehouse,
+    outcome: CalendarBatch | CalendarFailure,
+    summary: SyncSummary,
+    observed_at: datetime,
+    ingest: Pseudonymizer | PlainIngest,
+) -> None:
+    if isinstance(outcome, CalendarFailure):
+        email = outcome.calendar_email
+        warehouse.record_failure(
+            outcome.provider, ingest.email(email), ingest.text(outcome.reason, email), observed_at
+        )
+        summary.calendars_failed.append(ingest.email(email))
+        return
+    warehouse.store_calendar(ingest.batch(outcome), observed_at)
+    summary.calendars_synced += 1
+    summary.events_read += outcome.events_read
+    summary.requests += outcome.requests
+
+
+def _observed_at(config: Config, as_of: date) -> datetime:
+    """When this sync saw the data: now, or the sandbox's own clock (its anchor day)."""
+    now = datetime.now(UTC)
+    if config.uses_sandbox:
+        return datetime.combine(as_of, now.time(), tzinfo=UTC)
+    return now

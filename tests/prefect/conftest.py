@@ -1,0 +1,9 @@
+"""Helpers of the Prefect tests are importable by module name (no package: `prefect`
+would shadow the library)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
