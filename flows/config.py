@@ -256,6 +256,8 @@ def _describe(error: ValidationError, source: str, env_source: Mapping[str, str]
 
 
 def _check_consistency(config: Config, source: str) -> None:
+    if config.privacy.pseudonymize and config.privacy.key is None:
+        raise BadInputError(f"{source}: privacy.key: required when privacy.pseudonymize is true")
     if config.roster.source == "csv" and config.roster.path is None:
         raise BadInputError(f"{source}: roster.path: required when roster.source = 'csv'")
     if config.metrics.min_minutes > config.metrics.max_minutes:

@@ -23,6 +23,7 @@ from flows.config import Config, load_config, today_in
 from flows.delivery import send_summary, summary_message
 from flows.engine import log, step
 from flows.lock import warehouse_lock
+from flows.secrets import check_secret_references
 from flows.sync import (
     CalendarFailure,
     SyncJob,
@@ -127,6 +128,12 @@ def weekly_report(
     """
     config = load_config(Path(config_path) if config_path else None)
     as_of = as_of or today_in(config.org.timezone)
+    check_secret_references(
+        {
+            "microsoft.client_secret": config.microsoft.client_secret,
+            "privacy.key": config.privacy.key if config.privacy.pseudonymize else None,
+        }
+    )
     with warehouse_lock(config.warehouse.path):
         report = _run_steps(config, as_of)
     publish_summary(report, config.report.out_dir)

@@ -21,6 +21,14 @@ def resolve_secret(reference: str, key: str) -> Secret:
     raise BadInputError(f"{key}: expected 'env:VARIABLE' or 'prefect:secret-block-name'")
 
 
+def check_secret_references(references: dict[str, str | None]) -> None:
+    """Resolve every configured reference once, so a missing secret stops a run
+    before anything is written (key → reference; None means not configured)."""
+    for key, reference in references.items():
+        if reference is not None:
+            resolve_secret(reference, key)
+
+
 def _prefect_secret(name: str, key: str) -> str:
     from prefect.blocks.system import Secret as SecretBlock
 

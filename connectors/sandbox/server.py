@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -139,6 +140,12 @@ class SandboxHTTPServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # many clients connect at once (one pool per sync thread)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up mid-request (faults, killed syncs) are expected here."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionError, ssl.SSLError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 def _make_handler(server: SandboxHTTPServer) -> type[BaseHTTPRequestHandler]:
