@@ -36,6 +36,7 @@ from flows.sync import (
 from reports import ReportMeta, render_reports
 from warehouse import Warehouse
 from warehouse.params import BuildContext
+from warehouse.schema import DERIVED_TABLES
 
 __all__ = [
     "CalendarFailure",
@@ -51,18 +52,7 @@ __all__ = [
     "weekly_report",
 ]
 
-REPORT_TABLES = (
-    "people",
-    "reporting_lines",
-    "occurrences",
-    "pair_metrics",
-    "manager_metrics",
-    "cancelers",
-    "chronic_cancelers",
-    "neglected_reports",
-    "weekly_activity",
-    "sync_state",
-)
+REPORT_TABLES = (*DERIVED_TABLES, "sync_state")
 PARTIAL = "Partial"
 
 

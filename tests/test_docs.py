@@ -25,3 +25,23 @@ def test_cli_command_is_documented_in_readme(name: str) -> None:
 def test_readme_quick_start_is_the_two_make_commands() -> None:
     quick_start = README.split("## Quick start", 1)[1].split("##", 1)[0]
     assert "make run\nmake test" in quick_start
+
+
+def warehouse_tables() -> list[str]:
+    from warehouse.db import HISTORY_TABLES
+    from warehouse.schema import DERIVED_TABLES, STORED_TABLES
+
+    history = [f"{name}_history" for name in HISTORY_TABLES]
+    return sorted({*DERIVED_TABLES, *STORED_TABLES, *history})
+
+
+@pytest.mark.parametrize("table", warehouse_tables())
+def test_warehouse_table_is_described_in_readme(table: str) -> None:
+    sql_surface = README.split("## The warehouse: SQL surface", 1)[1].split("\n## ", 1)[0]
+    assert f"`{table}`" in sql_surface
+
+
+def test_every_top_level_flow_is_deployed_in_prefect_yaml() -> None:
+    deployed = (Path(__file__).parent.parent / "prefect.yaml").read_text()
+    for entrypoint in ("flows/pipeline.py:weekly_report", "flows/backfill.py:backfill_history"):
+        assert f"entrypoint: {entrypoint}" in deployed
