@@ -34,7 +34,7 @@ class DeltaJob:
 
     email: str
     url: str | None  # relative URL of the next page to fetch; None when done
-    round: DeltaRound = field(default_factory=DeltaRound)
+    round: DeltaRound
     tally: Tally = field(default_factory=Tally)  # inner requests made for this mailbox
     error: SourceError | None = None
     last_failure: RetriableError | None = None  # the latest retriable inner answer

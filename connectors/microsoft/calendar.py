@@ -19,10 +19,10 @@ import httpx
 from connectors.errors import CursorExpiredError, FatalSourceError, SourceError
 from connectors.microsoft.auth import TokenProvider
 from connectors.microsoft.batch import DeltaBatcher, DeltaJob, relative_url
-from connectors.microsoft.calendar_round import DeltaRound
+from connectors.microsoft.calendar_round import DeltaRound, Observe
 from connectors.microsoft.client import GraphClient, Tally, make_http_client
 from connectors.microsoft.normalise import normalise_event
-from connectors.model import CalendarBatch, Observation, Provider
+from connectors.model import CalendarBatch, Provider
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings, MicrosoftSettings, SyncWindow
 
@@ -87,7 +87,7 @@ class MicrosoftCalendarSource:
             if url is None:
                 alone[n] = (email, cursor)
             else:
-                jobs[n] = DeltaJob(email, url)
+                jobs[n] = DeltaJob(email, url, DeltaRound(self._observer(email)))
         batcher = DeltaBatcher(self.graph, self._retry, {"Prefer": self._prefer})
         batcher.run(list(jobs.values()))
         self.batch_requests += batcher.batches.requests
@@ -126,7 +126,7 @@ class MicrosoftCalendarSource:
         return CalendarBatch(
             provider="microsoft",
             calendar_email=email.lower(),
-            observations=self._observations(delta, email),
+            observations=delta.found(),
             cursor=delta.delta_link,
             full=full,
             removed_ids=tuple(delta.removed),
@@ -142,7 +142,7 @@ class MicrosoftCalendarSource:
                 "startDateTime": graph_instant(self._window.start),
                 "endDateTime": graph_instant(self._window.end),
             }
-        delta = DeltaRound()
+        delta = DeltaRound(self._observer(email))
         headers = {"Prefer": self._prefer}
         for page in self.graph.pages(url, f"mailbox {email}", tally, params, headers):
             for entry in page.get("value") or ():
@@ -152,9 +152,10 @@ class MicrosoftCalendarSource:
             raise FatalSourceError(f"Graph ended a delta round without a deltaLink for {email}")
         return delta
 
-    def _observations(self, delta: DeltaRound, email: str) -> list[Observation]:
-        found = (normalise_event(event, email, self._roster) for event in delta.events.values())
-        return [observation for observation in found if observation is not None]
+    def _observer(self, email: str) -> Observe:
+        """Normalises `email`'s events as they arrive (normalise_event is pure)."""
+        roster = self._roster
+        return lambda event: normalise_event(event, email, roster)
 
     def close(self) -> None:
         """Close the HTTP client if this source created it (an injected one is the caller's)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 from connectors.errors import (
     AuthError,
@@ -66,8 +67,8 @@ class TokenRejectedError(AuthError):
 
 def _error_detail(response: httpx.Response) -> tuple[str, str]:
     try:
-        error = response.json().get("error") or {}
-    except ValueError:
+        error = orjson.loads(response.content).get("error") or {}
+    except (ValueError, AttributeError):  # not JSON, or JSON but not an object
         return "", ""
     if not isinstance(error, dict):
         return str(error), ""
@@ -204,8 +205,9 @@ class GraphClient:
 
 def _json_object(response: httpx.Response, subject: str) -> JsonObject:
     try:
-        payload = response.json()
-    except ValueError as error:
+        # orjson decodes a page of 1,000 events several times faster than `json`.
+        payload = orjson.loads(response.content)
+    except ValueError as error:  # orjson.JSONDecodeError is a ValueError
         raise RetriableError(f"Graph sent a malformed body for {subject}") from error
     if not isinstance(payload, dict):
         raise RetriableError(f"Graph sent a malformed body for {subject}")

@@ -39,9 +39,11 @@ def parse_local(value: Mapping[str, Any] | None) -> datetime | None:
     if not value or not value.get("dateTime"):
         return None
     wall = datetime.fromisoformat(str(value["dateTime"]))
-    if wall.tzinfo is None:
-        wall = wall.replace(tzinfo=zone_for(str(value.get("timeZone") or "UTC")))
-    return wall.astimezone(UTC)
+    if wall.tzinfo is not None:
+        return wall.astimezone(UTC)
+    zone = str(value.get("timeZone") or "UTC")
+    # UTC is what the connector asks for (`outlook.timezone`): skip the zone lookup.
+    return wall.replace(tzinfo=UTC if zone == "UTC" else zone_for(zone)).astimezone(UTC)
 
 
 def _address(recipient: Mapping[str, Any] | None) -> str | None:
@@ -59,29 +61,59 @@ def human_attendees(event: Event) -> list[tuple[str, str]]:
     return found
 
 
-def participants(event: Event) -> tuple[str, ...] | None:
-    """The sorted pair of human participants, organizer included; None if not a pair."""
-    organizer = _address(event.get("organizer"))
-    people = {email for email, _ in human_attendees(event)}
+def _pair_of(organizer: str | None, attendees: list[tuple[str, str]]) -> tuple[str, ...] | None:
+    people = {email for email, _ in attendees}
     if organizer:
         people.add(organizer)
     return tuple(sorted(people)) if len(people) == 2 else None
+
+
+def participants(event: Event) -> tuple[str, ...] | None:
+    """The sorted pair of human participants, organizer included; None if not a pair."""
+    return _pair_of(_address(event.get("organizer")), human_attendees(event))
+
+
+def _pair_attendees(
+    event: Event, roster: frozenset[str]
+) -> tuple[tuple[str, ...], list[tuple[str, str]]] | None:
+    """The roster pair and the human attendees, or None for anything but a 1:1 of two.
+
+    Stops reading attendees at a third person: most events are group meetings.
+    """
+    organizer = _address(event.get("organizer"))
+    people = {organizer} if organizer else set()
+    attendees = []
+    for attendee in event.get("attendees") or ():
+        email = _address(attendee)
+        if email and attendee.get("type") != "resource":
+            people.add(email)
+            if len(people) > 2:
+                return None
+            attendees.append((email, str((attendee.get("status") or {}).get("response", "none"))))
+    if len(people) != 2 or not people <= roster:
+        return None
+    return tuple(sorted(people)), attendees
 
 
 def is_candidate(event: Event, roster: frozenset[str]) -> bool:
     """Whether the event can be a 1:1 between two roster members."""
     if event.get("isAllDay") or event.get("showAs") == "oof":
         return False
-    pair = participants(event)
-    return pair is not None and all(email in roster for email in pair)
+    return _pair_attendees(event, roster) is not None
+
+
+def _declined(
+    event: Event, attendees: list[tuple[str, str]], calendar_email: str, pair: tuple[str, ...]
+) -> tuple[str, ...]:
+    declined = {email for email, response in attendees if response == "declined"}
+    if (event.get("responseStatus") or {}).get("response") == "declined":
+        declined.add(calendar_email.lower())
+    return tuple(sorted(declined & set(pair)))
 
 
 def declined_by(event: Event, calendar_email: str, pair: tuple[str, ...]) -> tuple[str, ...]:
     """Participants who declined: attendee statuses plus the owner's own response."""
-    declined = {email for email, response in human_attendees(event) if response == "declined"}
-    if (event.get("responseStatus") or {}).get("response") == "declined":
-        declined.add(calendar_email.lower())
-    return tuple(sorted(declined & set(pair)))
+    return _declined(event, human_attendees(event), calendar_email, pair)
 
 
 def _response_at(event: Event) -> datetime | None:
@@ -107,10 +139,12 @@ def normalise_event(
     event: Event, calendar_email: str, roster: frozenset[str]
 ) -> Observation | None:
     """One Graph event read from `calendar_email` → an Observation, or None if no 1:1."""
-    if not is_candidate(event, roster):
+    if event.get("isAllDay") or event.get("showAs") == "oof":
         return None
-    pair = participants(event)
-    assert pair is not None  # is_candidate checked it
+    found = _pair_attendees(event, roster)
+    if found is None:
+        return None
+    pair, attendees = found
     series = event.get("seriesMasterId") or None
     return Observation(
         provider="microsoft",
@@ -119,7 +153,7 @@ def normalise_event(
         series_key=str(series) if series else None,
         organizer_email=_address(event.get("organizer")),
         participants=pair,
-        declined_by=declined_by(event, calendar_email, pair),
+        declined_by=_declined(event, attendees, calendar_email, pair),
         state="cancelled" if event.get("isCancelled") else "live",
         start=parse_local(event.get("start")),
         end=parse_local(event.get("end")),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.sandbox.graph_cache import Piece, piece_of
 from connectors.sandbox.graph_common import (
     GRAPH_PREFIX,
     GraphState,
@@ -23,8 +24,8 @@ from connectors.sandbox.graph_common import (
     prefer_timezone,
     unauthorised,
 )
-from connectors.sandbox.graph_render import render_event, visible_copies, zone_known
-from connectors.sandbox.graph_views import OrgStamp, fingerprints
+from connectors.sandbox.graph_render import visible_copies, zone_known
+from connectors.sandbox.graph_views import OrgStamp
 from connectors.sandbox.model import Instance
 from connectors.sandbox.server import Reply, Request, Route
 
@@ -37,7 +38,7 @@ _USER = GRAPH_PREFIX.replace(".", r"\.") + r"/users/(?P<user>[^/]+)"
 class Pending:
     """The rest of a round being paged: entries not sent yet, and how to end it."""
 
-    entries: list[dict[str, Any]]
+    entries: list[Piece]  # each a serialised event (or `@removed` entry)
     link: str  # URL the next/delta links are built on
     delta: DeltaState | None  # the snapshot the round's deltaLink will carry
 
@@ -89,22 +90,34 @@ def _shown(state: GraphState, mailbox: str, window: tuple[datetime, datetime]) -
 def _page(state: GraphState, request: Request, pending: Pending) -> Reply:
     size = prefer_page_size(request, DEFAULT_PAGE, MAX_PAGE)
     sent, rest = pending.entries[:size], pending.entries[size:]
-    body: dict[str, Any] = {"@odata.context": f"{base_url(request)}/$metadata#events"}
-    body["value"] = sent
+    links: dict[str, str] = {}
     if rest:
         token = state.new_token(Pending(rest, pending.link, pending.delta), "skip")
-        body["@odata.nextLink"] = f"{pending.link}?$skiptoken={token}"
+        links["@odata.nextLink"] = f"{pending.link}?$skiptoken={token}"
     elif pending.delta is not None:
         token = state.new_token(pending.delta, "deltas")
-        body["@odata.deltaLink"] = f"{pending.link}?$deltatoken={token}"
+        links["@odata.deltaLink"] = f"{pending.link}?$deltatoken={token}"
+    context = {"@odata.context": f"{base_url(request)}/$metadata#events"}
     return Reply(
         200,
-        encode_json(body),
+        _page_body(context, sent, links),
         {
             "Content-Type": "application/json; charset=utf-8",
             "Preference-Applied": f"odata.maxpagesize={size}",
         },
     )
+
+
+def _page_body(context: dict[str, str], events: list[Piece], links: dict[str, str]) -> bytes:
+    """`{context…, "value": [events…], links…}` from events already serialised."""
+    # Joining serialised pieces once saves re-encoding (or copying) each event per page.
+    parts = [encode_json(context)[:-1] + b',"value":[']
+    for head, rest in events:
+        parts += (head, rest, b",")
+    if events:
+        parts.pop()
+    parts.append(b"]" + (b"," + encode_json(links)[1:] if links else b"}"))
+    return b"".join(parts)
 
 
 def _sync_state_gone() -> Reply:
@@ -165,10 +178,26 @@ def _first_page(state: GraphState, request: Request, mailbox: str, delta: bool) 
         return graph_error(400, "ErrorTimeZoneNotSupported", f"Time zone '{zone}' not found.")
     with state.lock:  # one consistent reading of the org for the page and the snapshot
         shown = _shown(state, mailbox, window)
-        events = [render_event(i, mailbox, state.members(), zone) for i in shown]
         stamp = OrgStamp.of(state.org)
-    snapshot = DeltaState(mailbox, window, stamp, fingerprints(shown)) if delta else None
+        events = _rendered(state, stamp, shown, mailbox, zone)
+        prints = _fingerprints(state, stamp, shown) if delta else {}
+    snapshot = DeltaState(mailbox, window, stamp, prints) if delta else None
     return _page(state, request, Pending(events, _link(request), snapshot))
+
+
+def _rendered(
+    state: GraphState, stamp: OrgStamp, shown: list[Instance], mailbox: str, zone: str
+) -> list[Piece]:
+    """`mailbox`'s copies of `shown`, serialised (the caller holds the state's lock)."""
+    members, copy = state.members(), state.renders.copy
+    return [copy(stamp, instance, mailbox, members, zone) for instance in shown]
+
+
+def _fingerprints(
+    state: GraphState, stamp: OrgStamp, shown: list[Instance]
+) -> dict[str, tuple[Any, ...]]:
+    """Fingerprints of a mailbox's copies by instance uid (the caller holds the lock)."""
+    return {instance.uid: state.renders.fingerprint(stamp, instance) for instance in shown}
 
 
 def _replay(state: GraphState, request: Request, mailbox: str, token: str) -> Reply:
@@ -183,29 +212,24 @@ def _replay(state: GraphState, request: Request, mailbox: str, token: str) -> Re
     return _page(state, request, Pending(entries, _link(request), following))
 
 
-def _changes(
-    state: GraphState, previous: DeltaState, zone: str
-) -> tuple[list[dict[str, Any]], DeltaState]:
+def _changes(state: GraphState, previous: DeltaState, zone: str) -> tuple[list[Piece], DeltaState]:
     """Changed copies rendered in full and vanished ones as `@removed`, and the new state."""
-    mailbox = previous.mailbox
+    mailbox, stamp = previous.mailbox, OrgStamp.of(state.org)
     shown = _shown(state, mailbox, previous.window)
-    now = fingerprints(shown)
-    members = state.members()
-    changed = [
-        render_event(i, mailbox, members, zone)
-        for i in shown
-        if previous.snapshot.get(i.uid) != now[i.uid]
-    ]
+    now = _fingerprints(state, stamp, shown)
+    moved = [i for i in shown if previous.snapshot.get(i.uid) != now[i.uid]]
+    changed = _rendered(state, stamp, moved, mailbox, zone)
     removed = [_removed(opaque_id(mailbox, uid)) for uid in previous.snapshot if uid not in now]
-    return changed + removed, DeltaState(mailbox, previous.window, OrgStamp.of(state.org), now)
+    return changed + removed, DeltaState(mailbox, previous.window, stamp, now)
 
 
-def _removed(event_id: str) -> dict[str, Any]:
-    return {
+def _removed(event_id: str) -> Piece:
+    entry = {
         "@odata.type": "#microsoft.graph.event",
         "id": event_id,
         "@removed": {"reason": "deleted"},
     }
+    return piece_of(entry)
 
 
 def calendar_routes(state: GraphState) -> list[Route]:

@@ -11,12 +11,15 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from connectors.sandbox.graph_views import MailboxIndex
 from connectors.sandbox.model import Member, SandboxOrg
 from connectors.sandbox.server import Reply, Request
+
+if TYPE_CHECKING:
+    from connectors.sandbox.graph_cache import RenderCache
 
 GRAPH_PREFIX = "/graph/v1.0"
 _ID_NAMESPACE = uuid.UUID("6f0b4a52-3c52-4f57-9a55-0e3f8f0d1a11")
@@ -92,7 +95,9 @@ class GraphState:
     deltas: dict[str, Any] = field(default_factory=dict)  # deltatoken -> DeltaState
     lock: threading.RLock = field(default_factory=threading.RLock)
     index: MailboxIndex = field(default_factory=MailboxIndex)
+    renders: RenderCache = field(default_factory=lambda: _render_cache())
     _members: tuple[tuple[int, int], dict[str, Member]] = field(default=((0, 0), {}), repr=False)
+    _by_email: tuple[tuple[int, int], dict[str, Member]] = field(default=((0, 0), {}), repr=False)
 
     def issue_token(self) -> str:
         """A fresh opaque bearer token."""
@@ -118,8 +123,14 @@ class GraphState:
         return self._lookup().get(unquote(key).lower())
 
     def members(self) -> dict[str, Member]:
-        """Members by lower-case email."""
-        return {member.email.lower(): member for member in self.org.people}
+        """Members by lower-case email (a shared table: do not modify it)."""
+        # Built once per org and head count: rebuilding it per rendered event cost more
+        # than the rendering itself.
+        with self.lock:
+            stamp = (id(self.org), len(self.org.people))
+            if self._by_email[0] != stamp:
+                self._by_email = (stamp, {m.email.lower(): m for m in self.org.people})
+            return self._by_email[1]
 
     def _lookup(self) -> dict[str, Member]:
         # Directory ids are uuid5 hashes: computing them per request for every member
@@ -132,6 +143,13 @@ class GraphState:
                 table.update({user_id(m.email): m for m in self.org.people})
                 self._members = (stamp, table)
             return self._members[1]
+
+
+def _render_cache() -> RenderCache:
+    # Imported here: the cache renders with graph_render, which needs this module's ids.
+    from connectors.sandbox.graph_cache import RenderCache
+
+    return RenderCache()
 
 
 def unauthorised() -> Reply:

@@ -108,30 +108,13 @@ def _body(instance: Instance) -> dict[str, str]:
     return {"contentType": "html", "content": content}
 
 
-def _series(instance: Instance, mailbox: str) -> dict[str, Any]:
-    if instance.series_id is None:
-        return {"seriesMasterId": None}
-    return {
-        "seriesMasterId": opaque_id(mailbox, instance.series_id),
-        "originalStart": instant(instance.original_start),
-    }
-
-
-def render_event(
-    instance: Instance, mailbox: str, members: Mapping[str, Member], zone_name: str
+def shared_fields(
+    instance: Instance, members: Mapping[str, Member], zone_name: str
 ) -> dict[str, Any]:
-    """`mailbox`'s copy of `instance` as a Graph event, times rendered in `zone_name`."""
-    mailbox = mailbox.lower()
-    organizer = instance.organizer.lower() == mailbox
-    attendee = None if organizer else _attendee(instance, mailbox)
+    """The fields of `instance`'s copies that are the same on every mailbox's calendar."""
     origin = windows_name(instance.timezone)
-    modified = _modified(instance, mailbox, attendee)
-    event_id = opaque_id(mailbox, instance.uid)
-    return {
-        "@odata.etag": f'W/"{opaque_id(instance.uid, instant(modified), prefix="DwAAABYA")}"',
-        "id": event_id,
+    fields: dict[str, Any] = {
         "createdDateTime": instant(instance.created_at),
-        "lastModifiedDateTime": instant(modified),
         "iCalUId": opaque_id(instance.uid, prefix="040000008200E00074C5B7101A82E008"),
         "subject": instance.title,
         "bodyPreview": instance.description[:255],
@@ -140,22 +123,59 @@ def render_event(
         "importance": "normal",
         "sensitivity": "normal",
         "isAllDay": instance.all_day,
-        "isCancelled": instance.cancelled and not organizer,
-        "isOrganizer": organizer,
         "responseRequested": True,
         "showAs": "oof" if instance.kind == "outOfOffice" else instance.show_as,
         "type": event_type(instance),
-        **_series(instance, mailbox),
         "originalStartTimeZone": origin,
         "originalEndTimeZone": origin,
-        "responseStatus": _response_status(instance, mailbox, attendee),
         "start": local(instance.start, zone_name),
         "end": local(instance.end, zone_name),
         "location": {"displayName": instance.location, "locationType": "default"},
         "attendees": _attendees(instance, members),
         "organizer": _recipient(instance.organizer, members),
+    }
+    if instance.series_id is not None:
+        fields["originalStart"] = instant(instance.original_start)
+    return fields
+
+
+def organizer_modified(instance: Instance) -> datetime:
+    """When the organizer's copy last changed: the instance or any attendee's response."""
+    return _modified(instance, instance.organizer.lower(), None)
+
+
+def mailbox_fields(
+    instance: Instance, mailbox: str, modified: datetime | None = None
+) -> dict[str, Any]:
+    """The fields that differ between mailboxes' copies (`mailbox` lower-case).
+
+    `modified` is the organizer's `organizer_modified` when the caller has it at hand.
+    """
+    organizer = instance.organizer.lower() == mailbox
+    attendee = None if organizer else _attendee(instance, mailbox)
+    if modified is None or not organizer:
+        modified = _modified(instance, mailbox, attendee)
+    event_id = opaque_id(mailbox, instance.uid)
+    changed = instant(modified)
+    series = instance.series_id
+    return {
+        "@odata.etag": f'W/"{opaque_id(instance.uid, changed, prefix="DwAAABYA")}"',
+        "id": event_id,
+        "lastModifiedDateTime": changed,
+        "isCancelled": instance.cancelled and not organizer,
+        "isOrganizer": organizer,
+        "seriesMasterId": None if series is None else opaque_id(mailbox, series),
+        "responseStatus": _response_status(instance, mailbox, attendee),
         "webLink": f"https://outlook.office365.com/owa/?itemid={event_id}",
     }
+
+
+def render_event(
+    instance: Instance, mailbox: str, members: Mapping[str, Member], zone_name: str
+) -> dict[str, Any]:
+    """`mailbox`'s copy of `instance` as a Graph event, times rendered in `zone_name`."""
+    own = mailbox_fields(instance, mailbox.lower())
+    return {**own, **shared_fields(instance, members, zone_name)}
 
 
 def mailbox_view(
