@@ -58,11 +58,15 @@ class GoogleSettings:
 
 @dataclass(frozen=True)
 class MicrosoftSettings:
+    """The app registration. It signs in with a client secret or a certificate."""
+
     tenant_id: str
     client_id: str
-    client_secret: Secret
+    client_secret: Secret | None
     authority: str = "https://login.microsoftonline.com/{tenant}"
     graph_endpoint: str = "https://graph.microsoft.com/v1.0"
+    client_certificate: Secret | None = None  # PEM: private key, then the certificate
+    client_certificate_thumbprint: str | None = None  # SHA-1 hex, as Entra shows it
 
     @property
     def authority_url(self) -> str:

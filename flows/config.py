@@ -78,6 +78,8 @@ class MicrosoftConfig(Section):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: str | None = Field(None, repr=False)
+    client_certificate_file: Path | None = None
+    client_certificate_thumbprint: str | None = None
     authority: str = "https://login.microsoftonline.com/{tenant}"
     graph_endpoint: str = "https://graph.microsoft.com/v1.0"
 
@@ -273,6 +275,11 @@ def _resolve_paths(config: Config, base: Path) -> Config:
             "roster": config.roster.model_copy(update={"path": resolve(config.roster.path)}),
             "google": config.google.model_copy(
                 update={"service_account_file": resolve(config.google.service_account_file)}
+            ),
+            "microsoft": config.microsoft.model_copy(
+                update={
+                    "client_certificate_file": resolve(config.microsoft.client_certificate_file)
+                }
             ),
             "http": config.http.model_copy(update={"ca_bundle": resolve(config.http.ca_bundle)}),
             "warehouse": config.warehouse.model_copy(

@@ -21,7 +21,13 @@ from connectors.model import CalendarSource, Person, Provider
 from connectors.roster import CsvRoster
 from connectors.sandbox.app import Sandbox, start_sandbox
 from connectors.sandbox.server import Fault, Reply
-from connectors.settings import GoogleSettings, HttpSettings, MicrosoftSettings, SyncWindow
+from connectors.settings import (
+    GoogleSettings,
+    HttpSettings,
+    MicrosoftSettings,
+    Secret,
+    SyncWindow,
+)
 from flows.config import Config
 from flows.sandbox_cli import write_roster_csv
 from flows.secrets import resolve_secret
@@ -140,19 +146,35 @@ def _google_settings(config: Config) -> GoogleSettings | None:
 
 def _microsoft_settings(config: Config) -> MicrosoftSettings | None:
     section = config.microsoft
-    if not (section.tenant_id and section.client_id and section.client_secret):
+    secret, certificate = section.client_secret, section.client_certificate_file
+    if not (section.tenant_id and section.client_id and (secret or certificate)):
         return None
-    secret = resolve_secret(section.client_secret, "microsoft.client_secret")
     return MicrosoftSettings(
-        section.tenant_id, section.client_id, secret, section.authority, section.graph_endpoint
+        section.tenant_id,
+        section.client_id,
+        resolve_secret(secret, "microsoft.client_secret") if secret else None,
+        section.authority,
+        section.graph_endpoint,
+        client_certificate=_certificate(certificate) if certificate else None,
+        client_certificate_thumbprint=section.client_certificate_thumbprint,
     )
+
+
+def _certificate(path: Path) -> Secret:
+    try:
+        return Secret(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise BadInputError(
+            f"microsoft.client_certificate_file: cannot read {path} ({error.strerror})"
+        ) from None
 
 
 def _required(settings: T | None, provider: str) -> T:
     if settings is None:
         keys = {
             "google": "google.service_account_file",
-            "microsoft": "microsoft.tenant_id, microsoft.client_id and microsoft.client_secret",
+            "microsoft": "microsoft.tenant_id, microsoft.client_id and a client secret or"
+            " certificate",
         }[provider]
         raise BadInputError(f"the roster has {provider} people but {keys} is not configured")
     return settings

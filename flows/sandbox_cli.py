@@ -64,9 +64,7 @@ def serve_sandbox(directory: Path, port: int, size: int, seed: int, out: Console
         config = directory / "oneonone.toml"
         config.write_text(sandbox_config(sandbox, roster), encoding="utf-8")
         secret_file = directory / "secret.env"
-        secret_file.write_text(
-            f"export {SECRET_VARIABLE}={sandbox.microsoft.client_secret.reveal()}\n"
-        )
+        secret_file.write_text(f"export {SECRET_VARIABLE}={_sandbox_secret(sandbox)}\n")
         secret_file.chmod(0o600)
         out.print(f"Sandbox serving {len(sandbox.org.people)} people on {sandbox.server.root}")
         out.print(f"Config written to {config}:\n")
@@ -77,3 +75,9 @@ def serve_sandbox(directory: Path, port: int, size: int, seed: int, out: Console
             threading.Event().wait()
         except KeyboardInterrupt:
             out.print("Stopped.")
+
+
+def _sandbox_secret(sandbox: Sandbox) -> str:
+    secret = sandbox.microsoft.client_secret
+    assert secret is not None  # the sandbox always registers its app with a secret
+    return secret.reveal()

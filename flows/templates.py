@@ -23,6 +23,8 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 # tenant_id = "00000000-0000-0000-0000-000000000000"
 # client_id = "00000000-0000-0000-0000-000000000000"
 # client_secret = "env:ONEONONE_MS_SECRET"  # or "prefect:block-name"; never the secret itself
+# client_certificate_file = "oneonone-app.pem"  # or a certificate instead of a secret
+# client_certificate_thumbprint = "0123456789ABCDEF0123456789ABCDEF01234567"
 # authority = "https://login.microsoftonline.com/{tenant}"
 # graph_endpoint = "https://graph.microsoft.com/v1.0"
 

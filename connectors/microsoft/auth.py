@@ -87,6 +87,9 @@ class TokenProvider:
     ) -> None:
         self._settings = settings
         self._client = client
+        if certificate is None and settings.client_certificate is not None:
+            pem = settings.client_certificate.reveal()
+            certificate = certificate_credential(pem, settings.client_certificate_thumbprint)
         self._certificate = dict(certificate) if certificate else None
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
@@ -121,10 +124,14 @@ class TokenProvider:
 
     def _build(self) -> msal.ConfidentialClientApplication:
         # msal fetches the tenant's OpenID configuration in the constructor.
+        secret = self._settings.client_secret
+        credential = self._certificate or (secret.reveal() if secret else None)
+        if credential is None:
+            raise AuthError(f"no client secret or certificate configured for {self._who()}")
         try:
             return msal.ConfidentialClientApplication(
                 self._settings.client_id,
-                client_credential=self._certificate or self._settings.client_secret.reveal(),
+                client_credential=credential,
                 authority=self._settings.authority_url,
                 instance_discovery=False,
                 http_client=HttpxForMsal(self._client),
@@ -146,8 +153,9 @@ class TokenProvider:
         return f"tenant {s.tenant_id} client {s.client_id}"
 
     def _scrub(self, text: str) -> str:
-        secrets = [self._settings.client_secret.reveal()]
+        configured = self._settings.client_secret
+        secrets = [configured.reveal() if configured else ""]
         secrets += [(self._certificate or {}).get("private_key", "")]
-        for secret in filter(None, secrets):
-            text = text.replace(secret, "**********")
+        for value in filter(None, secrets):
+            text = text.replace(value, "**********")
         return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from connectors.errors import AuthError
@@ -10,6 +12,7 @@ from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
 from connectors.sandbox.graph_certs import make_client_certificate
 from connectors.sandbox.server import Fault, Reply
+from connectors.settings import Secret
 
 from .graph_org import BOSS, MIA, ROSTER, WINDOW, GraphWorld
 
@@ -51,6 +54,27 @@ def test_certificate_pem_with_its_certificate_signs_with_sha256(
     )
 
     assert MIA in {person.email for person in roster.people()}
+
+
+def test_certificate_from_settings_alone_needs_no_secret(world: GraphWorld, certificate) -> None:  # type: ignore[no-untyped-def]
+    world.sandbox.trust_certificate(certificate.certificate_pem)
+    settings = replace(
+        world.settings,
+        client_secret=None,
+        client_certificate=Secret(certificate.private_key_pem),
+        client_certificate_thumbprint=certificate.thumbprint,
+    )
+    source = MicrosoftCalendarSource(settings, world.http, ROSTER, WINDOW, client=world.client)
+
+    assert source.sync_calendar(BOSS, None).cursor is not None
+
+
+def test_neither_secret_nor_certificate_is_a_clear_auth_error(world: GraphWorld) -> None:
+    settings = replace(world.settings, client_secret=None)
+    source = MicrosoftCalendarSource(settings, world.http, ROSTER, WINDOW, client=world.client)
+
+    with pytest.raises(AuthError, match="no client secret or certificate"):
+        source.sync_calendar(BOSS, None)
 
 
 def test_unregistered_certificate_is_an_auth_error_without_the_key(world: GraphWorld) -> None:
