@@ -33,6 +33,7 @@ from connectors.google.client import (
     decode_json,
     drop_connections,
     make_transport,
+    next_page_token,
 )
 from connectors.google.tokens import SubjectCredentials, SubjectTokens
 from connectors.model import CalendarBatch
@@ -219,11 +220,8 @@ class ListingBatcher:
 
     def _record(self, job: ListingJob, page: dict[str, Any]) -> None:
         job.items.extend(page.get("items", ()))
-        token = page.get("nextPageToken")
-        if token:
-            if token in job.seen:
-                raise FatalSourceError(f"Google repeated a page token while reading {job.what}")
-            job.seen.add(token)
+        token = next_page_token(page, job.seen, job.what)
+        if token is not None:
             job.page_token = token
             return
         sync_token = page.get("nextSyncToken")

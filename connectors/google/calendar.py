@@ -24,7 +24,13 @@ from typing import Any
 
 from connectors.errors import CursorExpiredError, FatalSourceError, SourceError
 from connectors.google.batch import ListingBatcher
-from connectors.google.client import CALENDAR_SCOPE, RequestCounter, execute, load_credentials
+from connectors.google.client import (
+    CALENDAR_SCOPE,
+    RequestCounter,
+    execute,
+    load_credentials,
+    next_page_token,
+)
 from connectors.google.clients import ThreadClients
 from connectors.google.normalise import normalise_events
 from connectors.google.tokens import SubjectTokens
@@ -185,12 +191,9 @@ def _list_all(
     while True:
         page = execute(requests.page(page_token), retry, what, counter)
         items.extend(page.get("items", ()))
-        page_token = page.get("nextPageToken")
-        if not page_token:
+        page_token = next_page_token(page, seen, what)
+        if page_token is None:
             break
-        if page_token in seen:
-            raise FatalSourceError(f"Google repeated a page token while reading {what}")
-        seen.add(page_token)
     sync_token = page.get("nextSyncToken")
     if not sync_token:
         raise FatalSourceError(f"Google sent no nextSyncToken for {what}")

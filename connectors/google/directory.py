@@ -14,8 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connectors.errors import BadInputError, FatalSourceError
-from connectors.google.client import DIRECTORY_SCOPE, build_service, execute, load_credentials
+from connectors.errors import BadInputError
+from connectors.google.client import (
+    DIRECTORY_SCOPE,
+    build_service,
+    execute,
+    load_credentials,
+    next_page_token,
+)
 from connectors.model import Person
 from connectors.retry import RetryPolicy
 from connectors.settings import GoogleSettings, HttpSettings
@@ -71,12 +77,9 @@ class GoogleDirectoryRoster:
         while True:
             page = execute(_page_request(service, page_token, self._page_size), self._retry, what)
             yield from page.get("users", ())
-            page_token = page.get("nextPageToken")
-            if not page_token:
+            page_token = next_page_token(page, seen, what)
+            if page_token is None:
                 return
-            if page_token in seen:
-                raise FatalSourceError(f"Google repeated a page token while reading {what}")
-            seen.add(page_token)
 
 
 def _page_request(service: Any, page_token: str | None, size: int) -> Any:
