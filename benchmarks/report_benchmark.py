@@ -83,10 +83,10 @@ def pair_metrics(pairs: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     ).with_columns(
         ((pl.col("cancelled") + pl.col("declined")) / pl.col("scheduled")).alias("cancel_rate"),
         (pl.lit(AS_OF) - pl.duration(days=pl.col("days_since_last"))).cast(pl.Date)
-        .alias("last_held_at"),
+        .alias("last_held_date"),
         pl.lit(None, pl.Datetime("us", "UTC")).alias("next_scheduled_at"),
         (pl.col("days_since_last").fill_null(999) > 30).alias("neglected"),
-    )  # fmt: skip
+    ).with_columns(last_held_at=pl.col("last_held_date").cast(pl.Datetime("us", "UTC")))  # fmt: skip
 
 
 def manager_metrics(pm: pl.DataFrame) -> pl.DataFrame:
@@ -133,7 +133,7 @@ def neglected(pm: pl.DataFrame) -> pl.DataFrame:
     return pm.filter("neglected").select(
         "report_email", pl.col("report_email").alias("report_name"), "manager_email",
         pl.col("manager_email").alias("manager_name"), "days_since_last", "last_held_at",
-        "cadence", "next_scheduled_at", pl.lit(None, pl.Date).alias("valid_from"),
+        "last_held_date", "cadence", "next_scheduled_at", pl.lit(None, pl.Date).alias("valid_from"),
         "intro_overdue",
     )  # fmt: skip
 

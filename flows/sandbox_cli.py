@@ -26,7 +26,7 @@ def write_roster_csv(sandbox: Sandbox, path: Path) -> Path:
                         member.name,
                         member.manager_email or "",
                         member.provider,
-                        member.hired_on.isoformat(),
+                        (member.reports_since or member.hired_on).isoformat(),
                     ]
                 )
     return path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -77,6 +77,29 @@ def test_every_calendar_synced_and_the_run_recorded_complete(
     active = sum(1 for p in org.people if p.active)
     assert sql(sandbox_run[0], "select count(*) from sync_state where status = 'ok'") == [(active,)]
     assert sql(sandbox_run[0], "select outcome from runs") == [("complete",)]
+
+
+def test_one_offs_deleted_on_google_are_cancelled_by_their_organizer_with_their_lead_time(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    org = generate_org(anchor=AS_OF)
+    google = {p.email for p in org.people if p.provider == "google" and p.active}
+    first = datetime.combine(AS_OF - timedelta(days=180), time(), tzinfo=UTC)
+    deleted = [
+        i
+        for i in org.instances
+        if i.deleted and i.organizer in google and i.start >= first and i.cancelled_at
+    ]
+    assert deleted, "the sandbox should delete some one-offs organized on Google"
+    for instance in deleted:
+        rows = sql(
+            sandbox_run[0],
+            "select status, canceled_by, cancel_lead_hours from occurrences"
+            f" where scheduled_start = '{instance.original_start.isoformat()}'"
+            f" and '{instance.organizer}' in (person_a, person_b)",
+        )
+        lead = (instance.original_start - instance.cancelled_at).total_seconds() / 3600
+        assert rows == [("cancelled", instance.organizer, lead)], instance.uid
 
 
 def test_no_titles_descriptions_or_locations_reach_the_warehouse(

@@ -26,7 +26,9 @@ def explain_pair(wh: Warehouse, report_email: str, ctx: BuildContext) -> str:
         pl.col("manager_email") == pair["manager_email"],
         pl.col("local_date") >= window_start(ctx),
     )
-    lines = [_header(pair, ctx), "", "Occurrences (local date, status, by, lead hours):"]
+    history = frames["reporting_lines"].filter(pl.col("report_email") == email)
+    lines = [_header(pair, ctx), *_line_history(history), ""]
+    lines.append("Occurrences (local date, status, by, lead hours):")
     lines += [_occurrence_line(row) for row in occ.sort("scheduled_start").iter_rows(named=True)]
     if occ.is_empty():
         lines.append("  (none in the window)")
@@ -41,12 +43,25 @@ def _header(pair: dict[str, Any], ctx: BuildContext) -> str:
     )
 
 
+def _line_history(history: pl.DataFrame) -> list[str]:
+    """Every reporting line of the report, dated, when there was more than one."""
+    if history.height < 2:
+        return []
+    rows = history.sort("valid_from", nulls_last=False).iter_rows(named=True)
+    return ["Reporting lines:"] + [
+        f"  {r['manager_email']}: from {r['valid_from'] or 'before the synced history'}"
+        f" to {r['valid_to'] or 'now'}"
+        for r in rows
+    ]
+
+
 def _occurrence_line(row: dict[str, Any]) -> str:
     lead = row["cancel_lead_hours"]
     extras = [
         f"by {row['canceled_by']}" if row["canceled_by"] else "",
         f"lead {lead:.1f} h" if lead is not None else "",
         "rescheduled" if row["rescheduled"] else "",
+        "" if row["recurring"] else "one-off",
         f"{row['minutes']} min",
         f"via {row['providers']}",
     ]
@@ -64,7 +79,7 @@ def _derivations(p: dict[str, Any], ctx: BuildContext) -> list[str]:
         f"{p['late_cancellations']}; rescheduled {p['rescheduled']}",
         f"held_hours = {p['held_hours']}; gaps: median {p['median_gap_days']} days, "
         f"max {p['max_gap_days']} days (open gap to as_of included) → cadence {p['cadence']}",
-        f"last held {p['last_held_at']} ({p['days_since_last']} days ago); next scheduled "
+        f"last held {p['last_held_date']} ({p['days_since_last']} days ago); next scheduled "
         f"{p['next_scheduled_at']}",
         f"coverage = workdays within {prm.impact_days} days after a held 1:1 / eligible "
         f"workdays = {p['coverage']}; leverage = covered days × {org.work_hours_per_day} h "

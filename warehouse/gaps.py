@@ -25,14 +25,16 @@ def cadence(median_gap: pl.Expr) -> pl.Expr:
 
 
 def gap_metrics(held_dates: pl.DataFrame, window_start: date, as_of: date) -> pl.DataFrame:
-    """Per pair: median_gap_days, max_gap_days, cadence, last_held_at, days_since_last.
+    """Per pair: gaps, cadence, the last held 1:1 (`last_held_at`, its start in UTC, and
+    `last_held_date`, its local date) and days_since_last.
 
-    Gaps are whole days between consecutive distinct held dates; a gap counts when its
-    later date is in the window. The open gap (last held → as_of) enters the maximum.
+    `held_dates` has (manager_email, report_email, local_date, start). Gaps are whole
+    days between consecutive distinct held dates; a gap counts when its later date is
+    in the window. The open gap (last held → as_of) enters the maximum.
     """
     dated = (
-        held_dates.select(*PAIR, "local_date")
-        .unique()
+        held_dates.group_by(*PAIR, "local_date")
+        .agg(pl.col("start").max())
         .sort(*PAIR, "local_date")
         .with_columns(
             _gap=(pl.col("local_date") - pl.col("local_date").shift(1).over(PAIR)).dt.total_days()
@@ -45,7 +47,8 @@ def gap_metrics(held_dates: pl.DataFrame, window_start: date, as_of: date) -> pl
         .agg(
             median_gap_days=pl.col("_gap").filter(in_window).median().cast(pl.Float64),
             max_gap_days=pl.max_horizontal(pl.col("_gap").filter(in_window).max(), open_gap),
-            last_held_at=pl.col("local_date").max(),
+            last_held_at=pl.col("start").max(),
+            last_held_date=pl.col("local_date").max(),
             days_since_last=open_gap,
         )
         .with_columns(cadence=cadence(pl.col("median_gap_days")))

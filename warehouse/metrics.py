@@ -20,7 +20,8 @@ PAIR_METRIC_COLUMNS = (
     "manager_email", "report_email", "valid_from", "scheduled", "held", "cancelled",
     "declined", "cancel_rate", "cancelled_by_manager", "cancelled_by_report",
     "late_cancellations", "rescheduled", "held_hours", "median_gap_days", "max_gap_days",
-    "cadence", "last_held_at", "days_since_last", "next_scheduled_at", "coverage",
+    "cadence", "last_held_at", "last_held_date", "days_since_last", "next_scheduled_at",
+    "coverage",
     "leverage_hours", "leverage_ratio", "agenda_rate", "neglected", "intro_overdue",
 )  # fmt: skip
 
@@ -98,13 +99,17 @@ def pair_metrics(
 
 
 def _relevant_held_dates(mr: pl.DataFrame, w0: date) -> pl.DataFrame:
-    """Held dates in W plus each pair's last one before W.
+    """Held dates (and starts) in W plus each pair's last one before W.
 
     Earlier dates change no metric: gaps only need the previous date of the first one
     in W, and equal-length impact intervals are dominated by the latest before W.
     """
-    held = mr.filter(HELD).select(*PAIR, "local_date")
-    before = held.filter(pl.col("local_date") < w0).group_by(PAIR).agg(pl.col("local_date").max())
+    held = mr.filter(HELD).select(*PAIR, "local_date", "start")
+    before = (
+        held.filter(pl.col("local_date") < w0)
+        .group_by(PAIR)
+        .agg(pl.col("local_date").max(), pl.col("start").max())
+    )
     return pl.concat([before, held.filter(pl.col("local_date") >= w0)])
 
 
@@ -114,7 +119,7 @@ def _derive(frame: pl.DataFrame, ctx: BuildContext, history_start: date) -> pl.D
               "covered_days"]  # fmt: skip
     as_of = pl.lit(ctx.as_of)
     days_eligible = workdays_between(pl.col("eligible_from"), as_of, ctx.org.workdays)
-    reference = pl.coalesce("last_held_at", "valid_from", pl.lit(history_start))
+    reference = pl.coalesce("last_held_date", "valid_from", pl.lit(history_start))
     return (
         frame.with_columns(
             pl.col(counts).fill_null(0).cast(pl.Int64), pl.col("held_hours").fill_null(0.0)
@@ -126,7 +131,7 @@ def _derive(frame: pl.DataFrame, ctx: BuildContext, history_start: date) -> pl.D
             agenda_rate=_ratio(pl.col("_with_agenda"), pl.col("held")),
             neglected=(as_of - reference).dt.total_days() > ctx.params.neglect_days,
             intro_overdue=pl.col("valid_from").is_not_null()
-            & ~(pl.col("last_held_at") >= pl.col("valid_from")).fill_null(False)
+            & ~(pl.col("last_held_date") >= pl.col("valid_from")).fill_null(False)
             & ((as_of - pl.col("valid_from")).dt.total_days() > ctx.params.intro_grace_days),
         )
         .with_columns(

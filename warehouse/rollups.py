@@ -91,7 +91,8 @@ def neglected_reports(pairs: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame
         .join(names.rename({"email": "manager_email", "name": "manager_name"}),
               on="manager_email", how="left")
         .select("report_email", "report_name", "manager_email", "manager_name",
-                "days_since_last", "last_held_at", "cadence", "next_scheduled_at",
+                "days_since_last", "last_held_at", "last_held_date", "cadence",
+                "next_scheduled_at",
                 "valid_from", "intro_overdue")
         .sort(pl.col("days_since_last"), pl.col("report_email"), descending=[True, False],
               nulls_last=False)

@@ -49,22 +49,49 @@ def people_table(snapshots: pl.DataFrame) -> pl.DataFrame:
 def reporting_lines(snapshots: pl.DataFrame) -> pl.DataFrame:
     """Effective-dated lines: one row per unbroken run of a (report, manager) pair.
 
-    A run present in the first snapshot starts on the roster's start_date (else null);
-    a later run starts on its first snapshot's date, or its start_date when later. A
-    run ends (valid_to) on the date of the first snapshot without it.
+    A run present in the first snapshot starts on the roster's start_date (else null).
+    A later run starts on its start_date when the roster gives a new one (a date other
+    than the report's start_date in the snapshot before: a directory's unchanged hire
+    date says nothing about a change of manager), else on its first snapshot's date;
+    never before the report's previous line started. A run ends where the report's
+    next line starts when that line follows it directly (so a change dated back to
+    `start_date`, or announced ahead of it, moves the boundary), else on the date of
+    the first snapshot without it.
     """
     dates = snapshots.select(pl.col("taken_on").unique().sort()).with_row_index("k")
     if dates.is_empty():
         return pl.DataFrame(schema=LINES_SCHEMA)
-    last_k = dates.height - 1
-    present = (
-        snapshots.filter(pl.col("manager_email").is_not_null())
-        .join(dates, on="taken_on")
-        .sort("email", "manager_email", "k")
+    indexed = snapshots.join(dates, on="taken_on")
+    runs = _runs(indexed.filter(pl.col("manager_email").is_not_null()))
+    before = indexed.select("email", first_k=pl.col("k") + 1, previous_start=pl.col("start_date"))
+    next_dates = dates.select(last_k=pl.col("k") - 1, gone_on=pl.col("taken_on"))
+    lines = (
+        runs.join(before, on=["email", "first_k"], how="left")
+        .join(next_dates, on="last_k", how="left")
+        .sort("email", "first_k")
+        .with_columns(valid_from=_run_start())
+        .with_columns(
+            valid_from=pl.max_horizontal("valid_from", pl.col("valid_from").shift(1).over("email"))
+        )
+        .with_columns(valid_to=_run_end(last_k=dates.height - 1))
     )
-    # Gaps and islands: consecutive snapshot indexes share k - rank within the pair.
-    runs = (
-        present.with_columns(
+    return (
+        lines.select(
+            report_email="email",
+            manager_email="manager_email",
+            valid_from="valid_from",
+            valid_to="valid_to",
+        )
+        .cast(LINES_SCHEMA)  # type: ignore[arg-type]
+        .sort("report_email", pl.col("valid_from"), nulls_last=False)
+    )
+
+
+def _runs(present: pl.DataFrame) -> pl.DataFrame:
+    """Gaps and islands: consecutive snapshot indexes share k - rank within the pair."""
+    return (
+        present.sort("email", "manager_email", "k")
+        .with_columns(
             run=pl.col("k").cast(pl.Int64) - pl.int_range(pl.len()).over("email", "manager_email")
         )
         .group_by("email", "manager_email", "run")
@@ -75,23 +102,29 @@ def reporting_lines(snapshots: pl.DataFrame) -> pl.DataFrame:
             first_date=pl.col("taken_on").min(),
         )
     )
-    next_dates = dates.select(last_k=pl.col("k") - 1, valid_to=pl.col("taken_on"))
+
+
+def _run_start() -> pl.Expr:
+    dated = pl.col("start_date").is_not_null() & pl.col("start_date").ne_missing(
+        pl.col("previous_start")
+    )
     return (
-        runs.join(next_dates, on="last_k", how="left")
-        .with_columns(
-            valid_from=pl.when(pl.col("first_k") == 0)
-            .then(pl.col("start_date"))
-            .otherwise(pl.max_horizontal("first_date", "start_date"))
-        )
-        .with_columns(valid_to=pl.when(pl.col("last_k") == last_k).then(None).otherwise("valid_to"))
-        .select(
-            report_email="email",
-            manager_email="manager_email",
-            valid_from="valid_from",
-            valid_to="valid_to",
-        )
-        .cast(LINES_SCHEMA)  # type: ignore[arg-type]
-        .sort("report_email", pl.col("valid_from"), nulls_last=False)
+        pl.when(pl.col("first_k") == 0)
+        .then(pl.col("start_date"))
+        .when(dated)
+        .then(pl.col("start_date"))
+        .otherwise(pl.col("first_date"))
+    )
+
+
+def _run_end(last_k: int) -> pl.Expr:
+    follows = pl.col("first_k").shift(-1).over("email") == pl.col("last_k") + 1
+    return (
+        pl.when(pl.col("last_k") == last_k)
+        .then(None)
+        .when(follows.fill_null(False))
+        .then(pl.col("valid_from").shift(-1).over("email"))
+        .otherwise(pl.col("gone_on"))
     )
 
 

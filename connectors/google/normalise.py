@@ -9,11 +9,17 @@ An event is kept when it can be a 1:1:
   calendar is never a roster member, so an event inviting one is dropped by this
   rule: the event had a third party, or a non-person, in it.
 
-A cancelled event (`status: cancelled`) is a stub: Google guarantees only `id`,
-`recurringEventId` and `originalStartTime` for a cancelled instance of a series, and
-only `id` for a deleted event. Stubs of a series become `Observation`s with state
-"cancelled" and no participants; the warehouse fills those in from the series.
-Titles, descriptions, locations and links are never kept.
+A cancelled event (`status: cancelled`) comes in two shapes. Google cancels a one-off
+by deleting it, and a deleted event usually keeps its start, end, attendees and
+`updated` on the organizer's calendar: such a copy, when it still passes the candidate
+rules, is a cancelled copy of that meeting, on a first sync as on later ones. Otherwise
+it is a stub: Google guarantees only `id`, `recurringEventId` and `originalStartTime`
+for a cancelled instance of a series, and only `id` for a deleted event (often all an
+attendee's calendar keeps). Stubs of a series become `Observation`s with state
+"cancelled" and no participants, which the warehouse fills in from the series; a bare
+stub of a one-off only matches a stored copy (an incremental sync reports its id
+removed) and is otherwise ignored. Titles, descriptions, locations and links are never
+kept.
 """
 
 from __future__ import annotations
@@ -77,8 +83,9 @@ def participants(event: Event) -> set[str]:
 
 
 def is_candidate(event: Event, roster: frozenset[str]) -> bool:
-    """Whether a live event can be a 1:1 between two roster members."""
-    if is_cancelled(event) or "date" in event.get("start", {}):
+    """Whether the event, live or cancelled, carries the data of a 1:1 of two roster members."""
+    start = event.get("start", {})
+    if "date" in start or not start.get("dateTime"):
         return False
     if event.get("eventType", "default") != "default" or event.get("attendeesOmitted"):
         return False
@@ -96,8 +103,11 @@ def has_agenda(event: Event) -> bool:
     return bool(event.get("attachments")) or bool(_LINK.search(event.get("description") or ""))
 
 
-def live_observation(event: Event, calendar_email: str) -> Observation:
-    """The observation of a live candidate event (see `is_candidate`)."""
+def full_observation(event: Event, calendar_email: str) -> Observation:
+    """The observation of an event that carries a 1:1's data (`is_candidate`).
+
+    Its state is "cancelled" for a deleted copy that kept its data, else "live".
+    """
     people = participants(event)
     declined = {
         _email(a.get("email"))
@@ -113,7 +123,7 @@ def live_observation(event: Event, calendar_email: str) -> Observation:
         organizer_email=_email(event.get("organizer", {}).get("email")),
         participants=tuple(sorted(people)),
         declined_by=tuple(sorted(declined & people)),
-        state="live",
+        state="cancelled" if is_cancelled(event) else "live",
         start=parse_instant(event.get("start")),
         end=parse_instant(event.get("end")),
         original_start=parse_instant(event.get("originalStartTime")) if recurring_id else None,
@@ -152,9 +162,11 @@ def normalise_event(
     Stubs of a series are always returned here; `normalise_events` decides which to
     keep.
     """
-    if is_cancelled(event):
-        return stub_observation(event, calendar_email) if event.get("recurringEventId") else None
-    return live_observation(event, calendar_email) if is_candidate(event, roster) else None
+    if is_candidate(event, roster):
+        return full_observation(event, calendar_email)
+    if is_cancelled(event) and event.get("recurringEventId"):
+        return stub_observation(event, calendar_email)
+    return None
 
 
 def normalise_events(
@@ -176,7 +188,7 @@ def normalise_events(
         if observation is None:
             if not full:
                 result.removed_ids.append(event["id"])
-        elif observation.state == "cancelled":
+        elif not observation.participants:
             stubs.append(observation)
         else:
             result.observations.append(observation)

@@ -3,7 +3,8 @@
 `events.list` follows the published semantics:
 
 - Full sync: `timeMin`/`timeMax` bound the window (an event is in when it overlaps
-  it), `showDeleted=true` adds cancelled stubs, paging by `nextPageToken`
+  it), `showDeleted=true` adds cancelled events (stubs, and deleted one-offs with
+  their data on the organizer's calendar), paging by `nextPageToken`
   (`maxResults` 250 by default, at most 2500), and the last page carries a
   `nextSyncToken`, also when `timeMin`/`timeMax` were given. The window is not
   remembered: a later incremental sync returns changes anywhere on the calendar.
@@ -112,7 +113,7 @@ class GoogleApi:
         if isinstance(mask, Reply):
             return mask
         fields: Fields = (request.arg("fields") or "", _items_mask(mask))
-        copies = [i for i in index.calendars[calendar] if not i.deleted]
+        copies = index.calendars[calendar]
         cache = self.state.renders
         entries = [cache.entry(index.version, i, calendar, index.names) for i in copies]
         snapshot = {e.event_id: e.digest for e in entries}
@@ -128,7 +129,7 @@ class GoogleApi:
         items = [
             cache.item(entry, instance, calendar, index.names, fields)
             for instance, entry in zip(copies, entries, strict=True)
-            if _overlaps(instance, *bounds) and (show_deleted or not entry.stub)
+            if _overlaps(instance, *bounds) and (show_deleted or entry.variant == "live")
         ]
         return Listing(calendar, query, items, snapshot, mask)
 

@@ -2,7 +2,7 @@
 
 Rendering and serialising an event costs tens of microseconds, and a meeting sits on
 several calendars and is listed by every full and incremental sync. So each
-instance is rendered once per variant (live or cancelled stub) and org version: its
+instance is rendered once per variant (live, deleted or cancelled stub) and org version: its
 digest (what a sync-token snapshot compares) and its serialised form under each
 fields mask are kept. A copy differs between calendars only by the `self` flags, so
 a mask that drops them yields bytes every calendar shares; any other mask (or none)
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from connectors.sandbox.google_fields import Mask, apply_mask, selects
-from connectors.sandbox.google_render import Event, is_cancelled_on, render, render_shared
+from connectors.sandbox.google_render import Event, Variant, render, render_shared, variant
 from connectors.sandbox.model import Instance
 
 
@@ -27,7 +27,7 @@ class Entry:
 
     event_id: str
     digest: int
-    stub: bool
+    variant: Variant
     masked: dict[str, bytes] = field(default_factory=dict)  # fields text -> bytes
 
 
@@ -44,20 +44,20 @@ class RenderCache:
 
     def __init__(self) -> None:
         self._version = -1
-        self._entries: dict[tuple[str, bool], Entry] = {}
+        self._entries: dict[tuple[str, Variant], Entry] = {}
         self._lock = threading.Lock()
 
     def entry(
         self, version: int, instance: Instance, calendar: str, names: dict[str, str]
     ) -> Entry:
         """The entry of `instance` as `calendar` holds it."""
-        stub = is_cancelled_on(instance, calendar)
+        kind = variant(instance, calendar)
         entries = self._current(version)
-        found = entries.get((instance.uid, stub))
+        found = entries.get((instance.uid, kind))
         if found is None:
-            event = render_shared(instance, stub, names)
-            found = Entry(event["id"], hash((stub, orjson.dumps(event))), stub)
-            entries[(instance.uid, stub)] = found
+            event = render_shared(instance, kind, names)
+            found = Entry(event["id"], hash((kind, orjson.dumps(event))), kind)
+            entries[(instance.uid, kind)] = found
         return found
 
     def item(
@@ -74,11 +74,11 @@ class RenderCache:
             return serialise(render(instance, calendar, names), mask)
         found = entry.masked.get(text)
         if found is None:
-            found = serialise(render_shared(instance, entry.stub, names), mask)
+            found = serialise(render_shared(instance, entry.variant, names), mask)
             entry.masked[text] = found
         return found
 
-    def _current(self, version: int) -> dict[tuple[str, bool], Entry]:
+    def _current(self, version: int) -> dict[tuple[str, Variant], Entry]:
         with self._lock:
             if version != self._version:
                 self._version, self._entries = version, {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.model import Attendee, Instance
@@ -61,22 +61,46 @@ def is_on_calendar(instance: Instance, email: str) -> bool:
     return any(a.email == email and not a.resource and not a.group for a in instance.attendees)
 
 
+Variant = Literal["live", "stub", "deleted"]
+
+
 def is_cancelled_on(instance: Instance, email: str) -> bool:
     """Cancelled by the organizer, deleted, or removed by this attendee from their copy."""
     removed = email != instance.organizer and email in instance.removed_by
     return instance.cancelled or instance.deleted or removed
 
 
+def variant(instance: Instance, email: str) -> Variant:
+    """How `email`'s calendar holds `instance`.
+
+    Google cancels a one-off by deleting it; the organizer's calendar keeps the deleted
+    event with its data ("deleted"), an attendee's only its id (a "stub"), as does a
+    cancelled instance of a series everywhere.
+    """
+    if not is_cancelled_on(instance, email):
+        return "live"
+    one_off_gone = instance.series_id is None and (instance.cancelled or instance.deleted)
+    return "deleted" if one_off_gone and email == instance.organizer else "stub"
+
+
 def render(instance: Instance, email: str, names: Mapping[str, str]) -> Event:
-    """The copy of `instance` on `email`'s calendar: full event or cancelled stub."""
-    if is_cancelled_on(instance, email):
-        return _stub(instance)
-    return _live(instance, email, names)
+    """The copy of `instance` on `email`'s calendar: full event, deleted event or stub."""
+    return _render(instance, variant(instance, email), email, names)
 
 
-def render_shared(instance: Instance, stub: bool, names: Mapping[str, str]) -> Event:
+def render_shared(instance: Instance, kind: Variant, names: Mapping[str, str]) -> Event:
     """The copy every calendar shares, without the `self` flags of any one of them."""
-    return _stub(instance) if stub else _live(instance, "", names)
+    return _render(instance, kind, "", names)
+
+
+def _render(instance: Instance, kind: Variant, email: str, names: Mapping[str, str]) -> Event:
+    if kind == "stub":
+        return _stub(instance)
+    event = _live(instance, email, names)
+    if kind == "deleted":
+        event["status"] = "cancelled"
+        event["updated"] = rfc3339_utc(instance.cancelled_at or changed_at(instance))
+    return event
 
 
 def _etag(instance: Instance) -> str:

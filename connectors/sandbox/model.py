@@ -26,6 +26,7 @@ class Member:
     timezone: str  # IANA name, e.g. "America/Los_Angeles"
     hired_on: date
     active: bool = True  # False: suspended (Google) / accountEnabled false (Graph)
+    reports_since: date | None = None  # a change of manager's date; None: since hired_on
 
 
 @dataclass
@@ -66,7 +67,9 @@ class Instance:
     cancelled: bool = False  # cancelled by the organizer
     cancelled_at: datetime | None = None
     removed_by: set[str] = field(default_factory=set)  # attendees who deleted their copy
-    deleted: bool = False  # a one-off deleted outright (gone from every calendar)
+    # A one-off deleted outright, at `cancelled_at`: Google keeps the deleted event (with
+    # its data on the organizer's calendar); on Microsoft it is gone from every calendar.
+    deleted: bool = False
 
 
 @dataclass

@@ -72,11 +72,11 @@ def move_instance(
 
 
 def delete_one_off(org: SandboxOrg, uid: str, at: datetime | None = None) -> Instance:
-    """Delete a one-off outright: it disappears from every calendar."""
+    """Delete a one-off outright (Google: a deleted event; Microsoft: gone everywhere)."""
     instance = find_instance(org, uid)
     if instance.series_id is not None:
         raise ValueError(f"{uid} belongs to a series; cancel its instances instead")
-    instance.deleted = True
+    instance.deleted, instance.cancelled_at = True, at or datetime.now(UTC)
     return _touched(org, instance, at)
 
 
@@ -112,7 +112,7 @@ def change_manager(org: SandboxOrg, report: str, new_manager: str, on: date) -> 
     with the old manager from `on` on are dropped (their series end there)."""
     member, boss = find_member(org, report), find_member(org, new_manager)
     old = member.manager_email
-    member.manager_email = boss.email
+    member.manager_email, member.reports_since = boss.email, on
     if old is not None:
         ended = {
             id(i)

@@ -49,6 +49,9 @@ def add_noise(rng: random.Random, builder: Builder, lines: list[Line], span: Spa
         extras += _extra_one_off(rng, builder, line, noisy, span)
     if extras and not any(i.deleted for i in extras):
         extras[0].deleted = True  # always at least one one-off deleted outright
+    for extra in extras:
+        if extra.deleted:  # a day and a half ahead, or as soon as it was booked
+            extra.cancelled_at = max(extra.created_at, extra.start - timedelta(hours=36))
 
 
 def _exposure(lines: list[Line], anchor: date) -> Counter[str]:

@@ -47,7 +47,8 @@ def reference_truth(org: SandboxOrg, params: MetricParams | None = None) -> Trut
         for p in org.people
         if p.active and p.manager_email in roster
     }
-    occurrences = mark_replaced(candidates(org.instances, roster, org.anchor, params))
+    google = {p.email for p in org.people if p.provider == "google"}
+    occurrences = mark_replaced(candidates(org.instances, roster, google, org.anchor, params))
     by_pair: dict[frozenset[str], list[Occurrence]] = defaultdict(list)
     for occurrence in occurrences:
         by_pair[occurrence.pair].append(occurrence)
@@ -65,14 +66,37 @@ def reference_truth(org: SandboxOrg, params: MetricParams | None = None) -> Trut
     return truth
 
 
+def unseen(instance: Instance, google: set[str]) -> bool:
+    """A one-off cancelled or deleted so that no calendar shows it with its data.
+
+    Google keeps a deleted event with its data on the organizer's calendar (an
+    attendee's keeps only its id); on Microsoft a cancelled meeting stays, marked
+    cancelled, on the attendee's calendar until they delete it, and a deleted one is
+    gone everywhere.
+    """
+    if instance.series_id is not None or not (instance.cancelled or instance.deleted):
+        return False
+    if instance.organizer in google:
+        return False
+    others = {a.email for a in instance.attendees}
+    return instance.deleted or bool(others & google) or bool(others & instance.removed_by)
+
+
 def candidates(
-    instances: list[Instance], roster: set[str], anchor: date, params: MetricParams
+    instances: list[Instance],
+    roster: set[str],
+    google: set[str],
+    anchor: date,
+    params: MetricParams,
 ) -> list[Occurrence]:
-    """The instances that are 1:1s between two roster members, with their status."""
+    """The instances that are 1:1s between two roster members, with their status.
+
+    `google` is the people whose calendars are on Google (see `unseen`).
+    """
     as_of = datetime(anchor.year, anchor.month, anchor.day, tzinfo=UTC)
     found = []
     for instance in instances:
-        if instance.deleted or instance.all_day or instance.kind != "default":
+        if instance.all_day or instance.kind != "default" or unseen(instance, google):
             continue
         if any(a.group for a in instance.attendees):
             continue
@@ -83,7 +107,7 @@ def candidates(
         other = others[0]
         if other.email == instance.organizer or {other.email, instance.organizer} - roster:
             continue
-        if instance.cancelled:
+        if instance.cancelled or instance.deleted:
             status, by = "cancelled", instance.organizer
         elif other.response == "declined" or other.email in instance.removed_by:
             status, by = "declined", other.email
@@ -113,7 +137,7 @@ def mark_replaced(occurrences: list[Occurrence]) -> list[Occurrence]:
     result = []
     for o in occurrences:
         if o.status in ("cancelled", "declined") and any(
-            r is not o
+            r.status in ("held", "upcoming")
             and o.original_start - timedelta(days=2)
             <= r.start
             <= o.original_start + timedelta(days=7)

@@ -21,6 +21,7 @@ WEEKLY_START = datetime(2025, 1, 6, 16, 0, tzinfo=UTC)  # 11:00 in New York
 WINDOW_START = datetime(2025, 1, 1, tzinfo=UTC)
 WINDOW_END = datetime(2025, 4, 1, tzinfo=UTC)
 CREATED = datetime(2024, 12, 1, 12, 0, tzinfo=UTC)
+GONE_AT = datetime(2025, 2, 18, 19, 0, tzinfo=UTC)  # "gone" deleted, 20 hours ahead
 
 
 def members() -> list[Member]:
@@ -98,7 +99,7 @@ def others() -> list[Instance]:
         meeting("group", day + timedelta(days=4), MIA, GROUP),
         meeting("outsider", day + timedelta(days=5), OUTSIDER),
         meeting("cross", day + timedelta(days=6), MAX),
-        meeting("gone", day + timedelta(days=7), MIA, deleted=True),
+        meeting("gone", day + timedelta(days=7), MIA, deleted=True, cancelled_at=GONE_AT),
         meeting("called-off", day + timedelta(days=8), RAJ, cancelled=True),
         meeting("late", datetime(2025, 6, 1, 15, tzinfo=UTC), MIA),  # after the window
     ]
@@ -135,6 +136,7 @@ class Counts:
     weekly_stubs: int = 1
     split: int = 4
     one_offs_kept: int = 3  # agenda-doc, roomy, cross
+    one_offs_deleted: int = 2  # gone, called-off: deleted events keep their data here
 
 
 @dataclass

@@ -9,7 +9,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from google_org import BOSS, MAX, MIA, RAJ, WEEKLY_START, Counts, GoogleWorld, find, roster
+from google_org import (
+    BOSS,
+    GONE_AT,
+    MAX,
+    MIA,
+    RAJ,
+    WEEKLY_START,
+    Counts,
+    GoogleWorld,
+    find,
+    roster,
+)
 
 from connectors.errors import (
     AuthError,
@@ -50,17 +61,23 @@ def now() -> datetime:
 def test_full_sync_reads_every_page_and_ends_with_a_sync_token(world: GoogleWorld) -> None:
     batch = source(world, page_size=3).sync_calendar(BOSS, None)
     assert batch.full and batch.provider == "google" and batch.calendar_email == BOSS
-    assert batch.events_read == 22
-    assert batch.requests == math.ceil(22 / 3) == events_requests(world)
+    assert batch.events_read == 23
+    assert batch.requests == math.ceil(23 / 3) == events_requests(world)
     assert batch.cursor
     assert len(batch.observations) == sum(
-        (Counts.weekly_live, Counts.weekly_stubs, Counts.split, Counts.one_offs_kept)
+        (
+            Counts.weekly_live,
+            Counts.weekly_stubs,
+            Counts.split,
+            Counts.one_offs_kept,
+            Counts.one_offs_deleted,
+        )
     )
 
 
 def test_full_sync_keeps_only_one_on_ones_between_roster_members(world: GoogleWorld) -> None:
     kept = by_id(source(world).sync_calendar(BOSS, None))
-    dropped = ("three", "allday", "ooo", "focus", "group", "outsider", "gone", "called-off")
+    dropped = ("three", "allday", "ooo", "focus", "group", "outsider")
     for uid in dropped:
         assert event_id(find(world.org, uid)) not in kept, uid
     assert event_id(find(world.org, "late")) not in kept  # outside the sync window
@@ -157,13 +174,42 @@ def test_series_instance_dropped_from_the_org_comes_back_as_a_stub(world: Google
     assert stub.original_start == dropped.original_start
 
 
-def test_deleted_one_off_is_reported_removed(world: GoogleWorld) -> None:
+def test_deleted_one_off_keeps_its_data_on_the_organizers_calendar_in_a_full_sync(
+    world: GoogleWorld,
+) -> None:
+    kept = by_id(source(world).sync_calendar(BOSS, None))
+    gone = find(world.org, "gone")
+    copy = kept[event_id(gone)]
+    assert (copy.state, copy.participants, copy.organizer_email) == ("cancelled", (BOSS, MIA), BOSS)
+    assert (copy.start, copy.end) == (gone.start, gone.end)
+    assert copy.updated_at == GONE_AT and not copy.recurring
+    assert kept[event_id(find(world.org, "called-off"))].state == "cancelled"
+
+
+def test_deleted_one_off_is_a_bare_stub_on_the_attendees_calendar_and_ignored(
+    world: GoogleWorld,
+) -> None:
+    batch = source(world).sync_calendar(MIA, None)
+    assert event_id(find(world.org, "gone")) not in by_id(batch)
+    assert batch.removed_ids == ()
+
+
+def test_one_off_deleted_after_a_sync_is_cancelled_for_its_organizer_removed_for_attendees(
+    world: GoogleWorld,
+) -> None:
     reader = source(world)
-    full = reader.sync_calendar(BOSS, None)
+    organizer, attendee = reader.sync_calendar(BOSS, None), reader.sync_calendar(RAJ, None)
     deleted = find(world.org, "agenda-doc")
     deleted.deleted, deleted.updated_at = True, now()
+    deleted.cancelled_at = deleted.updated_at
     world.org.version += 1
-    change = reader.sync_calendar(BOSS, full.cursor)
+    [copy] = reader.sync_calendar(BOSS, organizer.cursor).observations
+    assert (copy.event_id, copy.state, copy.updated_at) == (
+        event_id(deleted),
+        "cancelled",
+        deleted.cancelled_at.replace(microsecond=deleted.cancelled_at.microsecond // 1000 * 1000),
+    )
+    change = reader.sync_calendar(RAJ, attendee.cursor)
     assert change.removed_ids == (event_id(deleted),) and change.observations == ()
 
 
@@ -205,7 +251,7 @@ def test_throttled_request_is_retried_after_retry_after(world: GoogleWorld) -> N
     world.server.add_fault(Fault(EVENTS, throttle, times=2))
     batch = source(world).sync_calendar(BOSS, None)
     assert world.sleeps == [1.5, 1.5]
-    assert batch.requests == 3 and batch.events_read == 22
+    assert batch.requests == 3 and batch.events_read == 23
 
 
 def test_rate_limit_403_is_retried(world: GoogleWorld) -> None:

@@ -12,7 +12,7 @@ from connectors.sandbox.server import Fault, Reply
 from connectors.settings import SyncWindow
 
 EVENTS = r"/calendar/v3/calendars/"
-EVENTS_READ = 22  # what a full sync of BOSS's calendar reads
+EVENTS_READ = 23  # what a full sync of BOSS's calendar reads
 
 
 def source(world: GoogleWorld, page_size: int = 250, attempts: int = 4) -> GoogleCalendarSource:

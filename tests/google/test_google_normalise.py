@@ -139,8 +139,30 @@ def test_cancelled_instance_stub_is_a_cancelled_observation_without_participants
     assert observation.series_key == "ser"
 
 
-def test_deleted_one_off_is_not_an_observation() -> None:
+def test_bare_stub_of_a_deleted_one_off_is_not_an_observation() -> None:
     assert normalise_event({"id": "x", "status": "cancelled"}, A, ROSTER) is None
+
+
+def test_deleted_one_off_with_its_data_is_a_cancelled_copy_stamped_by_updated() -> None:
+    deleted = event(status="cancelled", updated="2025-01-13T08:30:00.000Z")
+    observation = normalise_event(deleted, A, ROSTER)
+    assert observation is not None and observation.state == "cancelled"
+    assert observation.participants == (A, B) and observation.organizer_email == A
+    assert observation.updated_at == datetime(2025, 1, 13, 8, 30, tzinfo=UTC)
+    assert observation.start is not None and not observation.recurring
+
+
+def test_deleted_one_off_with_a_third_person_is_not_an_observation() -> None:
+    deleted = event(status="cancelled")
+    deleted["attendees"] = [*deleted["attendees"], {"email": C}]
+    assert normalise_event(deleted, A, ROSTER) is None
+
+
+def test_full_listing_keeps_a_deleted_one_off_with_data_and_ignores_its_bare_stub() -> None:
+    listing = [event(status="cancelled"), {"id": "x", "status": "cancelled"}]
+    result = normalise_events(listing, A, ROSTER, full=True)
+    assert [(o.event_id, o.state) for o in result.observations] == [("evt1", "cancelled")]
+    assert result.removed_ids == []
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ FIRST_SYNC = datetime.combine(ANCHOR - timedelta(days=1), time(12), tzinfo=UTC)
 MUTATED_AT = datetime.combine(ANCHOR, time(9, 15), tzinfo=UTC)
 SECOND_SYNC = datetime.combine(ANCHOR, time(12), tzinfo=UTC)
 PROVIDERS = ("google", "microsoft")
+CHANGED_EARLIER = ANCHOR - timedelta(days=3)  # a change the second run learns of late
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Round:
     after: dict[str, pl.DataFrame]
     targets: dict[tuple[str, str], Target]  # (provider, mutation) -> target
     splits: dict[str, str]  # provider -> series id before the split
-    changes: dict[str, ManagerChange]  # provider -> manager change
+    changes: dict[str, ManagerChange]  # provider (or "learned late") -> manager change
     warehouse: Path
     ctx: BuildContext
 
@@ -87,6 +88,7 @@ def mutated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Round]:
             if provider == "google":  # "this and following" ids (`_R…`) are Google's
                 targets[provider, "split"], splits[provider] = split(picker, ANCHOR, MUTATED_AT)
             changes[provider] = reassign(picker, ANCHOR)
+        changes["learned late"] = reassign(PairPicker(org, "google"), CHANGED_EARLIER)
         targets["cross", "cancel"] = cancel_cross(org, ANCHOR, MUTATED_AT)
         sync_once(world, wh, ANCHOR, SECOND_SYNC)
         wh.build(ctx)
@@ -152,15 +154,17 @@ def test_moved_instance_keeps_its_slot_and_is_flagged_rescheduled(
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_deleted_one_off_is_cancelled_by_its_organizer_as_of_the_sync_that_saw_it_gone(
+def test_deleted_one_off_is_cancelled_by_its_organizer_at_the_time_its_provider_knows(
     mutated: Round, provider: str
 ) -> None:
     t = mutated.targets[provider, "delete"]
     assert mutated.occurrence(t.key, "before")["status"] in ("held", "upcoming")
     row = mutated.occurrence(t.key)
     assert (row["status"], row["canceled_by"]) == ("cancelled", t.organizer)
-    # Neither provider stamps a deleted event: the sync bracket is all there is.
-    assert row["cancel_lead_hours"] == hours(t.key[2] - SECOND_SYNC)
+    # Google keeps the deleted event, stamped by `updated`, on the organizer's calendar;
+    # Graph drops it from every mailbox, so the sync bracket is all there is.
+    known = MUTATED_AT if provider == "google" else SECOND_SYNC
+    assert row["cancel_lead_hours"] == hours(t.key[2] - known)
     assert not row["recurring"]
 
 
@@ -202,6 +206,18 @@ def test_manager_change_closes_the_old_line_and_opens_the_new_one_on_the_snapsho
     assert old == [(before["valid_from"][0], ANCHOR)] and new == [(ANCHOR, None)]
     people = mutated.after["people"].filter(pl.col("email") == change.report)
     assert people["manager_email"].to_list() == [change.new_manager]
+
+
+def test_manager_change_learned_late_is_dated_by_the_rosters_start_date(mutated: Round) -> None:
+    change = mutated.changes["learned late"]
+    lines = mutated.after["reporting_lines"].filter(pl.col("report_email") == change.report)
+    dated = {m: (f, t) for _, m, f, t in lines.rows()}
+    assert dated[change.old_manager][1] == CHANGED_EARLIER == dated[change.new_manager][0]
+    assert dated[change.new_manager][1] is None
+    pairs = mutated.after["pair_metrics"].filter(pl.col("report_email") == change.report)
+    assert pairs.select("manager_email", "valid_from").rows() == [
+        (change.new_manager, CHANGED_EARLIER)
+    ]
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -175,7 +175,7 @@ PAIR_COLUMNS = {
     "median_gap_days": pl.Float64,
     "max_gap_days": pl.Int64,
     "cadence": pl.String,
-    "last_held_at": pl.Date,
+    "last_held_date": pl.Date,
     "days_since_last": pl.Int64,
     "next_scheduled_at": TSZ,
     "coverage": pl.Float64,
@@ -376,7 +376,11 @@ def pair_metrics() -> pl.DataFrame:
     full = [
         (e(m), e(r), date(2026, 1, 20) if r == "grace" else None, *rest) for (m, r, *rest) in rows
     ]
-    return pl.DataFrame(full, schema=PAIR_COLUMNS, orient="row")
+    frame = pl.DataFrame(full, schema=PAIR_COLUMNS, orient="row")
+    last_start = pl.col("last_held_date").cast(pl.Datetime("us", "UTC")) + pl.duration(hours=9)
+    columns = list(PAIR_COLUMNS)
+    columns.insert(columns.index("last_held_date"), "last_held_at")
+    return frame.with_columns(last_held_at=last_start).select(columns)
 
 
 def manager_metrics() -> pl.DataFrame:
@@ -467,6 +471,7 @@ def neglected_reports() -> pl.DataFrame:
             "manager_name",
             "days_since_last",
             "last_held_at",
+            "last_held_date",
             "cadence",
             "next_scheduled_at",
             "valid_from",

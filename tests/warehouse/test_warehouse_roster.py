@@ -48,3 +48,48 @@ def test_line_that_disappears_and_returns_is_two_lines() -> None:
         (date(2030, 3, 1), {R: M}, {}),
     )
     assert lines == [(R, M, None, date(2030, 2, 1)), (R, M, date(2030, 3, 1), None)]
+
+
+def test_change_learned_late_starts_on_start_date_and_ends_old_line_there() -> None:
+    """A weekly run learns of a change made three days before its snapshot."""
+    lines = _lines(
+        (date(2030, 1, 1), {R: M}, {R: date(2029, 6, 1)}),
+        (date(2030, 1, 8), {R: M2}, {R: date(2030, 1, 5)}),
+    )
+    assert lines == [(R, M, date(2029, 6, 1), date(2030, 1, 5)), (R, M2, date(2030, 1, 5), None)]
+
+
+def test_change_announced_ahead_keeps_old_line_until_start_date() -> None:
+    lines = _lines(
+        (date(2030, 1, 1), {R: M}, {}),
+        (date(2030, 1, 8), {R: M2}, {R: date(2030, 1, 15)}),
+    )
+    assert lines == [(R, M, None, date(2030, 1, 15)), (R, M2, date(2030, 1, 15), None)]
+
+
+def test_report_who_moves_and_moves_back_has_three_dated_lines() -> None:
+    lines = _lines(
+        (date(2030, 1, 1), {R: M}, {}),
+        (date(2030, 1, 8), {R: M2}, {R: date(2030, 1, 6)}),
+        (date(2030, 1, 15), {R: M}, {R: date(2030, 1, 13)}),
+    )
+    assert lines == [
+        (R, M, None, date(2030, 1, 6)),
+        (R, M2, date(2030, 1, 6), date(2030, 1, 13)),
+        (R, M, date(2030, 1, 13), None),
+    ]
+
+
+def test_unchanged_hire_date_does_not_date_a_change_of_manager() -> None:
+    """A directory's start_date is the hire date: it stays the same across a change."""
+    hired = {R: date(2025, 3, 1)}
+    lines = _lines((date(2030, 1, 1), {R: M}, hired), (date(2030, 1, 8), {R: M2}, hired))
+    assert lines == [(R, M, date(2025, 3, 1), date(2030, 1, 8)), (R, M2, date(2030, 1, 8), None)]
+
+
+def test_start_date_before_the_previous_line_is_clamped_to_it() -> None:
+    lines = _lines(
+        (date(2030, 1, 1), {R: M}, {R: date(2029, 6, 1)}),
+        (date(2030, 1, 8), {R: M2}, {R: date(2029, 1, 1)}),
+    )
+    assert lines == [(R, M, date(2029, 6, 1), date(2029, 6, 1)), (R, M2, date(2029, 6, 1), None)]

@@ -182,3 +182,17 @@ def test_weekly_activity_uses_iso_weeks() -> None:
     wh = build([weekly(MON, 2)], AS_OF)
     weeks = wh.table("weekly_activity").select("week", "week_start", "held").rows()
     assert weeks == [("2029-W45", MON, 1), ("2029-W46", MON + timedelta(days=7), 1)]
+
+
+def test_last_held_at_is_the_start_of_the_last_held_1on1_like_next_scheduled_at() -> None:
+    series = weekly(MON, 12)  # 10:00 UTC; the last two are after AS_OF
+    wh = build([series], AS_OF)
+    row = pair_row(wh)
+    last_held = series[8].start  # 2030-01-01, the last one before AS_OF (2030-01-07)
+    assert (row["last_held_at"], row["last_held_date"]) == (last_held, last_held.date())
+    assert row["next_scheduled_at"] == series[9].start
+    types = dict(wh.table("pair_metrics").schema)
+    assert types["last_held_at"] == types["next_scheduled_at"] == pl.Datetime("us", "UTC")
+    neglected = wh.table("neglected_reports").schema
+    assert neglected["last_held_at"] == pl.Datetime("us", "UTC")
+    assert neglected["last_held_date"] == pl.Date()
