@@ -317,3 +317,12 @@ def test_explain_names_the_chronic_cancelers_occurrences_and_matches_pair_metric
     assert f"cancel_rate = {lost} / {pair['scheduled']} = {pair['cancel_rate']}" in text
     assert "coverage = " in text and f"= {pair['coverage']}; leverage" in text
     assert f"= {pair['leverage_hours']} h; ratio to held hours = {pair['leverage_ratio']}" in text
+
+
+def test_explain_shows_the_dated_manager_change(mutated: Round) -> None:
+    change = mutated.changes["learned late"]
+    with Warehouse(mutated.warehouse, read_only=True) as wh:
+        text = explain_pair(wh, change.report, mutated.ctx)
+    assert f"{change.report} reports to {change.new_manager} since {CHANGED_EARLIER}" in text
+    assert f"  {change.old_manager}: from " in text
+    assert f" to {CHANGED_EARLIER}\n  {change.new_manager}: from {CHANGED_EARLIER} to now" in text
