@@ -64,6 +64,7 @@ def _problem(item: ErrorDetails) -> str:
 def check_consistency(config: Config, origin: Origin) -> None:
     """Keys that are valid alone but not together; the error names the variable that
     set one of them, else the file."""
+
     def fail(key: str, because: str, *others: str) -> None:
         keys = (key, *others)
         where = next((w for w in map(origin.of, keys) if w != origin.source), origin.source)
