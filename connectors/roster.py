@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -25,14 +26,26 @@ class CsvRoster:
         self.path = path
 
     def people(self) -> list[Person]:
+        reader = csv.DictReader(io.StringIO(self._text(), newline=""))
+        self._check_header(reader.fieldnames)
+        people = [self._person(row, reader.line_num) for row in reader]
+        return validate_roster(people, str(self.path))
+
+    def _text(self) -> str:
         try:
-            with self.path.open(newline="", encoding="utf-8-sig") as handle:
-                reader = csv.DictReader(handle)
-                self._check_header(reader.fieldnames)
-                people = [self._person(row, reader.line_num) for row in reader]
+            data = self.path.read_bytes()
         except FileNotFoundError:
             raise BadInputError(f"{self.path}: roster file not found") from None
-        return validate_roster(people, str(self.path))
+        except OSError as error:
+            raise BadInputError(f"{self.path}: cannot read the roster ({error.strerror})") from None
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            raise BadInputError(
+                f"{self.path}: line {line}: not UTF-8; expected a UTF-8 CSV file"
+                " (save it from your spreadsheet as 'CSV UTF-8')"
+            ) from None
 
     def _check_header(self, header: Iterable[str] | None) -> None:
         missing = [c for c in CSV_COLUMNS if c not in (header or [])]
@@ -42,8 +55,13 @@ class CsvRoster:
                 f" expected header {','.join(CSV_COLUMNS)}[,start_date]"
             )
 
-    def _person(self, row: dict[str, str], line: int) -> Person:
+    def _person(self, row: dict[str | None, str], line: int) -> Person:
         where = f"{self.path}: line {line}"
+        if None in row:  # DictReader files the fields beyond the header under None
+            raise BadInputError(
+                f"{where}: more fields than the header's {len(row) - 1} columns;"
+                " expected one value per column (quote a value that holds a comma)"
+            )
         email = _email(row.get("email"), where, "email")
         if email is None:
             raise BadInputError(f"{where}: email: expected an address like ana@example.com")
@@ -101,14 +119,27 @@ def validate_roster(people: list[Person], source: str) -> list[Person]:
 
 
 def _reject_cycles(people: list[Person], source: str) -> None:
+    """Walk up from each person once: every chain ends at someone already cleared, at
+    the top, or back on itself (a cycle) — linear in the size of the roster."""
     manager = {p.email: p.manager_email for p in people}
+    cleared: set[str] = set()
     for start in manager:
-        chain, current = {start}, manager[start]
-        while current is not None:
-            if current in chain:
-                raise BadInputError(f"{source}: management cycle through {current}")
-            chain.add(current)
+        path: dict[str, int] = {}  # the chain walked from `start`, in order
+        current: str | None = start
+        while current is not None and current not in cleared:
+            if current in path:
+                cycle = list(path)[path[current] :]
+                raise BadInputError(f"{source}: management cycle: {_cycle_text(cycle)}")
+            path[current] = len(path)
             current = manager[current]
+        cleared.update(path)
+
+
+def _cycle_text(cycle: list[str], shown: int = 10) -> str:
+    """`a → b → a`; a long cycle by its first people and its size."""
+    if len(cycle) <= shown:
+        return " → ".join([*cycle, cycle[0]])
+    return " → ".join(cycle[:shown]) + f" → … ({len(cycle)} people)"
 
 
 def merge_rosters(*rosters: list[Person], source: str = "directories") -> list[Person]:

@@ -12,9 +12,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from connectors.errors import BadInputError, OneOnOneError
 from flows.config import Config, load_config, today_in
+from flows.terminal import text
 
 app = typer.Typer(
     help="Analytics for manager–report 1:1 meetings from Google and Microsoft calendars.",
@@ -71,8 +73,8 @@ def run(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     from flows.pipeline import weekly_report
 
     dashboard = run_flow(weekly_report, config_path=str(config) if config else None, as_of=day)
-    out.print(f"Warehouse: {settings.warehouse.path}")
-    out.print(f"Dashboard: [bold]{dashboard}[/]")
+    out.print(Text.assemble("Warehouse: ", text(settings.warehouse.path)))
+    out.print(Text.assemble("Dashboard: ", text(dashboard, "bold")))
 
 
 @app.command()
@@ -99,7 +101,7 @@ def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     from flows.pipeline import build_warehouse
 
     counts = run_flow(build_warehouse, config=settings, as_of=_as_of(as_of, settings))
-    out.print(", ".join(f"{name}: {rows}" for name, rows in counts.items()))
+    out.print(text(", ".join(f"{name}: {rows}" for name, rows in counts.items())))
 
 
 @app.command()
@@ -111,7 +113,7 @@ def report(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     from flows.pipeline import render_reports_flow
 
     dashboard = run_flow(render_reports_flow, config=settings, as_of=_as_of(as_of, settings))
-    out.print(f"Dashboard: [bold]{dashboard}[/]")
+    out.print(Text.assemble("Dashboard: ", text(dashboard, "bold")))
 
 
 @app.command()
@@ -124,9 +126,11 @@ def sql(
 
     settings = load_config(config)
     columns, rows = query_read_only(settings.warehouse.path, query)
-    table = Table(*columns, show_lines=False)
+    table = Table(show_lines=False)
+    for column in columns:
+        table.add_column(text(column))
     for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in row))
+        table.add_row(*(text("" if value is None else value) for value in row))
     out.print(table)
     out.print(f"({len(rows)} rows)")
 
@@ -143,10 +147,10 @@ def explain(
 
     settings = load_config(config)
     with Warehouse(settings.warehouse.path, read_only=True) as warehouse:
-        text = explain_pair(
+        explanation = explain_pair(
             warehouse, report_email.lower(), build_context(settings, _as_of(as_of, settings))
         )
-    out.print(text, highlight=False)
+    out.print(text(explanation), highlight=False)
 
 
 @app.command()
@@ -160,7 +164,7 @@ def init(
         raise BadInputError(f"{path}: already exists; not overwriting it")
     path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
     path.chmod(0o600)
-    out.print(f"Wrote {path}. Edit it, then: oneonone doctor --config {path}")
+    out.print(text(f"Wrote {path}. Edit it, then: oneonone doctor --config {path}"))
 
 
 @app.command()
@@ -194,8 +198,8 @@ def main() -> None:
     try:
         app()
     except BadInputError as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        err.print(Text.assemble(("error:", "bold red"), " ", text(error)), highlight=False)
         sys.exit(2)
     except OneOnOneError as error:
-        err.print(f"[bold red]failed:[/] {error}", highlight=False)
+        err.print(Text.assemble(("failed:", "bold red"), " ", text(error)), highlight=False)
         sys.exit(1)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.errors import BadInputError
+from flows.config_checks import Origin, check_ca_bundle, check_consistency, describe
 from warehouse.params import MetricParams, OrgCalendar
 
 ENV_PREFIX = "ONEONONE_"
@@ -102,25 +103,25 @@ class MicrosoftConfig(Section):
 
 class HttpConfig(Section):
     ca_bundle: Path | None = None
-    timeout_s: float = Field(30.0, gt=0)
+    timeout_s: float = Field(30.0, gt=0, le=3600)
     max_concurrency: int = Field(8, ge=1, le=64)
 
 
 class SyncConfig(Section):
-    history_days: int = Field(180, ge=1)
-    horizon_days: int = Field(28, ge=0)
+    history_days: int = Field(180, ge=1, le=3660)
+    horizon_days: int = Field(28, ge=0, le=366)
 
 
 class MetricsConfig(Section):
-    window_days: int = Field(90, ge=1)
-    impact_days: int = Field(14, ge=1)
-    late_cancel_hours: float = Field(24.0, ge=0)
-    neglect_days: int = Field(30, ge=1)
-    intro_grace_days: int = Field(14, ge=0)
+    window_days: int = Field(90, ge=1, le=3660)
+    impact_days: int = Field(14, ge=1, le=366)
+    late_cancel_hours: float = Field(24.0, ge=0, le=8784)
+    neglect_days: int = Field(30, ge=1, le=3660)
+    intro_grace_days: int = Field(14, ge=0, le=3660)
     chronic_cancel_rate: float = Field(0.25, gt=0, le=1)
     chronic_min_scheduled: int = Field(4, ge=1)
-    min_minutes: int = Field(10, ge=1)
-    max_minutes: int = Field(180, ge=1)
+    min_minutes: int = Field(10, ge=1, le=1440)
+    max_minutes: int = Field(180, ge=1, le=1440)
 
     def params(self) -> MetricParams:
         return MetricParams(**self.model_dump())
@@ -199,23 +200,33 @@ class Config(Section):
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read `path` (if given), apply environment overrides, validate, resolve paths."""
-    source = str(path) if path else "configuration"
     raw = _read_toml(path) if path else {}
-    env_source = _apply_env(raw, os.environ if environ is None else environ)
+    origin = Origin(str(path) if path else "configuration")
+    origin.variables = _apply_env(raw, os.environ if environ is None else environ)
     try:
         config = Config.model_validate(raw)
     except ValidationError as error:
-        raise BadInputError(_describe(error, source, env_source)) from None
-    _check_consistency(config, source)
-    base = path.parent if path else Path.cwd()
-    return _resolve_paths(config, base)
+        raise BadInputError(describe(error, origin)) from None
+    check_consistency(config, origin)
+    config = _resolve_paths(config, path.parent if path else Path.cwd())
+    check_ca_bundle(config.http.ca_bundle, origin)
+    return config
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise BadInputError(f"{path}: no such configuration file") from None
+    except IsADirectoryError:
+        raise BadInputError(f"{path}: is a directory; expected a TOML configuration file") from None
+    except OSError as error:
+        raise BadInputError(f"{path}: cannot read the configuration ({error.strerror})") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise BadInputError(f"{path}: line {line}: not UTF-8; expected a UTF-8 TOML file") from None
     except tomllib.TOMLDecodeError as error:
         raise BadInputError(f"{path}: not valid TOML: {error}") from None
 
@@ -240,30 +251,6 @@ def _env_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
-
-
-def _describe(error: ValidationError, source: str, env_source: Mapping[str, str]) -> str:
-    lines = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"])
-        where = env_source.get(key, source)
-        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        hidden = "secret" in key or "password" in key or key.endswith(".key")
-        hidden = hidden or isinstance(item["input"], dict)  # a whole section may hold secrets
-        shown = "" if hidden else f" (got {item['input']!r})"
-        if item["type"] == "extra_forbidden":
-            shown = ""
-        lines.append(f"{where}: {key}: {message.removeprefix('Value error, ')}{shown}")
-    return "invalid configuration:\n  " + "\n  ".join(lines)
-
-
-def _check_consistency(config: Config, source: str) -> None:
-    if config.privacy.pseudonymize and config.privacy.key is None:
-        raise BadInputError(f"{source}: privacy.key: required when privacy.pseudonymize is true")
-    if config.roster.source == "csv" and config.roster.path is None:
-        raise BadInputError(f"{source}: roster.path: required when roster.source = 'csv'")
-    if config.metrics.min_minutes > config.metrics.max_minutes:
-        raise BadInputError(f"{source}: metrics.min_minutes: must not exceed metrics.max_minutes")
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import replace
 from urllib.parse import quote
 
@@ -60,8 +61,13 @@ class Pseudonymizer:
         )
 
     def text(self, text: str, email: str) -> str:
-        """An error message about `email`, with the address replaced by its pseudonym."""
-        return text.replace(email, self.email(email))
+        """An error message about `email`, with the address replaced by its pseudonym.
+
+        APIs echo the address as given or URL-encoded (in a path or a query), in any case.
+        """
+        forms = sorted({email, quote(email, safe=""), quote(email, safe="@")}, key=len)
+        pattern = "|".join(re.escape(form) for form in reversed(forms))
+        return re.sub(pattern, self.email(email), text, flags=re.IGNORECASE)
 
     def replay_cursor(self, cursor: str | None, email: str) -> str | None:
         return restore_mailbox(cursor, email)

@@ -21,6 +21,7 @@ from flows.lock import warehouse_lock
 from flows.privacy import PlainIngest, Pseudonymizer, ingest_for
 from flows.resources import open_sources
 from flows.secrets import resolve_secret
+from flows.terminal import plain
 from warehouse import Warehouse
 
 BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each
@@ -100,7 +101,8 @@ def _sync_one(
         try:
             return source.sync_calendar(email, cursor)
         except CursorExpiredError:
-            log().info("cursor expired for %s: full resync", email)
+            # No address here: the task does not know whether the run pseudonymises.
+            log().info("a calendar's cursor expired: full resync")
             return source.sync_calendar(email, None)
     except SourceError as error:
         return error
@@ -111,8 +113,7 @@ def _outcome_of(
 ) -> CalendarBatch | CalendarFailure:
     if isinstance(result, CalendarBatch):
         return result
-    log().warning("calendar %s failed: %s", email, result)
-    return CalendarFailure(provider, email, str(result))
+    return CalendarFailure(provider, email, str(result))  # logged by _store, pseudonymised
 
 
 def sync_runner(config: Config) -> ThreadPoolTaskRunner[Any]:
@@ -188,10 +189,10 @@ def _store(
 ) -> None:
     if isinstance(outcome, CalendarFailure):
         email = outcome.calendar_email
-        warehouse.record_failure(
-            outcome.provider, ingest.email(email), ingest.text(outcome.reason, email), observed_at
-        )
-        summary.calendars_failed.append(ingest.email(email))
+        shown, reason = ingest.email(email), ingest.text(outcome.reason, email)
+        log().warning("calendar %s failed: %s", plain(shown), plain(reason))
+        warehouse.record_failure(outcome.provider, shown, reason, observed_at)
+        summary.calendars_failed.append(shown)
         return
     warehouse.store_calendar(ingest.batch(outcome), observed_at)
     summary.calendars_synced += 1

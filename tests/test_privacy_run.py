@@ -6,10 +6,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cli_kit import oneonone
 from typer.testing import CliRunner
 
 from connectors.sandbox.org import generate_org
+from connectors.settings import Secret
 from flows.cli import app
+from flows.privacy import Pseudonymizer
 from warehouse import query_read_only
 
 AS_OF = date(2026, 11, 16)
@@ -70,3 +73,35 @@ def test_pseudonymisation_without_a_usable_key_stops_before_writing(
     assert result.exit_code != 0
     assert "privacy.key" in str(result.exception)
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_pseudonymised_run_with_a_failing_mailbox_logs_no_email_or_name(tmp_path: Path) -> None:
+    size = 40
+    org = generate_org(size=size, anchor=AS_OF)
+    failing = next(p.email for p in org.people if p.active and p.provider == "microsoft")
+    env = {
+        "ONEONONE_WAREHOUSE__PATH": str(tmp_path / "w.duckdb"),
+        "ONEONONE_REPORT__OUT_DIR": str(tmp_path / "out"),
+        "ONEONONE_PRIVACY__PSEUDONYMIZE": "true",
+        "ONEONONE_PRIVACY__KEY": "env:TEST_PSEUDONYM_KEY",
+        "TEST_PSEUDONYM_KEY": "not-a-real-key",
+        "ONEONONE_SANDBOX_SIZE": str(size),
+        "ONEONONE_SANDBOX_FAIL": failing,
+    }
+    result = oneonone("run", "--as-of", AS_OF.isoformat(), env=env)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    leaked = {m.email for m in org.people} | {m.name for m in org.people}
+    assert not {word for word in leaked if word in output}
+    assert "@example.com" not in output
+    assert "calendar p-" in output and "failed" in output  # the failure is still reported
+
+
+def test_failure_reason_naming_the_mailbox_url_encoded_or_in_capitals_is_pseudonymised() -> None:
+    ingest = Pseudonymizer(Secret("not-a-real-key"))
+    reason = (
+        "GET /users/Ana%40Example.com/calendarView?user=ana%40example.com: 404 (Ana@Example.com)"
+    )
+    shown = ingest.text(reason, "ana@example.com")
+    assert "ana" not in shown.lower()
+    assert shown.count(ingest.email("ana@example.com")) == 3

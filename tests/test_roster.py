@@ -51,3 +51,48 @@ def test_bad_rows_name_file_and_problem(tmp_path: Path, body: str, message: str)
 def test_missing_column_is_named(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match=r"missing column.*provider"):
         roster(tmp_path, "a@example.com,A,\n", header="email,name,manager_email\n").people()
+
+
+def test_row_with_more_fields_than_the_header_is_refused_naming_the_line(tmp_path: Path) -> None:
+    body = "boss@example.com,Boss,,google,\nana@example.com,Ana, Jr.,boss@example.com,google,\n"
+    with pytest.raises(BadInputError, match=r"roster\.csv: line 3: more fields than the header"):
+        roster(tmp_path, body).people()
+
+
+def test_roster_that_is_not_utf8_is_refused_naming_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_bytes(
+        HEADER.encode() + b"a@example.com,A,,google,\nb@example.com,Jos\xe9,,google,\n"
+    )
+    with pytest.raises(BadInputError, match=r"roster\.csv: line 3: not UTF-8; expected a UTF-8"):
+        CsvRoster(path).people()
+
+
+def chain(depth: int) -> str:
+    """`depth` people, each managed by the one before: p0 at the top."""
+    rows = ["p0@example.com,P0,,google,"]
+    rows += [f"p{i}@example.com,P{i},p{i - 1}@example.com,google," for i in range(1, depth)]
+    return "\n".join(rows) + "\n"
+
+
+def test_ten_thousand_deep_management_chain_validates(tmp_path: Path) -> None:
+    people = roster(tmp_path, chain(10_000)).people()
+    assert len(people) == 10_000
+    assert people[-1].manager_email == "p9998@example.com"
+
+
+def test_cycle_at_the_top_of_a_long_chain_names_the_people_in_it(tmp_path: Path) -> None:
+    body = chain(10_000).replace("p0@example.com,P0,,", "p0@example.com,P0,p2@example.com,", 1)
+    with pytest.raises(BadInputError) as caught:
+        roster(tmp_path, body).people()
+    message = str(caught.value)
+    assert "management cycle" in message
+    for person in ("p0@example.com", "p1@example.com", "p2@example.com"):
+        assert person in message
+    assert "p3@example.com" not in message
+
+
+def test_long_cycle_is_named_by_its_first_people_and_size(tmp_path: Path) -> None:
+    body = chain(500).replace("p0@example.com,P0,,", "p0@example.com,P0,p499@example.com,", 1)
+    with pytest.raises(BadInputError, match=r"management cycle: .* → … \(500 people\)"):
+        roster(tmp_path, body).people()
