@@ -14,13 +14,26 @@ from reports.files import Stage, check_out_dir, private_dir, staged
 from reports.frames import check_tables, names
 from reports.meta import ReportFiles, ReportMeta
 
+# A cell starting with one of these is run as a formula by Excel, Sheets and LibreOffice.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix text cells a spreadsheet would run as a formula with `'` (OWASP's advice).
+
+    Only text columns change: a negative number stays a number.
+    """
+    text = pl.col(pl.String)
+    quoted = pl.when(text.str.contains(FORMULA_START)).then(pl.lit("'") + text).otherwise(text)
+    return frame.with_columns(quoted.name.keep())
+
 
 def write_csvs(tables: Mapping[str, pl.DataFrame], csv_dir: Path, stage: Stage) -> dict[str, Path]:
     """One CSV per table, named after it."""
     written = {}
     for name, frame in sorted(tables.items()):
         buffer = io.BytesIO()
-        frame.write_csv(buffer)
+        neutralise_formulas(frame).write_csv(buffer)
         written[name] = stage.write(csv_dir / f"{name}.csv", buffer.getvalue())
     return written
 
