@@ -26,7 +26,8 @@ def check_out_dir(path: Path) -> None:
     Nothing is created: this runs before a sync so a bad `report.out_dir` stops the run
     before the warehouse is touched.
     """
-    existing = next(p for p in (path, *path.parents) if p.exists())
+    # os.path.exists answers False where Path.exists raises (a folder we may not search).
+    existing = next(p for p in (path, *path.parents) if os.path.exists(p))
     problem = _unusable(existing)
     if problem and existing == path:
         raise BadInputError(f"report.out_dir: {path} {problem}; expected a writable directory")
@@ -36,7 +37,7 @@ def check_out_dir(path: Path) -> None:
 
 def _unusable(folder: Path) -> str | None:
     if not folder.is_dir():
-        return "is a file, not a directory"
+        return "is not a directory"
     if not os.access(folder, os.W_OK | os.X_OK):
         return "is not writable"
     return None
@@ -48,7 +49,7 @@ def private_dir(path: Path) -> Path:
     An existing folder may be shared (/tmp, a home directory): tightening it would lock
     others out, and the files written into it are owner-only anyway.
     """
-    for folder in reversed([p for p in (path, *path.parents) if not p.exists()]):
+    for folder in reversed([p for p in (path, *path.parents) if not os.path.exists(p)]):
         try:
             folder.mkdir(mode=DIR_MODE)
         except FileExistsError:

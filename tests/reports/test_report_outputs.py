@@ -195,7 +195,7 @@ def test_out_dir_that_is_a_file_stops_report_with_exit_2(world: World, tmp_path:
     blocker.write_text("a file where a folder should be\n")
     done = oneonone("report", "--config", str(world.config), env=_places(world.warehouse, blocker))
     assert done.returncode == 2, done.stderr
-    assert f"report.out_dir: {blocker} is a file" in done.stderr
+    assert f"report.out_dir: {blocker} is not a directory" in done.stderr
     assert blocker.read_text() == "a file where a folder should be\n"
     assert "Traceback" not in done.stderr
 
