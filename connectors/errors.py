@@ -43,3 +43,7 @@ class AuthError(FatalSourceError):
 
 class WarehouseBusyError(OneOnOneError):
     """Another run is writing the same warehouse: nothing was changed, try again later."""
+
+
+class OutputError(OneOnOneError):
+    """A report file could not be written; the files already there are left whole."""

@@ -14,7 +14,7 @@ import polars as pl
 from prefect.artifacts import create_markdown_artifact
 
 from flows.engine import orchestrated
-from reports.render import write_private
+from reports.files import write_private
 
 ARTIFACT_KEY = "weekly-report"
 TOP = 10  # rows of each list in the summary; the dashboard has them all

@@ -33,7 +33,7 @@ from flows.sync import (
     sync_job,
     sync_runner,
 )
-from reports import ReportMeta, render_reports
+from reports import ReportMeta, check_out_dir, render_reports
 from warehouse import Warehouse
 from warehouse.params import BuildContext
 from warehouse.schema import DERIVED_TABLES
@@ -78,6 +78,7 @@ def build_warehouse(config: Config, as_of: date) -> dict[str, int]:
 @flow(name="render_reports")
 def render_reports_flow(config: Config, as_of: date) -> Path:
     """Render the dashboard, manager pages and CSV exports from the metric tables."""
+    check_out_dir(config.report.out_dir)
     with Warehouse(config.warehouse.path, read_only=True) as warehouse:
         tables = {name: warehouse.table(name) for name in REPORT_TABLES}
     meta = report_meta(tables, as_of, config)
@@ -124,6 +125,7 @@ def weekly_report(
             "privacy.key": config.privacy.key if config.privacy.pseudonymize else None,
         }
     )
+    check_out_dir(config.report.out_dir)  # before the sync, not after an hour of it
     with warehouse_lock(config.warehouse.path):
         report = _run_steps(config, as_of)
     publish_summary(report, config.report.out_dir)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,36 +10,31 @@ import polars as pl
 
 from reports import fmt, page, team
 from reports.dashboard import dashboard_html
+from reports.files import Stage, check_out_dir, private_dir, staged
 from reports.frames import check_tables, names
 from reports.meta import ReportFiles, ReportMeta
 
-FILE_MODE = 0o600
-DIR_MODE = 0o700
+# A cell starting with one of these is run as a formula by Excel, Sheets and LibreOffice.
+FORMULA_START = r"^[=+\-@\t\r]"
 
 
-def private_dir(path: Path) -> Path:
-    """Create a directory (and parents) and make it accessible to the owner only."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(DIR_MODE)
-    return path
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix text cells a spreadsheet would run as a formula with `'` (OWASP's advice).
+
+    Only text columns change: a negative number stays a number.
+    """
+    text = pl.col(pl.String)
+    quoted = pl.when(text.str.contains(FORMULA_START)).then(pl.lit("'") + text).otherwise(text)
+    return frame.with_columns(quoted.name.keep())
 
 
-def write_private(path: Path, data: bytes) -> Path:
-    """Write a file that is never readable by others, not even for a moment."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "wb") as handle:
-        os.fchmod(handle.fileno(), FILE_MODE)  # an existing file keeps its old mode
-        handle.write(data)
-    return path
-
-
-def write_csvs(tables: Mapping[str, pl.DataFrame], csv_dir: Path) -> dict[str, Path]:
+def write_csvs(tables: Mapping[str, pl.DataFrame], csv_dir: Path, stage: Stage) -> dict[str, Path]:
     """One CSV per table, named after it."""
     written = {}
     for name, frame in sorted(tables.items()):
         buffer = io.BytesIO()
-        frame.write_csv(buffer)
-        written[name] = write_private(csv_dir / f"{name}.csv", buffer.getvalue())
+        neutralise_formulas(frame).write_csv(buffer)
+        written[name] = stage.write(csv_dir / f"{name}.csv", buffer.getvalue())
     return written
 
 
@@ -52,16 +46,18 @@ def _remove_stale(managers_dir: Path, keep: set[str]) -> None:
 
 
 def write_manager_pages(
-    tables: Mapping[str, pl.DataFrame], who: Mapping[str, str], meta: ReportMeta, out: Path
+    tables: Mapping[str, pl.DataFrame],
+    who: Mapping[str, str],
+    meta: ReportMeta,
+    managers_dir: Path,
+    stage: Stage,
 ) -> dict[str, Path]:
     """One page per manager with an active line, plus the plotly.js file they share."""
-    managers_dir = private_dir(out / "managers")
-    write_private(managers_dir / team.PLOTLY_FILE, str(page.plotly_js()).encode())
+    stage.write(managers_dir / team.PLOTLY_FILE, str(page.plotly_js()).encode())
     written = {}
     for t in team.teams(tables, who, meta):
         path = managers_dir / f"{fmt.slug(t.manager_email)}.html"
-        written[t.manager_email] = write_private(path, team.manager_html(t, who, meta).encode())
-    _remove_stale(managers_dir, {p.name for p in written.values()})
+        written[t.manager_email] = stage.write(path, team.manager_html(t, who, meta).encode())
     return written
 
 
@@ -70,15 +66,21 @@ def render_reports(
 ) -> ReportFiles:
     """Render the dashboard, per-manager pages and CSV exports into `out_dir`.
 
-    Raises BadInputError, before writing anything, when a table or column is missing.
+    Raises BadInputError, before writing anything, when a table or column is missing or
+    `out_dir` cannot be a folder; OutputError, leaving the previous files whole, when a
+    file cannot be written.
     """
     check_tables(tables)
-    out = private_dir(Path(out_dir))
+    out = Path(out_dir)
+    check_out_dir(out)
     who = names(tables["people"])
-    csv = write_csvs(tables, private_dir(out / "csv"))
-    managers = write_manager_pages(tables, who, meta, out)
-    pages = {m: p.relative_to(out).as_posix() for m, p in managers.items()}
-    links = [(n, p.relative_to(out).as_posix()) for n, p in csv.items()]
-    html = dashboard_html(tables, who, pages, links, meta)
-    dashboard = write_private(out / "dashboard.html", html.encode())
+    managers_dir = private_dir(out / "managers")
+    with staged() as stage:
+        csv = write_csvs(tables, private_dir(out / "csv"), stage)
+        managers = write_manager_pages(tables, who, meta, managers_dir, stage)
+        pages = {m: p.relative_to(out).as_posix() for m, p in managers.items()}
+        links = [(n, p.relative_to(out).as_posix()) for n, p in csv.items()]
+        html = dashboard_html(tables, who, pages, links, meta)
+        dashboard = stage.write(out / "dashboard.html", html.encode())
+    _remove_stale(managers_dir, {p.name for p in managers.values()})
     return ReportFiles(dashboard=dashboard, managers=managers, csv=csv)
