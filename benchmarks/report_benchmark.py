@@ -86,7 +86,9 @@ def pair_metrics(pairs: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         .alias("last_held_date"),
         pl.lit(None, pl.Datetime("us", "UTC")).alias("next_scheduled_at"),
         (pl.col("days_since_last").fill_null(999) > 30).alias("neglected"),
-    ).with_columns(last_held_at=pl.col("last_held_date").cast(pl.Datetime("us", "UTC")))  # fmt: skip
+    ).with_columns(
+        last_held_at=pl.col("last_held_date").cast(pl.Datetime("us", "UTC"))
+    )  # fmt: skip
 
 
 def manager_metrics(pm: pl.DataFrame) -> pl.DataFrame:
