@@ -23,6 +23,7 @@ from flows.config import Config, load_config, today_in
 from flows.delivery import send_summary, summary_message
 from flows.engine import log, step
 from flows.lock import warehouse_lock
+from flows.resources import check_inputs
 from flows.secrets import check_secret_references
 from flows.sync import (
     CalendarFailure,
@@ -126,6 +127,7 @@ def weekly_report(
         }
     )
     check_out_dir(config.report.out_dir)  # before the sync, not after an hour of it
+    check_inputs(config)  # a bad roster or key file stops the run before anything is written
     with warehouse_lock(config.warehouse.path):
         report = _run_steps(config, as_of)
     publish_summary(report, config.report.out_dir)

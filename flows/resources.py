@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from connectors.errors import BadInputError
 from connectors.google.calendar import GoogleCalendarSource
+from connectors.google.client import CALENDAR_SCOPE, load_credentials
 from connectors.google.directory import GoogleDirectoryRoster
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
@@ -58,6 +59,22 @@ def sync_window(config: Config, as_of: date) -> SyncWindow:
         midnight - timedelta(days=config.sync.history_days),
         midnight + timedelta(days=config.sync.horizon_days),
     )
+
+
+def check_inputs(config: Config) -> None:
+    """Read the local inputs a run depends on (key and certificate files, secrets, a CSV
+    roster), so that bad input stops the run before the warehouse is opened."""
+    if config.uses_sandbox:
+        return
+    google, microsoft = _google_settings(config), _microsoft_settings(config)
+    if google is not None:
+        load_credentials(google, [CALENDAR_SCOPE])
+    if config.roster.source == "csv":
+        assert config.roster.path is not None  # checked when the config was loaded
+        providers = {p.provider for p in CsvRoster(config.roster.path).people()}
+        for provider, settings in (("google", google), ("microsoft", microsoft)):
+            if provider in providers:
+                _required(settings, provider)
 
 
 @contextmanager

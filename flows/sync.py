@@ -127,8 +127,8 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
     summary = SyncSummary(sandbox=config.uses_sandbox)
     limit = config.http.max_concurrency
     with (
+        open_sources(config, as_of) as sources,  # a bad roster stops here, nothing written
         warehouse_lock(config.warehouse.path),
-        open_sources(config, as_of) as sources,
         Warehouse(config.warehouse.path) as warehouse,
     ):
         ingest = _ingest(config)

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from cli_kit import oneonone
 
+from connectors.sandbox.google_auth import write_service_account_key
+from warehouse import Warehouse
+
 SECRET = "TopLevelSecretValue42"
 
 
@@ -76,3 +79,45 @@ def test_environment_inconsistency_names_the_variable_not_the_file(tmp_path: Pat
     env = {"ONEONONE_PRIVACY__PSEUDONYMIZE": "true"}
     error = run_with(tmp_path, b'[org]\ntimezone = "UTC"\n', env)
     assert error.startswith("error: ONEONONE_PRIVACY__PSEUDONYMIZE: privacy.key: required")
+
+
+ROSTER_HEADER = "email,name,manager_email,provider\n"
+CYCLE = ROSTER_HEADER + "a@x.org,A,b@x.org,google\nb@x.org,B,a@x.org,google\n"
+GOOD = ROSTER_HEADER + "a@x.org,A,,google\nb@x.org,B,a@x.org,google\n"
+LATIN1 = (ROSTER_HEADER + "a@x.org,Andr\xe9,,google\n").encode("latin-1")
+
+
+@pytest.mark.parametrize(
+    ("roster", "google_key", "expected"),
+    [
+        (CYCLE.encode(), True, "cycle"),
+        (None, True, "roster file not found"),
+        (GOOD.encode(), False, "google.service_account_file"),
+        (LATIN1, True, "UTF-8"),
+    ],
+    ids=["roster-cycle", "missing-roster", "missing-key-file", "latin-1-roster"],
+)
+def test_bad_roster_or_key_file_leaves_an_existing_warehouse_untouched(
+    tmp_path: Path, roster: bytes | None, google_key: bool, expected: str
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    with Warehouse(state / "w.duckdb"):
+        pass
+    before = {p.name: p.read_bytes() for p in state.iterdir()}
+    if roster is not None:
+        (tmp_path / "roster.csv").write_bytes(roster)
+    if google_key:
+        write_service_account_key(tmp_path / "key.json", "https://127.0.0.1:9/token")
+    config = tmp_path / "oneonone.toml"
+    config.write_text(
+        '[roster]\nsource = "csv"\npath = "roster.csv"\n'
+        '[google]\nservice_account_file = "key.json"\n'
+        '[warehouse]\npath = "state/w.duckdb"\n[report]\nout_dir = "out"\n'
+    )
+    result = oneonone("run", "--config", str(config), "--as-of", "2026-11-16", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert expected in result.stderr
+    assert {p.name: p.read_bytes() for p in state.iterdir()} == before
+    assert not (tmp_path / "out").exists()
