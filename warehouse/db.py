@@ -22,7 +22,7 @@ from warehouse.params import BuildContext
 from warehouse.roster import snapshot_frame
 from warehouse.schema import DERIVED_TABLES, MIGRATIONS, STORED_TABLES
 
-OUTCOMES = ("complete", "partial", "failed")
+OUTCOMES = ("complete", "partial", "failed", "aborted")  # aborted: killed, noticed by the next run
 HISTORY_TABLES = ("weekly_activity", "manager_metrics")  # kept per as_of by build_history
 RUN_COUNTS = ("calendars_synced", "calendars_failed", "events_read", "occurrences")
 
@@ -122,12 +122,21 @@ class Warehouse:
                 con.unregister("_snapshot")
 
     def start_run(self, as_of: date, sandbox: bool) -> str:
-        """Record the start of a run and return its id."""
+        """Record the start of a run and return its id.
+
+        The caller holds the warehouse lock, so no other run is going: a row still
+        without an outcome is a run that was killed, and is marked `aborted` now.
+        """
         run_id = uuid.uuid4().hex
+        now = datetime.now(UTC)
         with self._transaction() as con:
             con.execute(
+                "UPDATE runs SET outcome = 'aborted', aborted_seen_at = ? WHERE outcome IS NULL",
+                [now],
+            )
+            con.execute(
                 "INSERT INTO runs (run_id, started_at, as_of, sandbox) VALUES (?, ?, ?, ?)",
-                [run_id, datetime.now(UTC), as_of, sandbox],
+                [run_id, now, as_of, sandbox],
             )
         return run_id
 
