@@ -3,7 +3,7 @@
 DuckDB itself refuses a second writer process, but only once the file is opened and
 with a message about file locks. Taking `<warehouse>.lock` first lets a second run
 fail fast, name the holder and leave the warehouse, the runs table and the reports
-untouched.
+untouched; readers (`sql`, `report`, `explain`) check the same lock before opening.
 """
 
 from __future__ import annotations
@@ -17,22 +17,24 @@ from pathlib import Path
 from typing import IO
 
 from connectors.errors import WarehouseBusyError
+from warehouse.files import busy_message, check_path, holder_named, lock_path, make_parent
+
+__all__ = ["lock_path", "warehouse_lock"]
 
 _held: dict[Path, tuple[IO[str], int]] = {}  # lock file → (open file, depth) in this process
 _guard = threading.Lock()
 
 
-def lock_path(warehouse: Path) -> Path:
-    """The lock file that guards `warehouse`."""
-    return warehouse.with_name(warehouse.name + ".lock")
-
-
 @contextmanager
 def warehouse_lock(warehouse: Path | str) -> Iterator[None]:
-    """Hold the warehouse's write lock; re-entrant within one process (flows nest)."""
+    """Hold the warehouse's write lock; re-entrant within one process (flows nest).
+
+    A warehouse.path that is a directory is refused before the lock file is created.
+    """
     if str(warehouse) == ":memory:":
         yield
         return
+    check_path(Path(warehouse))
     path = lock_path(Path(warehouse).absolute())
     _acquire(path)
     try:
@@ -47,14 +49,17 @@ def _acquire(path: Path) -> None:
             handle, depth = _held[path]
             _held[path] = (handle, depth + 1)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        make_parent(path)
+        # Owner-only like the warehouse beside it; opened without truncating, so a
+        # second run can still read the holder's pid.
+        handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _holder(handle)
+            holder = holder_named(handle)
             handle.close()
-            raise WarehouseBusyError(_busy_message(path, holder)) from None
+            warehouse = path.with_name(path.name.removesuffix(".lock"))
+            raise WarehouseBusyError(busy_message(warehouse, holder)) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
@@ -70,17 +75,3 @@ def _release(path: Path) -> None:
             return
         del _held[path]
         handle.close()  # closing the file releases the flock
-
-
-def _holder(handle: IO[str]) -> str:
-    handle.seek(0)
-    pid = handle.read().strip()
-    return f"pid {pid}" if pid.isdigit() else "another process"
-
-
-def _busy_message(path: Path, holder: str) -> str:
-    warehouse = path.with_name(path.name.removesuffix(".lock"))
-    return (
-        f"another oneonone run is writing {warehouse} ({holder}) — try again when it"
-        " finishes; nothing was changed"
-    )

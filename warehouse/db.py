@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -16,12 +16,13 @@ from connectors.errors import BadInputError
 from connectors.model import CalendarBatch, Person
 from warehouse import raw
 from warehouse.build import compute
+from warehouse.files import connect, owner_only
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
 from warehouse.roster import snapshot_frame
 from warehouse.schema import DERIVED_TABLES, MIGRATIONS, STORED_TABLES
 
-OUTCOMES = ("complete", "partial", "failed")
+OUTCOMES = ("complete", "partial", "failed", "aborted")  # aborted: killed, noticed by the next run
 HISTORY_TABLES = ("weekly_activity", "manager_metrics")  # kept per as_of by build_history
 RUN_COUNTS = ("calendars_synced", "calendars_failed", "events_read", "occurrences")
 
@@ -30,19 +31,26 @@ class Warehouse:
     """One DuckDB file (or ":memory:") holding raw data, history and derived tables."""
 
     def __init__(self, path: Path | str, read_only: bool = False) -> None:
-        """Open the warehouse; a writable one gets any migrations not yet recorded."""
+        """Open the warehouse (checked: see warehouse.files.connect); a writable one gets
+        any migrations not yet recorded."""
         self.path = str(path)
         self.read_only = read_only
-        if read_only and self.path != ":memory:" and not Path(self.path).is_file():
-            raise BadInputError(f"no warehouse at {self.path}: run `oneonone run` or `sync` first")
-        self._con = duckdb.connect(self.path, read_only=read_only)
-        self._con.execute("SET TimeZone = 'UTC'")
-        if not read_only:
-            self._migrate()
+        with ExitStack() as stack:
+            if self.path == ":memory:":
+                self._con = duckdb.connect(self.path)
+            else:
+                if not read_only:  # DuckDB creates the .wal itself whenever it writes
+                    stack.enter_context(owner_only())
+                self._con = connect(Path(self.path), read_only)
+            stack.callback(self._con.close)
+            self._con.execute("SET TimeZone = 'UTC'")
+            if not read_only:
+                self._migrate()
+            self._open = stack.pop_all()
 
     def close(self) -> None:
-        """Close the connection."""
-        self._con.close()
+        """Close the connection (and end its owner-only scope)."""
+        self._open.close()
 
     def __enter__(self) -> Warehouse:
         return self
@@ -114,12 +122,21 @@ class Warehouse:
                 con.unregister("_snapshot")
 
     def start_run(self, as_of: date, sandbox: bool) -> str:
-        """Record the start of a run and return its id."""
+        """Record the start of a run and return its id.
+
+        The caller holds the warehouse lock, so no other run is going: a row still
+        without an outcome is a run that was killed, and is marked `aborted` now.
+        """
         run_id = uuid.uuid4().hex
+        now = datetime.now(UTC)
         with self._transaction() as con:
             con.execute(
+                "UPDATE runs SET outcome = 'aborted', aborted_seen_at = ? WHERE outcome IS NULL",
+                [now],
+            )
+            con.execute(
                 "INSERT INTO runs (run_id, started_at, as_of, sandbox) VALUES (?, ?, ?, ?)",
-                [run_id, datetime.now(UTC), as_of, sandbox],
+                [run_id, now, as_of, sandbox],
             )
         return run_id
 

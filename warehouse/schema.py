@@ -71,6 +71,11 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
             )""",
         ),
     ),
+    (
+        2,
+        "runs.aborted_seen_at: when the next run found a killed run",
+        ("ALTER TABLE runs ADD COLUMN aborted_seen_at TIMESTAMPTZ",),
+    ),
 )
 
 DERIVED_TABLES: Final[tuple[str, ...]] = (

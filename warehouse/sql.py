@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from connectors.errors import BadInputError
+from warehouse.files import connect
 
 _READING = {"SELECT", "EXPLAIN"}
 
@@ -18,10 +19,8 @@ def query_read_only(path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ..
     The file is opened read-only with external access off (no reading or writing other
     files), and anything but a single SELECT/EXPLAIN is refused before it runs.
     """
-    if not Path(path).exists():
-        raise BadInputError(f"no warehouse at {path}; run `oneonone build` first")
     config: dict[str, str | bool | int | float | list[str]] = {"enable_external_access": False}
-    with duckdb.connect(str(path), read_only=True, config=config) as con:
+    with connect(Path(path), read_only=True, config=config) as con:
         con.execute("SET TimeZone = 'UTC'")
         try:
             statements = con.extract_statements(sql)
