@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from connectors.errors import BadInputError, OneOnOneError
+from connectors.errors import BadInputError, OneOnOneError, WarehouseBusyError
 from flows.config import Config, load_config, today_in
 from flows.terminal import text
 
@@ -197,7 +197,7 @@ def main() -> None:
     """Console entry point: known errors become a message and an exit code, not a trace."""
     try:
         app()
-    except BadInputError as error:
+    except (BadInputError, WarehouseBusyError) as error:  # fix the input, or come back later
         err.print(Text.assemble(("error:", "bold red"), " ", text(error)), highlight=False)
         sys.exit(2)
     except OneOnOneError as error:

@@ -211,7 +211,7 @@ def test_reading_while_a_run_writes_names_the_run_and_changes_nothing(
     warehouse, pid = running
     before = warehouse.read_bytes()
     done = oneonone(warehouse, *args)
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     message = one_line(done.stderr)
     assert f"another oneonone run is writing {warehouse} (pid {pid})" in message
