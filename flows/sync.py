@@ -12,7 +12,7 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from connectors.errors import CursorExpiredError, SourceError
+from connectors.errors import AuthError, CursorExpiredError, SourceError
 from connectors.model import CalendarBatch, CalendarSource, Person, Provider
 from flows.config import Config
 from flows.engine import log, map_concurrently
@@ -32,6 +32,7 @@ class CalendarFailure:
     provider: str
     calendar_email: str
     reason: str
+    auth: bool = False  # the app's credentials were refused, not this calendar
 
 
 @dataclass
@@ -41,6 +42,15 @@ class SyncSummary:
     events_read: int = 0
     requests: int = 0
     sandbox: bool = False
+    synced_by_provider: dict[str, int] = field(default_factory=dict)
+    auth_refused: dict[str, str] = field(default_factory=dict)  # provider -> first reason
+
+    def check_credentials(self) -> None:
+        """Raise when a provider's credentials were refused and none of its calendars
+        synced: a dashboard of people whose calendars were never read would be wrong."""
+        for provider, reason in sorted(self.auth_refused.items()):
+            if not self.synced_by_provider.get(provider):
+                raise AuthError(f"every {provider} calendar failed: {reason}")
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,8 @@ def _outcome_of(
 ) -> CalendarBatch | CalendarFailure:
     if isinstance(result, CalendarBatch):
         return result
-    return CalendarFailure(provider, email, str(result))  # logged by _store, pseudonymised
+    auth = isinstance(result, AuthError)
+    return CalendarFailure(provider, email, str(result), auth)  # logged by _store
 
 
 def sync_runner(config: Config) -> ThreadPoolTaskRunner[Any]:
@@ -153,6 +164,7 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
         len(summary.calendars_failed),
         summary.events_read,
     )
+    summary.check_credentials()
     return summary
 
 
@@ -193,9 +205,13 @@ def _store(
         log().warning("calendar %s failed: %s", plain(shown), plain(reason))
         warehouse.record_failure(outcome.provider, shown, reason, observed_at)
         summary.calendars_failed.append(shown)
+        if outcome.auth:
+            summary.auth_refused.setdefault(outcome.provider, reason)
         return
     warehouse.store_calendar(ingest.batch(outcome), observed_at)
     summary.calendars_synced += 1
+    counts = summary.synced_by_provider
+    counts[outcome.provider] = counts.get(outcome.provider, 0) + 1
     summary.events_read += outcome.events_read
     summary.requests += outcome.requests
 
