@@ -87,7 +87,7 @@ def pair_metrics(pairs: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         pl.lit(None, pl.Datetime("us", "UTC")).alias("next_scheduled_at"),
         (pl.col("days_since_last").fill_null(999) > 30).alias("neglected"),
     ).with_columns(
-        last_held_at=pl.col("last_held_date").cast(pl.Datetime("us", "UTC"))
+        last_held_at=pl.col("last_held_date").cast(pl.Datetime("us", "UTC")), data=pl.lit("ok")
     )  # fmt: skip
 
 

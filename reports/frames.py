@@ -38,6 +38,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "cancel_rate",
         "neglected",
         "intro_overdue",
+        "data",
     ),
     "manager_metrics": (
         "manager_email",

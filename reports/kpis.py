@@ -40,6 +40,7 @@ class LineTotals:
     lost: int
     held_hours: float
     leverage_hours: float
+    no_data: int = 0
 
 
 def _aggregations() -> list[pl.Expr]:
@@ -54,6 +55,7 @@ def _aggregations() -> list[pl.Expr]:
         (pl.col("cancelled").fill_null(0) + pl.col("declined").fill_null(0)).sum().alias("lost"),
         pl.col("held_hours").filter(held).sum().alias("held_hours"),
         pl.col("leverage_hours").fill_null(0).filter(held).sum().alias("leverage_hours"),
+        (pl.col("data") == "none").sum().alias("no_data"),
     ]
 
 
@@ -113,6 +115,20 @@ def intro_kpi(t: LineTotals) -> Kpi:
         "New reporting lines with no held 1:1 since they started, past the grace period",
         alert=t.intro > 0,
     )  # fmt: skip
+
+
+def no_data_kpis(t: LineTotals) -> list[Kpi]:
+    """Lines whose two calendars were never read: a tile only when there are some."""
+    if not t.no_data:
+        return []
+    return [
+        Kpi(
+            "no_data", "No data", f"{t.no_data:,}",
+            "Reporting lines whose manager's and report's calendars have never synced: "
+            "not counted as neglected, overdue or covered",
+            alert=True,
+        )
+    ]  # fmt: skip
 
 
 def chronic_kpi(chronic: pl.DataFrame, meta: ReportMeta) -> Kpi:
@@ -184,6 +200,7 @@ def org_kpis(tables: Mapping[str, pl.DataFrame], meta: ReportMeta) -> list[Kpi]:
         cancel_rate_kpi(totals, meta),
         leverage_kpi(totals),
         freshness_kpi(meta),
+        *no_data_kpis(totals),
     ]
 
 
@@ -196,4 +213,5 @@ def team_kpis(totals: LineTotals, meta: ReportMeta) -> list[Kpi]:
         intro_kpi(totals),
         cancel_rate_kpi(totals, meta),
         leverage_kpi(totals),
+        *no_data_kpis(totals),
     ]

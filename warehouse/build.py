@@ -25,13 +25,20 @@ def history_start(ctx: BuildContext, occurrences: pl.DataFrame) -> date:
 
 
 def compute(
-    raw: pl.DataFrame, snapshots: pl.DataFrame, ctx: BuildContext
+    raw: pl.DataFrame,
+    snapshots: pl.DataFrame,
+    ctx: BuildContext,
+    synced: frozenset[str] | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Every derived table, keyed by table name, from raw copies and roster snapshots."""
+    """Every derived table, keyed by table name, from raw copies and roster snapshots.
+
+    `synced` is the calendars that synced successfully at least once (None: every
+    calendar counts as read, for frames that do not come from a sync).
+    """
     people = people_table(snapshots)
     lines = reporting_lines(snapshots)
     occ = build_occurrences(raw, lines, ctx)
-    pairs = pair_metrics(occ, lines, ctx, history_start(ctx, occ))
+    pairs = pair_metrics(occ, lines, ctx, history_start(ctx, occ), synced)
     who_cancels = cancelers(occ, ctx)
     return {
         "people": people,

@@ -163,9 +163,17 @@ class Warehouse:
         snapshots = self._con.sql(f"SELECT {_columns(SNAPSHOT_SCHEMA)} FROM roster_snapshots").pl()
         return observations.cast(RAW_SCHEMA), snapshots.cast(SNAPSHOT_SCHEMA)
 
+    def synced_calendars(self) -> frozenset[str]:
+        """Calendars that synced successfully at least once (a failed one keeps its
+        last good sync's time)."""
+        rows = self._con.execute(
+            "SELECT calendar_email FROM sync_state WHERE last_sync IS NOT NULL"
+        ).fetchall()
+        return frozenset(email for (email,) in rows)
+
     def build(self, ctx: BuildContext) -> dict[str, int]:
         """Rebuild every derived table as of ctx.as_of in one transaction; row counts."""
-        frames = compute(*self.raw_frames(), ctx)
+        frames = compute(*self.raw_frames(), ctx, self.synced_calendars())
         with self._transaction() as con:
             for name, frame in frames.items():
                 con.register("_frame", frame.to_arrow())
@@ -180,10 +188,11 @@ class Warehouse:
         (HISTORY_TABLES, plus an `as_of` column), replacing rows of the same as_of in
         one transaction; the current derived tables are not touched."""
         observations, snapshots = self.raw_frames()
+        synced = self.synced_calendars()
         rows: dict[date, int] = {}
         with self._transaction() as con:
             for ctx in contexts:
-                frames = compute(observations, snapshots, ctx)
+                frames = compute(observations, snapshots, ctx, synced)
                 for name in HISTORY_TABLES:
                     _replace_history(con, name, frames[name], ctx.as_of)
                 rows[ctx.as_of] = frames["weekly_activity"].height

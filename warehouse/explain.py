@@ -15,7 +15,7 @@ from warehouse.params import BuildContext
 
 def explain_pair(wh: Warehouse, report_email: str, ctx: BuildContext) -> str:
     """The report's line, its occurrences in the window, and each metric's derivation."""
-    frames = compute(*wh.raw_frames(), ctx)
+    frames = compute(*wh.raw_frames(), ctx, wh.synced_calendars())
     email = report_email.lower()
     pairs = frames["pair_metrics"].filter(pl.col("report_email") == email)
     if pairs.is_empty():

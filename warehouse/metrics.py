@@ -22,8 +22,9 @@ PAIR_METRIC_COLUMNS = (
     "late_cancellations", "rescheduled", "held_hours", "median_gap_days", "max_gap_days",
     "cadence", "last_held_at", "last_held_date", "days_since_last", "next_scheduled_at",
     "coverage",
-    "leverage_hours", "leverage_ratio", "agenda_rate", "neglected", "intro_overdue",
+    "leverage_hours", "leverage_ratio", "agenda_rate", "neglected", "intro_overdue", "data",
 )  # fmt: skip
+NEEDS_DATA = ("coverage", "neglected", "intro_overdue")  # null for a line with no data
 
 
 def window_start(ctx: BuildContext) -> date:
@@ -71,10 +72,31 @@ def _counts(window: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
     )
 
 
+def data_status(synced: frozenset[str] | None) -> pl.Expr:
+    """ok when both calendars of the line ever synced, partial when one did, else none."""
+    if synced is None:
+        return pl.lit("ok")
+    known = sorted(synced)
+    manager, report = pl.col("manager_email").is_in(known), pl.col("report_email").is_in(known)
+    return (
+        pl.when(manager & report)
+        .then(pl.lit("ok"))
+        .when(manager | report)
+        .then(pl.lit("partial"))
+        .otherwise(pl.lit("none"))
+    )
+
+
 def pair_metrics(
-    occ: pl.DataFrame, lines: pl.DataFrame, ctx: BuildContext, history_start: date
+    occ: pl.DataFrame,
+    lines: pl.DataFrame,
+    ctx: BuildContext,
+    history_start: date,
+    synced: frozenset[str] | None = None,
 ) -> pl.DataFrame:
-    """One row per line active on as_of with every pair figure of DESIGN.md."""
+    """One row per line active on as_of with every pair figure; `data` says whether the
+    line's calendars were ever read (see `data_status`): without data, a line is not
+    called neglected or overdue and has no coverage."""
     mr = reporting_occurrences(occ)
     w0 = window_start(ctx)
     held = _relevant_held_dates(mr, w0)
@@ -95,7 +117,14 @@ def pair_metrics(
         .join(cover, on=list(PAIR), how="left")
         .join(eligible, on=list(PAIR), how="left")
     )
-    return _derive(frame, ctx, history_start).select(PAIR_METRIC_COLUMNS).sort(PAIR)
+    with_data = pl.col("data") != "none"
+    return (
+        _derive(frame, ctx, history_start)
+        .with_columns(data=data_status(synced))
+        .with_columns(pl.when(with_data).then(pl.col(c)).alias(c) for c in NEEDS_DATA)
+        .select(PAIR_METRIC_COLUMNS)
+        .sort(PAIR)
+    )
 
 
 def _relevant_held_dates(mr: pl.DataFrame, w0: date) -> pl.DataFrame:

@@ -63,6 +63,7 @@ def manager_metrics(
             reports_met=(pl.col("held") > 0).sum().cast(pl.Int64),
             neglected_reports=pl.col("neglected").sum().cast(pl.Int64),
             intro_overdue_reports=pl.col("intro_overdue").sum().cast(pl.Int64),
+            no_data_reports=(pl.col("data") == "none").sum().cast(pl.Int64),
             mean_coverage=pl.col("coverage").mean(),
             held_hours=pl.col("held_hours").sum(),
             leverage_hours=pl.col("leverage_hours").sum(),

@@ -380,7 +380,7 @@ def pair_metrics() -> pl.DataFrame:
     last_start = pl.col("last_held_date").cast(pl.Datetime("us", "UTC")) + pl.duration(hours=9)
     columns = list(PAIR_COLUMNS)
     columns.insert(columns.index("last_held_date"), "last_held_at")
-    return frame.with_columns(last_held_at=last_start).select(columns)
+    return frame.with_columns(last_held_at=last_start, data=pl.lit("ok")).select(*columns, "data")
 
 
 def manager_metrics() -> pl.DataFrame:

@@ -38,6 +38,18 @@ def test_kpis_summarise_the_fixture_org() -> None:
     }
 
 
+def test_lines_without_data_get_their_own_tile_beside_the_neglected() -> None:
+    tables = fx.tables()
+    pairs = tables["pair_metrics"]
+    tables["pair_metrics"] = pairs.with_columns(
+        data=pl.when(pl.int_range(pl.len()) < 2).then(pl.lit("none")).otherwise(pl.lit("ok"))
+    )
+    tiles = {k.key: k for k in org_kpis(tables, fx.meta())}
+    assert tiles["no_data"].value == "2" and tiles["no_data"].alert
+    assert "never synced" in tiles["no_data"].detail
+    assert "no_data" not in kpi_values(), "no tile while every line has data"
+
+
 def test_freshness_names_failed_calendars_and_the_share_synced() -> None:
     tile = org_kpis(fx.tables(), fx.meta())[-1]
     assert tile.alert

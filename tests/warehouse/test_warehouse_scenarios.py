@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
-from wh_factory import BOSS, M, R, at, batch, build, copy_on, obs, pair_row, stub, weekly
+from wh_factory import BOSS, SYNC, M, R, at, batch, build, copy_on, obs, pair_row, stub, weekly
 
 from warehouse.db import Warehouse
 from warehouse.params import BuildContext, MetricParams, OrgCalendar
@@ -196,3 +196,22 @@ def test_last_held_at_is_the_start_of_the_last_held_1on1_like_next_scheduled_at(
     neglected = wh.table("neglected_reports").schema
     assert neglected["last_held_at"] == pl.Datetime("us", "UTC")
     assert neglected["last_held_date"] == pl.Date()
+
+
+def test_line_whose_calendars_never_synced_is_no_data_not_neglected() -> None:
+    """R's calendar synced; M's and BOSS's failed from the start; X was never read."""
+    x = "x@x.org"
+    roster = {BOSS: None, M: BOSS, R: M, x: BOSS}
+    wh = build([[obs(at(MON), calendar=R)]], AS_OF, snapshots=[(date(2020, 1, 1), roster)])
+    for email in (M, BOSS):
+        wh.record_failure("google", email, "403: mailbox not enabled", SYNC)
+    wh.build(BuildContext(as_of=AS_OF))
+    rows = wh.table("pair_metrics").sort("report_email")
+    data = dict(zip(rows["report_email"], rows["data"], strict=True))
+    assert data == {M: "none", R: "partial", x: "none"}
+    no_data = rows.filter(pl.col("data") == "none")
+    assert no_data.select("neglected", "intro_overdue", "coverage").null_count().row(0) == (2, 2, 2)
+    assert rows.filter(report_email=R)["neglected"].to_list() == [True]
+    assert set(wh.table("neglected_reports")["report_email"]) == {R}
+    boss = wh.table("manager_metrics").filter(manager_email=BOSS).row(0, named=True)
+    assert (boss["no_data_reports"], boss["neglected_reports"]) == (2, 0)
