@@ -8,10 +8,12 @@ from datetime import date
 from functools import partial
 
 from rich.console import Console
+from rich.text import Text
 
 from connectors.errors import OneOnOneError
 from flows.config import Config
 from flows.resources import Sources, open_sources
+from flows.terminal import text
 
 
 def run_checks(config: Config, as_of: date, out: Console) -> bool:
@@ -51,6 +53,6 @@ def _check(out: Console, label: str, probe: Callable[[], str]) -> bool:
 
 
 def _report(out: Console, label: str, detail: str, ok: bool = True) -> bool:
-    mark = "[green]ok[/]  " if ok else "[red]FAIL[/]"
-    out.print(f"{mark} {label}: {detail}", highlight=False)
+    mark = ("ok  ", "green") if ok else ("FAIL", "red")
+    out.print(Text.assemble(mark, f" {label}: ", text(detail)), highlight=False)
     return ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ import typer
 
 from flows.cli import app
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
 
 
 def command_names() -> list[str]:
@@ -45,3 +47,9 @@ def test_every_top_level_flow_is_deployed_in_prefect_yaml() -> None:
     deployed = (Path(__file__).parent.parent / "prefect.yaml").read_text()
     for entrypoint in ("flows/pipeline.py:weekly_report", "flows/backfill.py:backfill_history"):
         assert f"entrypoint: {entrypoint}" in deployed
+
+
+def test_every_test_file_the_readme_points_at_exists() -> None:
+    named = set(re.findall(r"`(tests/[\w/]+\.py)`", README))
+    assert len(named) >= 4, "the README's promises point at the tests that keep them"
+    assert [name for name in sorted(named) if not (ROOT / name).is_file()] == []

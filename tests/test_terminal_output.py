@@ -62,3 +62,10 @@ def test_error_about_an_argument_prints_it_as_plain_text(env: dict[str, str]) ->
     assert result.returncode == 2, result.stderr
     assert f"{CLOSE}{LINK}\\x1b]8;;http://x\\x1b\\ has no reporting line" in result.stderr
     assert "\x1b" not in result.stderr
+
+
+def test_doctor_prints_paths_and_errors_as_plain_text(tmp_path: Path) -> None:
+    odd = tmp_path / "[bold]w.duckdb"
+    done = oneonone("doctor", env={"ONEONONE_WAREHOUSE__PATH": str(odd)}, cwd=tmp_path)
+    assert "[bold]w.duckdb" in done.stdout, done.stdout
+    assert "Traceback" not in done.stderr

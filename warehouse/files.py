@@ -25,6 +25,7 @@ from connectors.errors import BadInputError, WarehouseBusyError
 PRIVATE_UMASK = 0o077
 _log = logging.getLogger("oneonone")
 _warned: set[Path] = set()  # warn once per file and process, not at every open of a run
+_verified: set[Path] = set()  # warehouses read in full once by this process
 
 
 class _Umask:
@@ -141,7 +142,7 @@ def connect(
     except duckdb.Error as error:
         raise _open_error(warehouse, error) from None
     try:
-        _read_everything(con)
+        _read_everything_once(con, warehouse)
     except duckdb.Error as error:
         con.close()
         raise unreadable(warehouse, error) from None
@@ -170,15 +171,24 @@ def _open_error(warehouse: Path, error: duckdb.Error) -> Exception:
     )
 
 
-def _read_everything(con: duckdb.DuckDBPyConnection) -> None:
-    """Read every stored value once. DuckDB checks a block's checksum only when it reads
-    the block, and a writer meeting a damaged one halfway would already have written."""
+def _read_everything_once(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    """Read every stored value, the first time this process opens `warehouse`.
+
+    DuckDB checks a block's checksum only when it reads the block, and a writer meeting
+    a damaged one halfway would already have written. Damage is what a file suffers at
+    rest, so one read per process suffices: a run opens the warehouse several times, and
+    a full read costs about a second per 100 MB.
+    """
+    key = warehouse.resolve()
+    if key in _verified:
+        return
     tables = con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal"
     ).fetchall()
     for schema, table in tables:
         query = f"SELECT bit_xor(hash(COLUMNS(*))) FROM {_quote(schema)}.{_quote(table)}"
         con.execute(query).fetchall()
+    _verified.add(key)
 
 
 def _quote(name: str) -> str:

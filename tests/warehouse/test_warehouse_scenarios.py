@@ -84,8 +84,9 @@ def test_new_manager_not_yet_met_is_intro_overdue_only_after_grace(
 ) -> None:
     changed = AS_OF - timedelta(days=days_ago)
     snapshots = [(date(2029, 1, 1), {M: BOSS, R: BOSS}), (changed, {M: BOSS, R: M})]
-    wh = build([weekly(MON, 2, pair=(BOSS, R), organizer=BOSS, calendar=BOSS)], AS_OF,
-               snapshots=snapshots)  # fmt: skip
+    boss = weekly(MON, 2, pair=(BOSS, R), organizer=BOSS, calendar=BOSS)
+    # R's calendar was read too: without any read calendar the line would be "no data".
+    wh = build([boss, [copy_on(o, R) for o in boss]], AS_OF, snapshots=snapshots)
     row = pair_row(wh)
     assert (row["manager_email"], row["valid_from"], row["intro_overdue"]) == (M, changed, overdue)
 
