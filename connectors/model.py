@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from connectors.errors import SourceError
 
@@ -94,6 +94,7 @@ class CalendarSource(Protocol):
         ...
 
 
+@runtime_checkable
 class BatchingSource(CalendarSource, Protocol):
     """A connector that can sync many calendars in few requests (incremental rounds)."""
 

@@ -140,9 +140,3 @@ def _cycle_text(cycle: list[str], shown: int = 10) -> str:
     if len(cycle) <= shown:
         return " → ".join([*cycle, cycle[0]])
     return " → ".join(cycle[:shown]) + f" → … ({len(cycle)} people)"
-
-
-def merge_rosters(*rosters: list[Person], source: str = "directories") -> list[Person]:
-    """Combine directories (a merged org); a manager must resolve across all of them."""
-    people = [person for roster in rosters for person in roster]
-    return validate_roster(people, source)

@@ -15,7 +15,7 @@ from typing import TypeVar
 from connectors.errors import BadInputError
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.google.client import CALENDAR_SCOPE, load_credentials
-from connectors.google.directory import GoogleDirectoryRoster
+from connectors.google.directory import GoogleDirectoryRoster, RosterIssue
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
 from connectors.model import CalendarSource, Person, Provider
@@ -30,8 +30,10 @@ from connectors.settings import (
     SyncWindow,
 )
 from flows.config import Config
+from flows.engine import log
 from flows.sandbox_cli import write_roster_csv
 from flows.secrets import resolve_secret
+from flows.terminal import plain
 
 T = TypeVar("T")
 
@@ -125,9 +127,24 @@ def _read_roster(
         assert config.roster.path is not None  # checked when the config was loaded
         return CsvRoster(config.roster.path).people()
     if source == "google":
-        return GoogleDirectoryRoster(_required(google, "google"), http).people()
+        google_directory = GoogleDirectoryRoster(_required(google, "google"), http)
+        people, issues = google_directory.people_with_issues()
+        _log_issues(issues, config.privacy.pseudonymize)
+        return people
     with closing(MicrosoftDirectoryRoster(_required(microsoft, "microsoft"), http)) as directory:
         return directory.people()
+
+
+def _log_issues(issues: list[RosterIssue], pseudonymize: bool) -> None:
+    """Directory entries whose manager did not resolve (kept without a manager, so no
+    report is attached to the wrong person); only their number in a pseudonymised run."""
+    if issues and pseudonymize:
+        log().warning("%d directory users kept without a manager (unresolved)", len(issues))
+        return
+    for issue in issues:
+        log().warning(
+            "directory user %s kept without a manager: %s", plain(issue.email), plain(issue.message)
+        )
 
 
 def _calendars(

@@ -13,7 +13,7 @@ from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from connectors.errors import AuthError, CursorExpiredError, SourceError
-from connectors.model import CalendarBatch, CalendarSource, Person, Provider
+from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from flows.config import Config
 from flows.engine import log, map_concurrently
 from flows.limits import TokenBucket, interleave, provider_buckets
@@ -94,8 +94,8 @@ def sync_job(
 ) -> list[CalendarBatch | CalendarFailure]:
     """Sync the job's calendars; a failing calendar is reported, never raised."""
     bucket.acquire()
-    if job.batched:
-        results = source.sync_many(job.calendars)  # type: ignore[attr-defined]
+    if job.batched and isinstance(source, BatchingSource):
+        results = source.sync_many(job.calendars)
     else:
         results = [_sync_one(source, email, cursor) for email, cursor in job.calendars]
     return [
@@ -145,7 +145,7 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
         ingest = _ingest(config)
         warehouse.snapshot_roster([ingest.person(p) for p in sources.people], as_of)
         cursors = _cursors(config, sources.people, warehouse, ingest)
-        batching = {name for name, src in sources.calendars.items() if hasattr(src, "sync_many")}
+        batching = {n for n, src in sources.calendars.items() if isinstance(src, BatchingSource)}
         buckets = provider_buckets(sources.calendars, burst=limit)
         calls = [
             (sources.calendars[job.provider], job, buckets[job.provider])

@@ -80,18 +80,6 @@ def _x_range(points: list[Point], meta: ReportMeta) -> list[str]:
     return [start.isoformat(), max([end, *(p[0] for p in points)])]
 
 
-def pair_timeline(
-    occurrences: pl.DataFrame, reports: Sequence[str], names: Mapping[str, str],
-    meta: ReportMeta,
-) -> Figure:  # fmt: skip
-    """One row per report of the team, one marker per occurrence in the window or later.
-
-    Always one trace per status category (never one per person), so a team of any size
-    has the same six traces. Times are shown in the org time zone.
-    """
-    return timeline_figure(timeline_rows(occurrences, names, meta), reports, names, meta)
-
-
 def timeline_figure(
     rows: pl.DataFrame, reports: Sequence[str], names: Mapping[str, str], meta: ReportMeta
 ) -> Figure:

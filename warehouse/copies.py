@@ -1,4 +1,5 @@
-"""Raw copies → candidate copies keyed by occurrence (rules 1 and 2 of DESIGN.md).
+"""Raw copies → candidate copies keyed by occurrence (README "What it measures":
+what a 1:1 is, and one occurrence per meeting).
 
 Pure Polars: stubs are completed from their series, non-candidates dropped, and every
 copy gets the occurrence's natural key (sorted pair + original slot in UTC).

@@ -74,8 +74,3 @@ def observations_frame(observations: Sequence[Observation]) -> pl.DataFrame:
                 value = list(value)
             columns[name].append(value)
     return pl.DataFrame(columns, schema=OBSERVATION_SCHEMA)
-
-
-def empty_raw() -> pl.DataFrame:
-    """An empty frame of raw observations with their history columns."""
-    return pl.DataFrame(schema=RAW_SCHEMA)

@@ -1,4 +1,4 @@
-"""Occurrences + reporting lines → `pair_metrics` (DESIGN.md "Metrics"), pure Polars."""
+"""Occurrences + reporting lines → `pair_metrics` (README "What it measures"), pure Polars."""
 
 from __future__ import annotations
 

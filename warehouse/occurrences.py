@@ -1,4 +1,4 @@
-"""Raw observations → `occurrences` (DESIGN.md "Turning calendar events into occurrences").
+"""Raw observations → `occurrences` (README "What it measures").
 
 Pure Polars from raw copies (with their sync history) and reporting lines.
 """

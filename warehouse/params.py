@@ -1,4 +1,4 @@
-"""Parameters of the occurrence rules and metrics (DESIGN.md "Metrics")."""
+"""Parameters of the occurrence rules and metrics (README "What it measures")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Graph event payload → `Observation`: pure functions, no I/O.
 
-Candidate rules (DESIGN.md): not all-day, not out-of-office, exactly two human
+Candidate rules (README "What it measures"): not all-day, not out-of-office, exactly two human
 participants (organizer included, rooms and equipment excluded), both in the roster.
 Only what the metrics need survives: subject, body and location are read (the body
 only to test for a link) and dropped.

@@ -2,9 +2,10 @@
 
 `generate_org` is deterministic: the same arguments give an identical organisation
 (one `random.Random(seed)`, ids from the seed and counters, datetimes derived from the
-anchor). The planted cases (`SandboxOrg.truth`) are what DESIGN.md's metrics give as of
-the anchor with default parameters, the org time zone UTC and a roster whose line start
-dates are the reports' `hired_on`; a reference computation checks this on every call.
+anchor). The planted cases (`SandboxOrg.truth`) are what the metrics (README "What it
+measures") give as of the anchor with default parameters, the org time zone UTC and a
+roster whose line start dates are the reports' `hired_on`; a reference computation
+checks this on every call.
 """
 
 from __future__ import annotations

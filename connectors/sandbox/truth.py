@@ -1,7 +1,8 @@
 """An independent, deliberately simple reference computation of the planted truth.
 
-It reads the instances straight from the model and applies DESIGN.md's rules as
-plainly as possible (no shared code with the warehouse), with the org time zone UTC.
+It reads the instances straight from the model and applies the metric rules (README
+"What it measures") as plainly as possible (no shared code with the warehouse), with
+the org time zone UTC.
 The roster is the active members; the start date of each reporting line is the
 report's `hired_on` (a line present in the roster with a known start date), and there
 is one roster snapshot, so a line's history is credited only to the current manager.
@@ -23,7 +24,7 @@ class TruthMismatchError(AssertionError):
 
 @dataclass(frozen=True)
 class Occurrence:
-    """One candidate 1:1 instance and its status under the DESIGN rules."""
+    """One candidate 1:1 instance and its status under the metric rules."""
 
     pair: frozenset[str]
     start: datetime

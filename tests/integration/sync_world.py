@@ -20,7 +20,7 @@ import polars as pl
 from connectors.errors import CursorExpiredError
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.microsoft.calendar import MicrosoftCalendarSource
-from connectors.model import CalendarBatch, CalendarSource, Person, Provider
+from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from connectors.roster import CsvRoster
 from connectors.sandbox.app import Sandbox, start_sandbox
 from connectors.sandbox.model import SandboxOrg
@@ -100,7 +100,7 @@ def sync_people(
     stored), each batch stored with its cursor. Returns the calendars stored."""
     warehouse.snapshot_roster(people, taken_on)
     cursors = {p.email: warehouse.cursor_for(p.provider, p.email) for p in people}
-    batching = {name for name, source in sources.items() if hasattr(source, "sync_many")}
+    batching = {name for name, source in sources.items() if isinstance(source, BatchingSource)}
     stored = 0
     for job in plan_jobs(people, cursors, batching):
         for outcome in run_job(sources[job.provider], job):
@@ -113,8 +113,8 @@ def sync_people(
 def run_job(source: CalendarSource, job: SyncJob) -> list[CalendarBatch]:
     """What the flow's sync task does with a job (an expired cursor resyncs in full);
     any calendar failing fails the test, as the sandbox serves every calendar."""
-    if job.batched:
-        results = source.sync_many(job.calendars)  # type: ignore[attr-defined]
+    if job.batched and isinstance(source, BatchingSource):
+        results = source.sync_many(job.calendars)
     else:
         results = [_one(source, email, cursor) for email, cursor in job.calendars]
     for result in results:

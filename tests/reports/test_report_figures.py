@@ -12,7 +12,7 @@ import report_fixtures as fx
 from reports.activity import cadence_heatmap, leverage_figure, weekly_trends, window_weeks
 from reports.chronic import CHRONIC_TRACE, OTHER_TRACE, chronic_figure
 from reports.figure import Figure
-from reports.timeline import pair_timeline
+from reports.timeline import timeline_figure, timeline_rows
 
 NAMES = fx.names_by_email()
 
@@ -106,9 +106,14 @@ def test_leverage_has_one_trace_with_a_point_per_manager() -> None:
     go.Figure(fig)
 
 
+def pair_timeline(occ: pl.DataFrame, reports: list[str]) -> Figure:
+    """A team's timeline as the manager pages build it: rows first, then the figure."""
+    return timeline_figure(timeline_rows(occ, NAMES, fx.meta()), reports, NAMES, fx.meta())
+
+
 def alice_timeline() -> Figure:
     occ = fx.occurrences().filter(pl.col("manager_email") == fx.e("alice"))
-    return pair_timeline(occ, [fx.e(w) for w in ("bob", "carol", "dan")], NAMES, fx.meta())
+    return pair_timeline(occ, [fx.e(w) for w in ("bob", "carol", "dan")])
 
 
 def test_timeline_has_one_trace_per_status_whatever_the_team_size() -> None:
@@ -135,5 +140,5 @@ def test_timeline_marks_moves_replacements_and_who_cancelled() -> None:
 
 def test_timeline_lists_every_report_even_one_never_met() -> None:
     occ = fx.occurrences().filter(pl.col("manager_email") == fx.e("erin"))
-    fig = pair_timeline(occ, [fx.e("frank"), fx.e("grace")], NAMES, fx.meta())
+    fig = pair_timeline(occ, [fx.e("frank"), fx.e("grace")])
     assert fig["layout"]["yaxis"]["categoryarray"] == ["Frank Fox", "Grace Gill"]
