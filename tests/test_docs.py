@@ -53,3 +53,38 @@ def test_every_test_file_the_readme_points_at_exists() -> None:
     named = set(re.findall(r"`(tests/[\w/]+\.py)`", README))
     assert len(named) >= 4, "the README's promises point at the tests that keep them"
     assert [name for name in sorted(named) if not (ROOT / name).is_file()] == []
+
+
+REPO_PATH = re.compile(
+    r"(?<![\w/.])((?:connectors|flows|warehouse|reports|tests|benchmarks|docs|\.ci)/[\w./-]*\w)"
+)
+
+
+def named_paths() -> list[tuple[str, str]]:
+    """(file, path) for every repository path that source, README or prefect.yaml names."""
+    texts = [*ROOT.glob("*/**/*.py"), ROOT / "README.md", ROOT / "prefect.yaml"]
+    return [
+        (str(file.relative_to(ROOT)), match)
+        for file in texts
+        if ".venv" not in file.parts and ".tools" not in file.parts
+        for match in REPO_PATH.findall(file.read_text(encoding="utf-8"))
+    ]
+
+
+def test_every_file_that_the_code_or_docs_name_exists() -> None:
+    named = named_paths()
+    assert any(path == "docs/dashboard.png" for _, path in named)
+    assert [(f, path) for f, path in named if not (ROOT / path).exists()] == []
+
+
+def test_nothing_cites_documents_outside_the_repository() -> None:
+    texts = [*ROOT.glob("*/**/*.py"), ROOT / "README.md", ROOT / "prefect.yaml"]
+    citing = [
+        str(f.relative_to(ROOT))
+        for f in texts
+        if ".venv" not in f.parts
+        and ".tools" not in f.parts
+        and f.name != "test_docs.py"
+        and re.search(r"DESIGN\.md|STYLE\.md|\.\./shared", f.read_text(encoding="utf-8"))
+    ]
+    assert citing == []
