@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+GOOGLE_API_ENDPOINT = "https://www.googleapis.com/"  # root, with trailing slash
+MICROSOFT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
+GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
+
 
 class Secret:
     """A secret value that never prints itself (repr, str, f-strings, logs)."""
@@ -53,7 +57,7 @@ class SyncWindow:
 class GoogleSettings:
     service_account_file: Path
     admin_subject: str | None = None  # admin impersonated for the Directory API
-    api_endpoint: str = "https://www.googleapis.com/"  # root, with trailing slash
+    api_endpoint: str = GOOGLE_API_ENDPOINT
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,8 @@ class MicrosoftSettings:
     tenant_id: str
     client_id: str
     client_secret: Secret | None
-    authority: str = "https://login.microsoftonline.com/{tenant}"
-    graph_endpoint: str = "https://graph.microsoft.com/v1.0"
+    authority: str = MICROSOFT_AUTHORITY
+    graph_endpoint: str = GRAPH_ENDPOINT
     client_certificate: Secret | None = None  # PEM: private key, then the certificate
     client_certificate_thumbprint: str | None = None  # SHA-1 hex, as Entra shows it
 

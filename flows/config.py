@@ -12,18 +12,37 @@ import tomllib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.errors import BadInputError
+from connectors.settings import (
+    GOOGLE_API_ENDPOINT,
+    GRAPH_ENDPOINT,
+    MICROSOFT_AUTHORITY,
+    HttpSettings,
+)
 from flows.config_checks import Origin, check_ca_bundle, check_consistency, describe
 from warehouse.params import MetricParams, OrgCalendar
 
 ENV_PREFIX = "ONEONONE_"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SECRET_REFERENCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|prefect:[a-z0-9][a-z0-9-]*)$")
+
+
+def _secret_reference(value: str) -> str:
+    if not SECRET_REFERENCE.match(value):
+        raise ValueError(
+            "expected 'env:VARIABLE' or 'prefect:secret-block-name' (never the secret itself)"
+        )
+    return value
+
+
+# Where a secret goes: a reference to it, never the value.
+SecretReference = Annotated[str, AfterValidator(_secret_reference)]
+_METRICS, _ORG, _HTTP = MetricParams(), OrgCalendar(), HttpSettings()
 
 
 class Section(BaseModel):
@@ -33,7 +52,7 @@ class Section(BaseModel):
 class OrgConfig(Section):
     timezone: str = "UTC"
     workdays: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
-    work_hours_per_day: float = Field(8.0, gt=0, le=24)
+    work_hours_per_day: float = Field(_ORG.work_hours_per_day, gt=0, le=24)
 
     @field_validator("timezone")
     @classmethod
@@ -65,7 +84,7 @@ class RosterConfig(Section):
 class GoogleConfig(Section):
     service_account_file: Path | None = None
     admin_subject: str | None = None
-    api_endpoint: str = "https://www.googleapis.com/"
+    api_endpoint: str = GOOGLE_API_ENDPOINT
 
     @field_validator("api_endpoint")
     @classmethod
@@ -78,20 +97,11 @@ class GoogleConfig(Section):
 class MicrosoftConfig(Section):
     tenant_id: str | None = None
     client_id: str | None = None
-    client_secret: str | None = Field(None, repr=False)
+    client_secret: SecretReference | None = Field(None, repr=False)
     client_certificate_file: Path | None = None
     client_certificate_thumbprint: str | None = None
-    authority: str = "https://login.microsoftonline.com/{tenant}"
-    graph_endpoint: str = "https://graph.microsoft.com/v1.0"
-
-    @field_validator("client_secret")
-    @classmethod
-    def _reference_not_secret(cls, value: str | None) -> str | None:
-        if value is not None and not SECRET_REFERENCE.match(value):
-            raise ValueError(
-                "expected 'env:VARIABLE' or 'prefect:secret-block-name' (never the secret itself)"
-            )
-        return value
+    authority: str = MICROSOFT_AUTHORITY
+    graph_endpoint: str = GRAPH_ENDPOINT
 
     @field_validator("authority", "graph_endpoint")
     @classmethod
@@ -103,8 +113,8 @@ class MicrosoftConfig(Section):
 
 class HttpConfig(Section):
     ca_bundle: Path | None = None
-    timeout_s: float = Field(30.0, gt=0, le=3600)
-    max_concurrency: int = Field(8, ge=1, le=64)
+    timeout_s: float = Field(_HTTP.timeout_s, gt=0, le=3600)
+    max_concurrency: int = Field(_HTTP.max_concurrency, ge=1, le=64)
 
 
 class SyncConfig(Section):
@@ -113,15 +123,15 @@ class SyncConfig(Section):
 
 
 class MetricsConfig(Section):
-    window_days: int = Field(90, ge=1, le=3660)
-    impact_days: int = Field(14, ge=1, le=366)
-    late_cancel_hours: float = Field(24.0, ge=0, le=8784)
-    neglect_days: int = Field(30, ge=1, le=3660)
-    intro_grace_days: int = Field(14, ge=0, le=3660)
-    chronic_cancel_rate: float = Field(0.25, gt=0, le=1)
-    chronic_min_scheduled: int = Field(4, ge=1)
-    min_minutes: int = Field(10, ge=1, le=1440)
-    max_minutes: int = Field(180, ge=1, le=1440)
+    window_days: int = Field(_METRICS.window_days, ge=1, le=3660)
+    impact_days: int = Field(_METRICS.impact_days, ge=1, le=366)
+    late_cancel_hours: float = Field(_METRICS.late_cancel_hours, ge=0, le=8784)
+    neglect_days: int = Field(_METRICS.neglect_days, ge=1, le=3660)
+    intro_grace_days: int = Field(_METRICS.intro_grace_days, ge=0, le=3660)
+    chronic_cancel_rate: float = Field(_METRICS.chronic_cancel_rate, gt=0, le=1)
+    chronic_min_scheduled: int = Field(_METRICS.chronic_min_scheduled, ge=1)
+    min_minutes: int = Field(_METRICS.min_minutes, ge=1, le=1440)
+    max_minutes: int = Field(_METRICS.max_minutes, ge=1, le=1440)
 
     def params(self) -> MetricParams:
         return MetricParams(**self.model_dump())
@@ -140,18 +150,9 @@ class EmailConfig(Section):
     from_address: str = Field(alias="from")
     to: tuple[str, ...] = Field(min_length=1)
     username: str | None = None
-    password: str | None = Field(None, repr=False)
+    password: SecretReference | None = Field(None, repr=False)
     attach: bool = True  # attach dashboard.html; else only link to it
     link: str | None = None  # where readers open the dashboard (an intranet URL)
-
-    @field_validator("password")
-    @classmethod
-    def _password_reference(cls, value: str | None) -> str | None:
-        if value is not None and not SECRET_REFERENCE.match(value):
-            raise ValueError(
-                "expected 'env:VARIABLE' or 'prefect:secret-block-name' (never the secret itself)"
-            )
-        return value
 
     @field_validator("from_address", "to")
     @classmethod
@@ -169,14 +170,7 @@ class ReportConfig(Section):
 
 class PrivacyConfig(Section):
     pseudonymize: bool = False
-    key: str | None = Field(None, repr=False)
-
-    @field_validator("key")
-    @classmethod
-    def _key_reference(cls, value: str | None) -> str | None:
-        if value is not None and not SECRET_REFERENCE.match(value):
-            raise ValueError("expected 'env:VARIABLE' or 'prefect:secret-block-name'")
-        return value
+    key: SecretReference | None = Field(None, repr=False)
 
 
 class Config(Section):

@@ -1,14 +1,23 @@
-"""Text of the commented configuration `oneonone init` writes."""
+"""Text of the commented configuration `oneonone init` writes.
 
-CONFIG_TEMPLATE = """\
+Every default shown comes from the configuration model itself, so the two never differ.
+"""
+
+from __future__ import annotations
+
+from string import Template
+
+from flows.config import Config
+
+_TEMPLATE = Template("""\
 # oneonone configuration. Every key is optional; the defaults are shown commented out.
 # Any key can be overridden from the environment: ONEONONE_<SECTION>__<KEY>,
 # e.g. ONEONONE_ORG__TIMEZONE=Europe/Berlin. Relative paths are relative to this file.
 
 [org]
-# timezone = "UTC"                 # dates, ISO weeks and workdays are local to it
-# workdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
-# work_hours_per_day = 8
+# timezone = $org_timezone                 # dates, ISO weeks and workdays are local to it
+# workdays = $org_workdays
+# work_hours_per_day = $org_work_hours_per_day
 
 [roster]
 source = "csv"                     # csv, google, microsoft or sandbox
@@ -17,7 +26,7 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 [google]
 # service_account_file = "google-service-account.json"  # key with domain-wide delegation
 # admin_subject = "admin@example.com"  # admin impersonated for the Directory API
-# api_endpoint = "https://www.googleapis.com/"
+# api_endpoint = $google_api_endpoint
 
 [microsoft]
 # tenant_id = "00000000-0000-0000-0000-000000000000"
@@ -25,36 +34,63 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 # client_secret = "env:ONEONONE_MS_SECRET"  # or "prefect:block-name"; never the secret itself
 # client_certificate_file = "oneonone-app.pem"  # or a certificate instead of a secret
 # client_certificate_thumbprint = "0123456789ABCDEF0123456789ABCDEF01234567"
-# authority = "https://login.microsoftonline.com/{tenant}"
-# graph_endpoint = "https://graph.microsoft.com/v1.0"
+# authority = $microsoft_authority
+# graph_endpoint = $microsoft_graph_endpoint
 
 [http]
 # ca_bundle = "corporate-ca.pem"   # extra CA trusted by every client
-# timeout_s = 30
-# max_concurrency = 8
+# timeout_s = $http_timeout_s
+# max_concurrency = $http_max_concurrency
 
 [sync]
-# history_days = 180               # reach of the first full sync, before today
-# horizon_days = 28                # and after today
+# history_days = $sync_history_days               # reach of the first full sync, before today
+# horizon_days = $sync_horizon_days                # and after today
 
 [metrics]
-# window_days = 90
-# impact_days = 14                 # days of work one 1:1 covers (Grove's leverage)
-# late_cancel_hours = 24
-# neglect_days = 30
-# intro_grace_days = 14
-# chronic_cancel_rate = 0.25
-# chronic_min_scheduled = 4
-# min_minutes = 10
-# max_minutes = 180
+# window_days = $metrics_window_days
+# impact_days = $metrics_impact_days  # days of work one 1:1 covers (Grove's leverage)
+# late_cancel_hours = $metrics_late_cancel_hours
+# neglect_days = $metrics_neglect_days
+# intro_grace_days = $metrics_intro_grace_days
+# chronic_cancel_rate = $metrics_chronic_cancel_rate
+# chronic_min_scheduled = $metrics_chronic_min_scheduled
+# min_minutes = $metrics_min_minutes
+# max_minutes = $metrics_max_minutes
 
 [warehouse]
-# path = "oneonone.duckdb"
+# path = $warehouse_path
 
 [report]
-# out_dir = "out"
+# out_dir = $report_out_dir
 
 [privacy]
-# pseudonymize = false             # HMAC-SHA256 of every email at ingest
+# pseudonymize = $privacy_pseudonymize             # HMAC-SHA256 of every email at ingest
 # key = "env:ONEONONE_PRIVACY_KEY"
-"""
+""")
+
+
+def _toml(value: object) -> str:
+    """A default as TOML writes it (weekday names capitalised, as a user types them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml(str(item).capitalize()) for item in value) + "]"
+    return f'"{value}"'  # strings and paths
+
+
+def config_template() -> str:
+    """The commented configuration, every default taken from `Config`."""
+    defaults = Config().model_dump(exclude={"report": {"email"}})
+    values = {
+        f"{section}_{key}": _toml(value)
+        for section, keys in defaults.items()
+        for key, value in keys.items()
+    }
+    return _TEMPLATE.substitute(values)
+
+
+CONFIG_TEMPLATE = config_template()

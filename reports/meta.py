@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from warehouse.params import MetricParams
+
+_METRICS = MetricParams()  # the metric defaults, declared once
+
 
 @dataclass(frozen=True)
 class ReportMeta:
@@ -23,10 +27,10 @@ class ReportMeta:
     calendars_total: int
     calendars_failed: list[str]
     last_sync_at: datetime | None
-    window_days: int = 90
-    chronic_cancel_rate: float = 0.25
-    neglect_days: int = 30
-    impact_days: int = 14
+    window_days: int = _METRICS.window_days
+    chronic_cancel_rate: float = _METRICS.chronic_cancel_rate
+    neglect_days: int = _METRICS.neglect_days
+    impact_days: int = _METRICS.impact_days
 
 
 @dataclass(frozen=True)

@@ -97,3 +97,12 @@ def test_init_template_is_a_valid_configuration(tmp_path: Path) -> None:
     path = write(tmp_path, CONFIG_TEMPLATE)
     config = load_config(path, environ={})
     assert config.roster.source == "csv"
+
+
+def test_init_template_shows_every_default_of_the_configuration_model() -> None:
+    defaults = load_config(None, environ={})
+    assert f"# window_days = {defaults.metrics.window_days}\n" in CONFIG_TEMPLATE
+    assert f"# neglect_days = {defaults.metrics.neglect_days}\n" in CONFIG_TEMPLATE
+    assert f'# graph_endpoint = "{defaults.microsoft.graph_endpoint}"\n' in CONFIG_TEMPLATE
+    assert '# workdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]\n' in CONFIG_TEMPLATE
+    assert "$" not in CONFIG_TEMPLATE
