@@ -88,3 +88,24 @@ def test_nothing_cites_documents_outside_the_repository() -> None:
         and re.search(r"DESIGN\.md|STYLE\.md|\.\./shared", f.read_text(encoding="utf-8"))
     ]
     assert citing == []
+
+
+LAYERS = {  # package -> the first-party packages it may import (README "Code map")
+    "connectors": {"connectors"},
+    "warehouse": {"connectors", "warehouse"},
+    "reports": {"connectors", "reports", "warehouse.params"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(LAYERS))
+def test_imports_follow_the_code_map(package: str) -> None:
+    allowed = LAYERS[package]
+    found = re.compile(r"^(?:from|import) ((?:connectors|warehouse|reports|flows)[\w.]*)", re.M)
+    wrong = [
+        (str(file.relative_to(ROOT)), module)
+        for file in (ROOT / package).rglob("*.py")
+        if "sandbox" not in file.parts
+        for module in found.findall(file.read_text(encoding="utf-8"))
+        if not any(module == a or module.startswith(a + ".") for a in allowed)
+    ]
+    assert wrong == []
