@@ -177,7 +177,7 @@ def sandbox(
     seed: Annotated[int, typer.Option(help="Random seed of the organisation.")] = 7,
 ) -> None:
     """Serve the sandbox organisation for manual use and print the config to reach it."""
-    from flows.sandbox_cli import serve_sandbox
+    from flows.resources import serve_sandbox
 
     serve_sandbox(directory, port, size, seed, out)
 

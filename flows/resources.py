@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,8 +17,8 @@ from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
 from connectors.model import CalendarSource, Person, Provider
 from connectors.roster import CsvRoster
-from connectors.sandbox.app import Sandbox, start_sandbox
-from connectors.sandbox.server import Fault, Reply
+from connectors.sandbox.app import Sandbox
+from connectors.sandbox.embedded import embedded_sandbox, serve_sandbox
 from connectors.settings import (
     GoogleSettings,
     HttpSettings,
@@ -31,27 +28,36 @@ from connectors.settings import (
 )
 from flows.config import Config
 from flows.engine import log
-from flows.sandbox_cli import write_roster_csv
 from flows.secrets import resolve_secret
 from flows.terminal import plain
 
 T = TypeVar("T")
+__all__ = ["Sources", "check_inputs", "open_sources", "serve_sandbox", "sync_window"]
 
-# Sandbox-only testing knob: comma-separated mailboxes whose calendar always answers
-# 404 (no mailbox), to exercise partial runs end to end, deployments included.
-SANDBOX_FAIL_ENV = "ONEONONE_SANDBOX_FAIL"
-# Sandbox-only knob: people in the synthetic organisation (default 200); tests that
-# run whole deployments use a smaller one.
-SANDBOX_SIZE_ENV = "ONEONONE_SANDBOX_SIZE"
+
+def _now(as_of: date) -> datetime:
+    return datetime.now(UTC)
+
+
+def _sandbox_clock(as_of: date) -> datetime:
+    """The sandbox lives on its anchor day: a sync sees it at this time of that day."""
+    return datetime.combine(as_of, datetime.now(UTC).time(), tzinfo=UTC)
 
 
 @dataclass
 class Sources:
-    """The roster read for this run and one calendar connector per provider in use."""
+    """The roster read for this run and one calendar connector per provider in use.
+
+    `resumable`: stored cursors can be replayed (not for the embedded sandbox, a new
+    server with new tokens every run, so its calendars always sync in full).
+    `clock(as_of)`: when a sync sees the data.
+    """
 
     people: list[Person]
     calendars: dict[Provider, CalendarSource]
     sandbox: Sandbox | None = field(default=None, repr=False)
+    resumable: bool = True
+    clock: Callable[[date], datetime] = _now
 
 
 def sync_window(config: Config, as_of: date) -> SyncWindow:
@@ -96,16 +102,10 @@ def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
 
 
 def _sandbox_sources(stack: ExitStack, as_of: date, window: SyncWindow) -> Sources:
-    """The sandbox roster comes as a CSV file: no single directory can say that a
-    Microsoft report's manager is on Google Workspace (the merger case)."""
-    state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="oneonone-sandbox-")))
-    size = int(os.environ.get(SANDBOX_SIZE_ENV) or 200)
-    sandbox = stack.enter_context(start_sandbox(state, anchor=as_of, size=size))
-    for email in _listed(os.environ.get(SANDBOX_FAIL_ENV, "")):
-        fail_mailbox(sandbox, email)
-    people = CsvRoster(write_roster_csv(sandbox, state / "roster.csv")).people()
+    sandbox, roster = stack.enter_context(embedded_sandbox(as_of))
+    people = CsvRoster(roster).people()
     calendars = _calendars(people, sandbox.google, sandbox.microsoft, sandbox.http, window)
-    return Sources(people, calendars, sandbox)
+    return Sources(people, calendars, sandbox, resumable=False, clock=_sandbox_clock)
 
 
 def _live_sources(config: Config, window: SyncWindow) -> Sources:
@@ -212,18 +212,3 @@ def _required(settings: T | None, provider: str) -> T:
         }[provider]
         raise BadInputError(f"the roster has {provider} people but {keys} is not configured")
     return settings
-
-
-def _listed(text: str) -> list[str]:
-    return [item.strip().lower() for item in text.split(",") if item.strip()]
-
-
-def fail_mailbox(sandbox: Sandbox, email: str) -> None:
-    """Make the sandbox answer 404 to every calendar request for `email`, for good."""
-    local, _, domain = email.partition("@")
-    who = re.escape(local) + "(@|%40)" + re.escape(domain)
-    forever = 1 << 62
-    google = {"error": {"code": 404, "message": "Not Found", "errors": [{"reason": "notFound"}]}}
-    graph = {"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "no mailbox"}}
-    sandbox.server.add_fault(Fault(f"/calendars/{who}/events", Reply.json(google, 404), forever))
-    sandbox.server.add_fault(Fault(f"/users/{who}/calendarView", Reply.json(graph, 404), forever))

@@ -5,7 +5,7 @@ calendar is recorded in `sync_state` and reported, never raised."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from prefect import flow, task
@@ -19,7 +19,7 @@ from flows.engine import log, map_concurrently
 from flows.limits import TokenBucket, interleave, provider_buckets
 from flows.lock import warehouse_lock
 from flows.privacy import PlainIngest, Pseudonymizer, ingest_for
-from flows.resources import open_sources
+from flows.resources import Sources, open_sources
 from flows.secrets import resolve_secret
 from flows.terminal import plain
 from warehouse import Warehouse
@@ -144,7 +144,7 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
     ):
         ingest = _ingest(config)
         warehouse.snapshot_roster([ingest.person(p) for p in sources.people], as_of)
-        cursors = _cursors(config, sources.people, warehouse, ingest)
+        cursors = _cursors(sources, warehouse, ingest)
         batching = {n for n, src in sources.calendars.items() if isinstance(src, BatchingSource)}
         buckets = provider_buckets(sources.calendars, burst=limit)
         calls = [
@@ -154,7 +154,7 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
         total, step = len(sources.people), max(1, len(sources.people) // 10)
         for outcomes in map_concurrently(sync_job, calls, limit):
             for outcome in outcomes:
-                _store(warehouse, outcome, summary, _observed_at(config, as_of), ingest)
+                _store(warehouse, outcome, summary, sources.clock(as_of), ingest)
                 done = summary.calendars_synced + len(summary.calendars_failed)
                 if done % step == 0 or done == total:
                     log().info("%d/%d calendars, %d events read", done, total, summary.events_read)
@@ -175,20 +175,16 @@ def _ingest(config: Config) -> Pseudonymizer | PlainIngest:
 
 
 def _cursors(
-    config: Config,
-    people: list[Person],
-    warehouse: Warehouse,
-    ingest: Pseudonymizer | PlainIngest,
+    sources: Sources, warehouse: Warehouse, ingest: Pseudonymizer | PlainIngest
 ) -> dict[str, str | None]:
-    """Stored cursors to resume from. The embedded sandbox is a new server with new
-    tokens every run, so its calendars always sync in full."""
-    if config.uses_sandbox:
+    """Stored cursors to resume from, where the sources can replay them."""
+    if not sources.resumable:
         return {}
     return {
         p.email: ingest.replay_cursor(
             warehouse.cursor_for(p.provider, ingest.email(p.email)), p.email
         )
-        for p in people
+        for p in sources.people
     }
 
 
@@ -214,11 +210,3 @@ def _store(
     counts[outcome.provider] = counts.get(outcome.provider, 0) + 1
     summary.events_read += outcome.events_read
     summary.requests += outcome.requests
-
-
-def _observed_at(config: Config, as_of: date) -> datetime:
-    """When this sync saw the data: now, or the sandbox's own clock (its anchor day)."""
-    now = datetime.now(UTC)
-    if config.uses_sandbox:
-        return datetime.combine(as_of, now.time(), tzinfo=UTC)
-    return now

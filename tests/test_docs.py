@@ -109,3 +109,18 @@ def test_imports_follow_the_code_map(package: str) -> None:
         if not any(module == a or module.startswith(a + ".") for a in allowed)
     ]
     assert wrong == []
+
+
+def test_only_the_resources_binding_imports_the_sandbox() -> None:
+    product = [
+        f
+        for package in ("connectors", "warehouse", "reports", "flows")
+        for f in (ROOT / package).rglob("*.py")
+        if "sandbox" not in f.parts
+    ]
+    binding = [
+        str(f.relative_to(ROOT))
+        for f in product
+        if re.search(r"^\s*(from|import) connectors\.sandbox", f.read_text(encoding="utf-8"), re.M)
+    ]
+    assert binding == ["flows/resources.py"]

@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.errors import FatalSourceError
-from connectors.microsoft.zones import windows_name, zone_for
 from connectors.sandbox.graph_common import opaque_id
 from connectors.sandbox.model import Attendee, Instance, Member
+from connectors.sandbox.zones import windows_name, zone_for
 
 NEVER = "0001-01-01T00:00:00Z"
 _RESPONSES = {
@@ -40,7 +39,10 @@ def instant(moment: datetime | None) -> str:
 
 def local(moment: datetime, zone_name: str) -> dict[str, str]:
     """A `dateTimeTimeZone`: wall time in `zone_name` (Windows or IANA) without offset."""
-    wall = moment.astimezone(zone_for(zone_name)).replace(tzinfo=None)
+    zone = zone_for(zone_name)
+    if zone is None:  # `zone_known` turns an unknown name away before any rendering
+        raise ValueError(f"unknown time zone {zone_name!r}")
+    wall = moment.astimezone(zone).replace(tzinfo=None)
     return {"dateTime": wall.isoformat("T", "microseconds") + "0", "timeZone": zone_name}
 
 
@@ -202,8 +204,4 @@ def visible_copies(
 
 def zone_known(name: str) -> bool:
     """Whether Graph could render in `name` (Windows or IANA)."""
-    try:
-        zone_for(name)
-    except FatalSourceError:
-        return False
-    return True
+    return zone_for(name) is not None

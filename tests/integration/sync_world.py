@@ -23,10 +23,10 @@ from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from connectors.roster import CsvRoster
 from connectors.sandbox.app import Sandbox, start_sandbox
+from connectors.sandbox.embedded import write_roster_csv
 from connectors.sandbox.model import SandboxOrg
 from connectors.settings import SyncWindow
 from flows.pipeline import SyncJob, plan_jobs
-from flows.sandbox_cli import write_roster_csv
 from warehouse import Warehouse
 from warehouse.params import BuildContext
 from warehouse.schema import DERIVED_TABLES, STORED_TABLES

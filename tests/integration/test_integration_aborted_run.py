@@ -17,8 +17,8 @@ from pathlib import Path
 from test_integration_crash import ANCHOR, ROOT, Hang
 
 from connectors.sandbox.app import start_sandbox
+from connectors.sandbox.embedded import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from connectors.sandbox.org import generate_org
-from flows.sandbox_cli import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from warehouse import query_read_only
 
 ONEONONE = Path(sys.executable).with_name("oneonone")

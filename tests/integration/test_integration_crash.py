@@ -22,9 +22,9 @@ from crash_sync import run
 from sync_world import all_tables, build_context, differing_tables
 
 from connectors.sandbox.app import Sandbox, start_sandbox
+from connectors.sandbox.embedded import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from connectors.sandbox.org import generate_org
 from connectors.sandbox.server import Reply, Request
-from flows.sandbox_cli import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from warehouse import Warehouse
 
 ANCHOR = date(2026, 11, 16)

@@ -8,8 +8,8 @@ from pathlib import Path
 from cli_kit import oneonone
 
 from connectors.sandbox.app import start_sandbox
+from connectors.sandbox.embedded import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from connectors.sandbox.org import generate_org
-from flows.sandbox_cli import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from warehouse import Warehouse
 
 ANCHOR = date(2026, 11, 16)

@@ -1,16 +1,62 @@
-"""`oneonone sandbox`: serve the synthetic organisation until interrupted."""
+"""The sandbox as the product uses it: embedded in a run, or served by `oneonone sandbox`.
+
+The embedded sandbox takes two knobs from the environment, for tests and demos that
+run whole deployments: `ONEONONE_SANDBOX_SIZE` (people, default 200) and
+`ONEONONE_SANDBOX_FAIL` (comma-separated mailboxes whose calendar always answers 404,
+to exercise partial runs end to end).
+"""
 
 from __future__ import annotations
 
 import csv
+import os
+import re
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 
 from connectors.sandbox.app import Sandbox, start_sandbox
+from connectors.sandbox.server import Fault, Reply
 
 SECRET_VARIABLE = "ONEONONE_SANDBOX_SECRET"
+SIZE_VARIABLE = "ONEONONE_SANDBOX_SIZE"
+FAIL_VARIABLE = "ONEONONE_SANDBOX_FAIL"
+
+
+@contextmanager
+def embedded_sandbox(as_of: date) -> Iterator[tuple[Sandbox, Path]]:
+    """A sandbox anchored on `as_of` for one run, and its roster as a CSV file.
+
+    The roster comes as a CSV file: no single directory can say that a Microsoft
+    report's manager is on Google Workspace (the merger case).
+    """
+    with tempfile.TemporaryDirectory(prefix="oneonone-sandbox-") as folder:
+        state = Path(folder)
+        size = int(os.environ.get(SIZE_VARIABLE) or 200)
+        with start_sandbox(state, anchor=as_of, size=size) as sandbox:
+            for email in _listed(os.environ.get(FAIL_VARIABLE, "")):
+                fail_mailbox(sandbox, email)
+            yield sandbox, write_roster_csv(sandbox, state / "roster.csv")
+
+
+def _listed(text: str) -> list[str]:
+    return [item.strip().lower() for item in text.split(",") if item.strip()]
+
+
+def fail_mailbox(sandbox: Sandbox, email: str) -> None:
+    """Make the sandbox answer 404 to every calendar request for `email`, for good."""
+    local, _, domain = email.partition("@")
+    who = re.escape(local) + "(@|%40)" + re.escape(domain)
+    forever = 1 << 62
+    google = {"error": {"code": 404, "message": "Not Found", "errors": [{"reason": "notFound"}]}}
+    graph = {"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "no mailbox"}}
+    sandbox.server.add_fault(Fault(f"/calendars/{who}/events", Reply.json(google, 404), forever))
+    sandbox.server.add_fault(Fault(f"/users/{who}/calendarView", Reply.json(graph, 404), forever))
 
 
 def write_roster_csv(sandbox: Sandbox, path: Path) -> Path:
