@@ -15,7 +15,7 @@ from pathlib import Path
 from prefect import flow
 
 from connectors.errors import BadInputError
-from flows.config import load_config, today_in
+from flows.config import Config, load_config, today_in
 from flows.engine import log
 from flows.lock import warehouse_lock
 from flows.pipeline import build_context
@@ -46,9 +46,13 @@ def backfill_history(
     start: date | None = None,
     end: date | None = None,
     every_days: int = 7,
+    config: Config | None = None,
 ) -> dict[date, int]:
-    """Recompute metrics as of each date in [start, end] into the history tables."""
-    config = load_config(Path(config_path) if config_path else None)
+    """Recompute metrics as of each date in [start, end] into the history tables.
+
+    The deployment names the configuration file; the CLI passes the one it loaded.
+    """
+    config = config or load_config(Path(config_path) if config_path else None)
     end = end or today_in(config.org.timezone)
     start = start or end - timedelta(weeks=DEFAULT_WEEKS)
     contexts = [build_context(config, day) for day in as_of_dates(start, end, every_days)]

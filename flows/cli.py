@@ -38,6 +38,7 @@ AsOfOption = Annotated[
 
 
 def _load(config_path: Path | None) -> Config:
+    """The configuration every command runs with, and a banner when it is the sandbox's."""
     config = load_config(config_path)
     if config.uses_sandbox:
         err.print(
@@ -47,13 +48,17 @@ def _load(config_path: Path | None) -> Config:
     return config
 
 
-def _as_of(text: str | None, config: Config) -> date:
-    if text is None:
-        return today_in(config.org.timezone)
+def _date(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
     try:
-        return date.fromisoformat(text)
+        return date.fromisoformat(value)
     except ValueError:
-        raise BadInputError(f"--as-of: expected a date YYYY-MM-DD, got {text!r}") from None
+        raise BadInputError(f"{option}: expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _as_of(text: str | None, config: Config) -> date:
+    return _date("--as-of", text) or today_in(config.org.timezone)
 
 
 def _quiet_prefect() -> None:
@@ -72,7 +77,7 @@ def run(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     from flows.engine import run_flow
     from flows.pipeline import weekly_report
 
-    dashboard = run_flow(weekly_report, config_path=str(config) if config else None, as_of=day)
+    dashboard = run_flow(weekly_report, config=settings, as_of=day)
     out.print(Text.assemble("Warehouse: ", text(settings.warehouse.path)))
     out.print(Text.assemble("Dashboard: ", text(dashboard, "bold")))
 
@@ -95,7 +100,7 @@ def sync(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
 @app.command()
 def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Rebuild occurrences and metric tables from what was synced."""
-    settings = load_config(config)
+    settings = _load(config)
     _quiet_prefect()
     from flows.engine import run_flow
     from flows.pipeline import build_warehouse
@@ -107,13 +112,33 @@ def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
 @app.command()
 def report(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Render the dashboard from the warehouse without syncing."""
-    settings = load_config(config)
+    settings = _load(config)
     _quiet_prefect()
     from flows.engine import run_flow
     from flows.pipeline import render_reports_flow
 
     dashboard = run_flow(render_reports_flow, config=settings, as_of=_as_of(as_of, settings))
     out.print(Text.assemble("Dashboard: ", text(dashboard, "bold")))
+
+
+@app.command()
+def backfill(
+    config: ConfigOption = None,
+    start: Annotated[
+        str | None, typer.Option(help="First as-of date (YYYY-MM-DD; default 12 weeks ago).")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="Last as-of date (default today).")] = None,
+    every_days: Annotated[int, typer.Option(help="Days between as-of dates.")] = 7,
+) -> None:
+    """Fill the history tables with the metrics as of past dates (syncs nothing)."""
+    settings = _load(config)
+    _quiet_prefect()
+    from flows.backfill import backfill_history
+    from flows.engine import run_flow
+
+    first, last = _date("--start", start), _date("--end", end)
+    rows = run_flow(backfill_history, config=settings, start=first, end=last, every_days=every_days)
+    out.print(f"Backfilled {len(rows)} as-of dates into the history tables.")
 
 
 @app.command()
@@ -124,7 +149,7 @@ def sql(
     """Run a read-only SQL query on the warehouse and print the result."""
     from warehouse import query_read_only
 
-    settings = load_config(config)
+    settings = _load(config)
     columns, rows = query_read_only(settings.warehouse.path, query)
     table = Table(show_lines=False)
     for column in columns:
@@ -145,7 +170,7 @@ def explain(
     from flows.pipeline import build_context
     from warehouse import Warehouse, explain_pair
 
-    settings = load_config(config)
+    settings = _load(config)
     with Warehouse(settings.warehouse.path, read_only=True) as warehouse:
         explanation = explain_pair(
             warehouse, report_email.lower(), build_context(settings, _as_of(as_of, settings))

@@ -110,15 +110,19 @@ def report_meta(tables: dict[str, pl.DataFrame], as_of: date, config: Config) ->
 
 @flow(name="weekly_report")
 def weekly_report(
-    config_path: str | None = None, as_of: date | None = None, notify: bool = False
+    config_path: str | None = None,
+    as_of: date | None = None,
+    notify: bool = False,
+    config: Config | None = None,
 ) -> State[Path]:
     """Sync every calendar, rebuild the warehouse, render the reports and summarise.
 
-    `notify` sends the summary by email when report.email is configured (the
-    scheduled deployment sets it). The final state is Completed, named "Partial"
-    when some calendars failed.
+    The deployment names the configuration file (`config_path`); the CLI passes the
+    configuration it loaded (`config`). `notify` sends the summary by email when
+    report.email is configured (the scheduled deployment sets it). The final state is
+    Completed, named "Partial" when some calendars failed.
     """
-    config = load_config(Path(config_path) if config_path else None)
+    config = config or load_config(Path(config_path) if config_path else None)
     as_of = as_of or today_in(config.org.timezone)
     check_secret_references(
         {

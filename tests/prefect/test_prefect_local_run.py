@@ -138,6 +138,19 @@ def test_backfill_keeps_one_history_snapshot_per_as_of_and_rerun_replaces_it(
     assert rows[AS_OF] == current
 
 
+def test_backfill_command_does_what_the_deployment_does(env: Path, partial_run: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    args = ["backfill", "--start", "2026-11-02", "--end", AS_OF.isoformat()]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Backfilled 3 as-of dates" in result.output
+    days = sql(env, "select distinct as_of from manager_metrics_history order by 1")
+    assert {date(2026, 11, 2), date(2026, 11, 9), AS_OF} <= {day for (day,) in days}
+
+
 def test_as_of_dates_step_through_the_range_and_always_end_on_its_last_day() -> None:
     assert as_of_dates(date(2026, 1, 1), date(2026, 1, 10), 4) == [
         date(2026, 1, 1),
