@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -35,6 +38,41 @@ AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="Compute metrics as of this date (YYYY-MM-DD; default today)."),
 ]
+
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Log lines instead of a progress bar.")
+]
+
+
+@contextmanager
+def _progress_bar(verbose: bool) -> Iterator[None]:
+    """A bar of calendars synced on a terminal; log lines elsewhere or with --verbose."""
+    if verbose or not err.is_terminal:
+        yield
+        return
+    from flows.engine import showing_progress
+
+    columns = (
+        TextColumn("Syncing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("calendars", total=None)
+
+        def update(done: int, total: int, events: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"{events:,} events read")
+
+        with showing_progress(update):
+            yield
+
+
+def _print_headline(settings: Config) -> None:
+    from flows.headline import read_headline
+
+    for line in read_headline(settings.warehouse.path, settings.metrics.window_days):
+        out.print(text(line), highlight=False)
 
 
 def _load(config_path: Path | None) -> Config:
@@ -69,7 +107,9 @@ def _quiet_prefect() -> None:
 
 
 @app.command()
-def run(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+def run(
+    config: ConfigOption = None, as_of: AsOfOption = None, verbose: VerboseOption = False
+) -> None:
     """Sync every calendar, build the warehouse and write the dashboard."""
     settings = _load(config)
     day = _as_of(as_of, settings)
@@ -77,20 +117,25 @@ def run(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     from flows.engine import run_flow
     from flows.pipeline import weekly_report
 
-    dashboard = run_flow(weekly_report, config=settings, as_of=day)
+    with _progress_bar(verbose):
+        dashboard = run_flow(weekly_report, config=settings, as_of=day)
+    _print_headline(settings)
     out.print(Text.assemble("Warehouse: ", text(settings.warehouse.path)))
     out.print(Text.assemble("Dashboard: ", text(dashboard, "bold")))
 
 
 @app.command()
-def sync(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
+def sync(
+    config: ConfigOption = None, as_of: AsOfOption = None, verbose: VerboseOption = False
+) -> None:
     """Sync every roster member's calendar into the warehouse (no build)."""
     settings = _load(config)
     _quiet_prefect()
     from flows.engine import run_flow
     from flows.pipeline import sync_calendars
 
-    summary = run_flow(sync_calendars, config=settings, as_of=_as_of(as_of, settings))
+    with _progress_bar(verbose):
+        summary = run_flow(sync_calendars, config=settings, as_of=_as_of(as_of, settings))
     out.print(
         f"Synced {summary.calendars_synced} calendars, {len(summary.calendars_failed)} failed,"
         f" {summary.events_read} events read."
@@ -106,7 +151,8 @@ def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     from flows.pipeline import build_warehouse
 
     counts = run_flow(build_warehouse, config=settings, as_of=_as_of(as_of, settings))
-    out.print(text(", ".join(f"{name}: {rows}" for name, rows in counts.items())))
+    out.print(f"Built {counts.get('occurrences', 0):,} occurrences.")
+    _print_headline(settings)
 
 
 @app.command()

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import as_completed as pool_completed
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from prefect import Flow, Task, get_run_logger
@@ -81,3 +83,27 @@ def log() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
     if orchestrated():
         return get_run_logger()
     return _local_logger
+
+
+# (calendars done, calendars in all, events read so far)
+ProgressSink = Callable[[int, int, int], None]
+_progress: ContextVar[ProgressSink | None] = ContextVar("oneonone_progress", default=None)
+
+
+@contextmanager
+def showing_progress(sink: ProgressSink) -> Iterator[None]:
+    """Send a sync's progress to `sink` (the CLI's progress bar) instead of the log."""
+    token = _progress.set(sink)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
+def progress(done: int, total: int, events: int) -> bool:
+    """Report progress to the installed sink; False when none is (then log it)."""
+    sink = _progress.get()
+    if sink is None:
+        return False
+    sink(done, total, events)
+    return True

@@ -15,7 +15,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from connectors.errors import AuthError, CursorExpiredError, SourceError
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from flows.config import Config
-from flows.engine import log, map_concurrently
+from flows.engine import log, map_concurrently, progress
 from flows.limits import TokenBucket, interleave, provider_buckets
 from flows.lock import warehouse_lock
 from flows.privacy import PlainIngest, Pseudonymizer, ingest_for
@@ -156,6 +156,8 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
             for outcome in outcomes:
                 _store(warehouse, outcome, summary, sources.clock(as_of), ingest)
                 done = summary.calendars_synced + len(summary.calendars_failed)
+                if progress(done, total, summary.events_read):
+                    continue
                 if done % step == 0 or done == total:
                     log().info("%d/%d calendars, %d events read", done, total, summary.events_read)
     log().info(

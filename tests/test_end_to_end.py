@@ -46,6 +46,15 @@ def test_run_says_it_used_the_sandbox_and_where_the_dashboard_is(
     assert "dashboard.html" in output
 
 
+def test_run_ends_with_a_summary_a_leader_can_read(sandbox_run: tuple[Path, Path, str]) -> None:
+    truth = generate_org(anchor=AS_OF).truth
+    output = " ".join(sandbox_run[2].split())  # rich wraps long lines
+    assert f"{len(truth.neglected)} neglected" in output
+    assert f"{len(truth.intro_overdue)} new reports not yet met" in output
+    assert f"{len(truth.chronic_cancelers)} chronic cancelers" in output
+    assert "{'people'" not in output, "no Python dict of table sizes"
+
+
 def test_neglected_reports_are_exactly_the_planted_ones(
     sandbox_run: tuple[Path, Path, str],
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -69,3 +70,45 @@ def test_doctor_prints_paths_and_errors_as_plain_text(tmp_path: Path) -> None:
     done = oneonone("doctor", env={"ONEONONE_WAREHOUSE__PATH": str(odd)}, cwd=tmp_path)
     assert "[bold]w.duckdb" in done.stdout, done.stdout
     assert "Traceback" not in done.stderr
+
+
+def _on_a_terminal(args: list[str], cwd: Path) -> tuple[str, str]:
+    """Run `oneonone *args` with stderr on a pseudo-terminal: (stdout, terminal text)."""
+    import os
+    import pty
+    import subprocess
+
+    from cli_kit import ONEONONE
+
+    main, child = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "120", "ONEONONE_SANDBOX_SIZE": "40"}
+    env.update(PREFECT_API_URL="", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    proc = subprocess.Popen(
+        [ONEONONE, *args], stdout=subprocess.PIPE, stderr=child, env=env, cwd=cwd
+    )
+    os.close(child)
+    seen = bytearray()
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    stdout = proc.communicate(timeout=600)[0].decode()
+    os.close(main)
+    assert proc.returncode == 0, seen.decode(errors="replace")
+    return stdout, seen.decode(errors="replace")
+
+
+def test_sync_on_a_terminal_shows_a_progress_bar_instead_of_log_lines(tmp_path: Path) -> None:
+    _, terminal = _on_a_terminal(["sync", "--as-of", AS_OF.isoformat()], tmp_path)
+    assert "Syncing" in terminal and "events read" in terminal
+    assert re.search(r"(?<!\d)(\d+)/\1(?!\d)", terminal), "the bar reaches every calendar"
+    assert "calendars, " not in terminal, "the 10 % log lines are for non-terminals"
+
+
+def test_sync_with_verbose_logs_plain_lines_even_on_a_terminal(tmp_path: Path) -> None:
+    _, terminal = _on_a_terminal(["sync", "--verbose", "--as-of", AS_OF.isoformat()], tmp_path)
+    assert re.search(r"(?<!\d)(\d+)/\1 calendars, ", terminal) and "Syncing" not in terminal
