@@ -215,15 +215,3 @@ def _reason(error: HttpError) -> str:
         return str(body["error"]["errors"][0]["reason"])
     except (ValueError, KeyError, IndexError, TypeError):
         return ""
-
-
-def next_page_token(page: dict[str, Any], seen: set[str], what: str) -> str | None:
-    """The page's `nextPageToken` (None on the last page); a repeated one is an error,
-    not a loop."""
-    token = page.get("nextPageToken")
-    if not token:
-        return None
-    if token in seen:
-        raise FatalSourceError(f"Google repeated a page token while reading {what}")
-    seen.add(token)
-    return str(token)
