@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import google_auth_httplib2
-from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from connectors.batching import Outcome, run_rounds
@@ -33,8 +32,8 @@ from connectors.google.client import (
     bare_service,
     classify,
     decode_json,
-    drop_connections,
     make_transport,
+    mapped_errors,
 )
 from connectors.google.paging import PageTokenPaginator
 from connectors.google.tokens import BatchCredentials, SubjectCredentials, SubjectTokens
@@ -180,7 +179,8 @@ class _Sender:
         for key, job in jobs.items():
             batch.add(self._request(job, credentials[key]), request_id=key)
         self.posts += 1
-        self._execute(batch, f"a batch of {len(jobs)} calendars")
+        subject = f"a batch of {len(jobs)} calendars"
+        mapped_errors(lambda: batch.execute(http=self._transport), subject, self._transport)
         outcomes: dict[str, Outcome] = {}
         for key, (body, failure) in answers.items():
             jobs[key].requests += 1
@@ -190,17 +190,6 @@ class _Sender:
                 failure = refresh
             outcomes[key] = _settle(jobs[key], body, failure)
         return outcomes
-
-    def _execute(self, batch: BatchHttpRequest, subject: str) -> None:
-        try:
-            batch.execute(http=self._transport)
-        except Exception as error:
-            mapped = classify(error, subject)
-            if mapped is None:
-                raise
-            if not isinstance(error, HttpError):
-                drop_connections(self._transport)
-            raise mapped from error
 
     def _request(self, job: ListingJob, credentials: BatchCredentials) -> Any:
         params = job.paginator.update_request(self._params(job.cursor))
