@@ -137,17 +137,12 @@ class ListingBatcher:
             list(pool.map(self._refresh, stale))
 
     def _refresh(self, job: ListingJob) -> None:
-        def attempt() -> None:
-            try:
-                job.credentials.refresh(None)
-            except Exception as error:
-                mapped = classify(error, job.what)
-                if mapped is None:
-                    raise
-                raise mapped from error
+        def refresh() -> None:
+            # No transport to reset here: the credentials refresh over one of their own.
+            mapped_errors(lambda: job.credentials.refresh(None), job.what, None)
 
         try:
-            self._retry.call(attempt)
+            self._retry.call(refresh)
         except SourceError as error:
             job.error = error
 

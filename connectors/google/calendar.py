@@ -184,5 +184,5 @@ def _list_all(
     items: list[dict[str, Any]] = []
     for page in pages(paginator, lambda: execute(requests.page(paginator), retry, what, counter)):
         items.extend(page.get("items", ()))
-    assert paginator.sync_token is not None  # the paginator raises on a listing without
+    assert paginator.sync_token is not None  # a listing that ends without one raised
     return items, paginator.sync_token
