@@ -8,34 +8,35 @@ calendar owner: each inner request carries its own `Authorization` header, which
 client takes from the credentials of the request's own `http` (`AuthorizedHttp`), and
 the outer POST carries none.
 
-Every inner answer is checked on its own: a page is recorded and its nextPageToken
-queued for the next batch; a retriable answer (429, 5xx, rate-limit 403, malformed
-body) keeps the request for a re-submission of only the failed ones inside the shared
-RetryPolicy (Retry-After honoured); anything else becomes that calendar's error,
-never its neighbours'.
+The rounds are run by the shared driver (connectors/batching.py); this module sends
+one batch and reads each inner answer on its own: a page is recorded by the
+calendar's `PageTokenPaginator` (its next page goes in a further batch); a retriable
+answer (429, 5xx, rate-limit 403, malformed body) is re-sent alone; anything else,
+a token that could not be refreshed included, becomes that calendar's error, never
+its neighbours'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import google_auth_httplib2
-from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from connectors.errors import FatalSourceError, RetriableError, SourceError
+from connectors.batching import Outcome, run_rounds
+from connectors.errors import SourceError
 from connectors.google.client import (
     bare_service,
     classify,
     decode_json,
-    drop_connections,
     make_transport,
-    next_page_token,
+    mapped_errors,
 )
-from connectors.google.tokens import SubjectCredentials, SubjectTokens
+from connectors.google.paging import PageTokenPaginator
+from connectors.google.tokens import BatchCredentials, SubjectCredentials, SubjectTokens
 from connectors.model import CalendarBatch
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings
@@ -63,26 +64,25 @@ class ListingJob:
     email: str
     cursor: str
     credentials: SubjectCredentials
-    page_token: str | None = None
+    paginator: PageTokenPaginator
     items: list[dict[str, Any]] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
-    sync_token: str | None = None
     requests: int = 0  # inner requests made for this calendar, retries included
     error: SourceError | None = None
-    last_failure: RetriableError | None = None
 
     @property
     def pending(self) -> bool:
-        return self.sync_token is None and self.error is None
+        """True while the listing has a page left and has not failed."""
+        return self.paginator.has_next_page and self.error is None
 
     @property
     def what(self) -> str:
-        return f"the calendar of {self.email}"
+        return self.paginator.what
 
 
-def _chunks(jobs: Sequence[ListingJob]) -> Iterator[list[ListingJob]]:
-    for start in range(0, len(jobs), MAX_BATCH):
-        yield list(jobs[start : start + MAX_BATCH])
+def listing_job(email: str, cursor: str, credentials: SubjectCredentials) -> ListingJob:
+    """A fresh job listing `email`'s changes since `cursor`."""
+    paginator = PageTokenPaginator(f"the calendar of {email}", sync=True)
+    return ListingJob(email, cursor, credentials, paginator)
 
 
 class ListingBatcher:
@@ -103,7 +103,7 @@ class ListingBatcher:
     ) -> dict[int, CalendarBatch | SourceError]:
         """Each `(email, cursor)` listed to its sync token, or its error (410 included)."""
         jobs = {
-            n: ListingJob(email.strip().lower(), cursor, self._tokens.credentials(email.lower()))
+            n: listing_job(email.strip().lower(), cursor, self._tokens.credentials(email.lower()))
             for n, (email, cursor) in requests.items()
             if cursor is not None
         }
@@ -113,9 +113,11 @@ class ListingBatcher:
         transport = make_transport(self._http)
         try:
             service = bare_service("calendar", "v3", self._owner.endpoint, transport)
-            while pending := [job for job in jobs.values() if job.pending]:
-                for group in _chunks(pending):
-                    self._send(service, transport, group)
+            sender = _Sender(service, transport, self._batch_uri, self._owner.params)
+            try:
+                run_rounds(list(jobs.values()), sender.send, self._retry, MAX_BATCH)
+            finally:
+                self.posts += sender.posts
         finally:
             transport.close()
         return {n: self._result(job) for n, job in jobs.items()}
@@ -123,8 +125,9 @@ class ListingBatcher:
     def _result(self, job: ListingJob) -> CalendarBatch | SourceError:
         if job.error is not None:
             return job.error
-        assert job.sync_token is not None
-        return self._owner.batch_of(job.email, job.items, job.sync_token, False, job.requests)
+        cursor = job.paginator.sync_token
+        assert cursor is not None  # a finished listing without one is an error
+        return self._owner.batch_of(job.email, job.items, cursor, False, job.requests)
 
     def _refresh_tokens(self, jobs: list[ListingJob]) -> None:
         """Mint the missing or stale tokens concurrently (token requests are slow)."""
@@ -134,97 +137,77 @@ class ListingBatcher:
             list(pool.map(self._refresh, stale))
 
     def _refresh(self, job: ListingJob) -> None:
-        def attempt() -> None:
-            try:
-                job.credentials.refresh(None)
-            except Exception as error:
-                mapped = classify(error, job.what)
-                if mapped is None:
-                    raise
-                raise mapped from error
+        def refresh() -> None:
+            # No transport to reset here: the credentials refresh over one of their own.
+            mapped_errors(lambda: job.credentials.refresh(None), job.what, None)
 
         try:
-            self._retry.call(attempt)
+            self._retry.call(refresh)
         except SourceError as error:
             job.error = error
 
-    def _send(self, service: Any, transport: Any, group: list[ListingJob]) -> None:
-        outstanding = {str(n): job for n, job in enumerate(group)}
-        try:
-            self._retry.call(lambda: self._attempt(service, transport, outstanding))
-        except SourceError as error:  # retries ran out, or the batch itself was refused
-            for job in outstanding.values():
-                job.error = job.last_failure or error
 
-    def _attempt(self, service: Any, transport: Any, outstanding: dict[str, ListingJob]) -> None:
+class _Sender:
+    """Sends one batch request of listings and reads each inner answer."""
+
+    def __init__(
+        self,
+        service: Any,
+        transport: Any,
+        batch_uri: str,
+        params: Callable[[str | None], dict[str, Any]],
+    ) -> None:
+        self._service = service
+        self._transport = transport
+        self._batch_uri = batch_uri
+        self._params = params
+        self.posts = 0  # batch POSTs made, retries included
+
+    def send(self, jobs: Mapping[str, ListingJob]) -> dict[str, Outcome]:
+        """One POST of `jobs`' next pages; each answer's outcome by its key."""
         answers: dict[str, tuple[Any, Exception | None]] = {}
         batch = BatchHttpRequest(
             callback=lambda key, body, error: answers.__setitem__(key, (body, error)),
             batch_uri=self._batch_uri,
         )
-        for key, job in outstanding.items():
-            batch.add(self._request(service, transport, job), request_id=key)
+        credentials = {key: BatchCredentials(job.credentials) for key, job in jobs.items()}
+        for key, job in jobs.items():
+            batch.add(self._request(job, credentials[key]), request_id=key)
         self.posts += 1
-        subject = f"a batch of {len(outstanding)} calendars"
-        try:
-            batch.execute(http=transport)
-        except Exception as error:
-            mapped = classify(error, subject)
-            if mapped is None:
-                raise
-            if not isinstance(error, HttpError):
-                drop_connections(transport)
-            raise mapped from error
-        retry: dict[str, RetriableError] = {}
+        subject = f"a batch of {len(jobs)} calendars"
+        mapped_errors(lambda: batch.execute(http=self._transport), subject, self._transport)
+        outcomes: dict[str, Outcome] = {}
         for key, (body, failure) in answers.items():
-            job = outstanding[key]
-            job.requests += 1
-            outcome = self._settle(job, body, failure)
-            if outcome is not None:
-                job.last_failure = retry[key] = outcome
-        for key in [k for k in outstanding if k not in retry]:
-            del outstanding[key]  # settled, or missing from the answer: see run's loop
-        if outstanding:  # retriable inner answers: re-submit only those
-            waits = [e.retry_after for e in retry.values() if e.retry_after is not None]
-            message = f"{len(outstanding)} requests of {subject} to retry"
-            raise RetriableError(message, max(waits) if waits else None)
+            jobs[key].requests += 1
+            refresh = credentials[key].failure
+            if failure is not None and refresh is not None:
+                # Refused again after a refresh that failed: the refresh says why.
+                failure = refresh
+            outcomes[key] = _settle(jobs[key], body, failure)
+        return outcomes
 
-    def _request(self, service: Any, transport: Any, job: ListingJob) -> Any:
-        request = service.events().list(
-            calendarId=job.email, pageToken=job.page_token, **self._owner.params(job.cursor)
-        )
+    def _request(self, job: ListingJob, credentials: BatchCredentials) -> Any:
+        params = job.paginator.update_request(self._params(job.cursor))
+        request = self._service.events().list(calendarId=job.email, **params)
         # The batch takes each inner request's token from the credentials of its http.
-        request.http = google_auth_httplib2.AuthorizedHttp(job.credentials, http=transport)
+        request.http = google_auth_httplib2.AuthorizedHttp(credentials, http=self._transport)
         request.postproc = lambda response, content: content  # decoded per answer below
         return request
 
-    def _settle(
-        self, job: ListingJob, body: Any, failure: Exception | None
-    ) -> RetriableError | None:
-        """Apply one inner answer to its job; the error when it is worth re-sending."""
-        try:
-            if failure is not None:
-                raise failure
-            self._record(job, decode_json(None, body))
-            return None
-        except SourceError as error:  # a repeated page token, no sync token
-            mapped: SourceError | None = error
-        except Exception as error:  # an HTTP error status or a malformed body
-            mapped = classify(error, job.what)
-            if mapped is None:
-                raise
-        if isinstance(mapped, RetriableError):
-            return mapped
-        job.error = mapped
-        return None
 
-    def _record(self, job: ListingJob, page: dict[str, Any]) -> None:
+def _settle(job: ListingJob, body: Any, failure: Exception | None) -> Outcome:
+    """Apply one inner answer to its job: None when applied, else the answer's error."""
+    try:
+        if failure is not None:
+            raise failure
+        page = decode_json(None, body)
         job.items.extend(page.get("items", ()))
-        token = next_page_token(page, job.seen, job.what)
-        if token is not None:
-            job.page_token = token
-            return
-        sync_token = page.get("nextSyncToken")
-        if not sync_token:
-            raise FatalSourceError(f"Google sent no nextSyncToken for {job.what}")
-        job.sync_token = sync_token
+        job.paginator.update_state(page)
+        return None
+    except SourceError as error:  # a repeated page token, no sync token
+        return error
+    except Exception as error:  # an HTTP error status, a malformed body, a refresh
+        mapped = classify(error, job.what)
+        if mapped is None:
+            raise
+        return mapped

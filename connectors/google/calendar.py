@@ -22,17 +22,12 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.errors import CursorExpiredError, FatalSourceError, SourceError
+from connectors.errors import CursorExpiredError, SourceError
 from connectors.google.batch import ListingBatcher
-from connectors.google.client import (
-    CALENDAR_SCOPE,
-    RequestCounter,
-    execute,
-    load_credentials,
-    next_page_token,
-)
+from connectors.google.client import CALENDAR_SCOPE, RequestCounter, execute, load_credentials
 from connectors.google.clients import ThreadClients
 from connectors.google.normalise import normalise_events
+from connectors.google.paging import PageTokenPaginator, pages
 from connectors.google.tokens import SubjectTokens
 from connectors.model import CalendarBatch, Provider
 from connectors.retry import RetryPolicy
@@ -167,13 +162,13 @@ class _PageRequests:
         self._calendar = calendar
         self._params = params
 
-    def page(self, page_token: str | None) -> Any:
-        """A factory for one page's request: a retry builds the request afresh."""
+    def page(self, paginator: PageTokenPaginator) -> Any:
+        """A factory for the request of the page `paginator` points at (a retry builds
+        the request afresh)."""
 
         def make() -> Any:
-            request = self._service.events().list(
-                calendarId=self._calendar, pageToken=page_token, **self._params
-            )
+            params = paginator.update_request(self._params)
+            request = self._service.events().list(calendarId=self._calendar, **params)
             request.http = self._http
             return request
 
@@ -185,16 +180,9 @@ def _list_all(
 ) -> tuple[list[dict[str, Any]], str]:
     """Every page of one listing, and the `nextSyncToken` of its last page."""
     what = f"the calendar of {calendar}"
+    paginator = PageTokenPaginator(what, sync=True)
     items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    page_token: str | None = None
-    while True:
-        page = execute(requests.page(page_token), retry, what, counter)
+    for page in pages(paginator, lambda: execute(requests.page(paginator), retry, what, counter)):
         items.extend(page.get("items", ()))
-        page_token = next_page_token(page, seen, what)
-        if page_token is None:
-            break
-    sync_token = page.get("nextSyncToken")
-    if not sync_token:
-        raise FatalSourceError(f"Google sent no nextSyncToken for {what}")
-    return items, sync_token
+    assert paginator.sync_token is not None  # a listing that ends without one raised
+    return items, paginator.sync_token

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from http.client import HTTPException
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import google_auth_httplib2
 import httplib2
@@ -41,6 +41,7 @@ from connectors.settings import GoogleSettings, HttpSettings
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
 DIRECTORY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+T = TypeVar("T")
 
 
 def load_credentials(
@@ -73,8 +74,12 @@ def make_transport(http: HttpSettings) -> httplib2.Http:
     return httplib2.Http(ca_certs=ca_certs_file(http.ca_bundle), timeout=http.timeout_s)
 
 
-def bare_service(api: str, version: str, endpoint: str, transport: httplib2.Http) -> Any:
-    """A discovery client without credentials: builds requests that carry their own."""
+def bare_service(api: str, version: str, endpoint: str, transport: Any) -> Any:
+    """A discovery client over `transport` (offline discovery).
+
+    Over a bare `httplib2.Http` it has no credentials: it builds requests that carry
+    their own; over an `AuthorizedHttp` every request carries its credentials.
+    """
     return discovery.build(
         api,
         version,
@@ -99,14 +104,7 @@ def build_service(
     authorized = google_auth_httplib2.AuthorizedHttp(
         credentials, http=transport, max_refresh_attempts=1
     )
-    return discovery.build(
-        api,
-        version,
-        http=authorized,
-        static_discovery=True,
-        cache_discovery=False,
-        client_options={"api_endpoint": endpoint},
-    )
+    return bare_service(api, version, endpoint, authorized)
 
 
 class RequestCounter:
@@ -132,18 +130,29 @@ def execute(
             counter.count += 1
         request = make_request()
         request.postproc = decode_json
-        try:
-            response: dict[str, Any] = request.execute(num_retries=0)
-        except Exception as error:
-            mapped = classify(error, what)
-            if mapped is None:
-                raise
-            if not isinstance(error, HttpError):
-                drop_connections(request.http)
-            raise mapped from error
+        response: dict[str, Any] = mapped_errors(
+            lambda: request.execute(num_retries=0), what, request.http
+        )
         return response
 
     return retry.call(attempt)
+
+
+def mapped_errors(call: Callable[[], T], what: str, transport: Any) -> T:
+    """`call()` with its failure raised as the error tree's (see `classify`).
+
+    A failure that is not an HTTP answer may have left a dead connection in
+    `transport`'s pool: it is dropped so a retry connects afresh.
+    """
+    try:
+        return call()
+    except Exception as error:
+        mapped = classify(error, what)
+        if mapped is None:
+            raise
+        if not isinstance(error, HttpError):
+            drop_connections(transport)
+        raise mapped from error
 
 
 def drop_connections(transport: Any) -> None:
@@ -215,15 +224,3 @@ def _reason(error: HttpError) -> str:
         return str(body["error"]["errors"][0]["reason"])
     except (ValueError, KeyError, IndexError, TypeError):
         return ""
-
-
-def next_page_token(page: dict[str, Any], seen: set[str], what: str) -> str | None:
-    """The page's `nextPageToken` (None on the last page); a repeated one is an error,
-    not a loop."""
-    token = page.get("nextPageToken")
-    if not token:
-        return None
-    if token in seen:
-        raise FatalSourceError(f"Google repeated a page token while reading {what}")
-    seen.add(token)
-    return str(token)

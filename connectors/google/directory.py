@@ -15,13 +15,8 @@ from datetime import date, datetime
 from typing import Any
 
 from connectors.errors import BadInputError
-from connectors.google.client import (
-    DIRECTORY_SCOPE,
-    build_service,
-    execute,
-    load_credentials,
-    next_page_token,
-)
+from connectors.google.client import DIRECTORY_SCOPE, build_service, execute, load_credentials
+from connectors.google.paging import PageTokenPaginator, pages
 from connectors.model import Person
 from connectors.retry import RetryPolicy
 from connectors.settings import GoogleSettings, HttpSettings
@@ -72,20 +67,15 @@ class GoogleDirectoryRoster:
 
     def _pages(self, service: Any, what: str) -> Iterator[User]:
         """Every user on every page; a repeated page token is an error."""
-        seen: set[str] = set()
-        page_token: str | None = None
-        while True:
-            page = execute(_page_request(service, page_token, self._page_size), self._retry, what)
+        paginator = PageTokenPaginator(what)
+
+        def fetch() -> dict[str, Any]:
+            params = {"customer": "my_customer", "maxResults": self._page_size}
+            request = paginator.update_request(params)
+            return execute(lambda: service.users().list(**request), self._retry, what)
+
+        for page in pages(paginator, fetch):
             yield from page.get("users", ())
-            page_token = next_page_token(page, seen, what)
-            if page_token is None:
-                return
-
-
-def _page_request(service: Any, page_token: str | None, size: int) -> Any:
-    return lambda: service.users().list(
-        customer="my_customer", maxResults=size, pageToken=page_token
-    )
 
 
 def people_from_users(users: list[User]) -> tuple[list[Person], list[RosterIssue]]:

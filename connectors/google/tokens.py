@@ -65,3 +65,27 @@ class SubjectTokens:
                 found = SubjectCredentials(self._base.with_subject(subject), self._transport)
                 self._by_subject[subject] = found
             return found
+
+
+class BatchCredentials(auth_credentials.Credentials):
+    """One subject's credentials for one batch request: a failed refresh is kept, not raised.
+
+    The batch client refreshes the token of an inner request answered 401 in the middle
+    of `BatchHttpRequest.execute`; a refresh that raised there would fail every
+    calendar of the batch. Kept in `failure`, it becomes that calendar's error alone
+    (the inner request is re-sent with the old token and refused again).
+    """
+
+    def __init__(self, subject: SubjectCredentials) -> None:
+        super().__init__()
+        self._subject = subject
+        self.failure: Exception | None = None
+        self.token, self.expiry = subject.token, subject.expiry
+
+    def refresh(self, request: Any) -> None:
+        """Refresh the subject's token (shared with later batches); keep any failure."""
+        try:
+            self._subject.refresh(request)
+        except Exception as error:  # classified by the batch with the inner answer
+            self.failure = error
+        self.token, self.expiry = self._subject.token, self._subject.expiry

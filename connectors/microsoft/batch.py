@@ -1,31 +1,27 @@
 """Incremental rounds through Graph JSON batching: many delta replays per request.
 
 Each mailbox's deltaLink becomes an inner GET of `POST {graph}/$batch` (relative URL:
-the link minus the Graph endpoint), at most 20 per batch. Every inner response is
-checked on its own: a page is recorded and its `@odata.nextLink` queued for the next
-batch; a retriable status (429, 5xx) keeps the request for a re-submission of only
-the failed ones inside the shared RetryPolicy (its Retry-After honoured); anything
-else becomes that mailbox's error, never its neighbours'.
+the link minus the Graph endpoint), at most 20 per batch. The rounds are run by the
+shared driver (connectors/batching.py); this module sends one `$batch` and reads each
+inner response on its own: a page is recorded by the mailbox's `NextLinkPaginator`
+(its next page goes in a further batch); a retriable status (429, 5xx) is re-sent
+alone; anything else becomes that mailbox's error, never its neighbours'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.errors import FatalSourceError, RetriableError, SourceError
+from connectors.batching import Outcome, run_rounds
+from connectors.errors import RetriableError, SourceError
 from connectors.microsoft.calendar_round import DeltaRound
-from connectors.microsoft.client import GraphClient, JsonObject, Tally, graph_error_for
+from connectors.microsoft.client import GraphClient, Tally, graph_error_for
+from connectors.microsoft.paging import NextLinkPaginator
 from connectors.retry import RetryPolicy
 
 MAX_BATCH = 20
-
-
-def relative_url(link: str, endpoint: str) -> str | None:
-    """`link` relative to the Graph `endpoint` (`/users/…`), or None if elsewhere."""
-    root = endpoint.rstrip("/")
-    return link[len(root) :] if link.startswith(root + "/") else None
 
 
 @dataclass
@@ -33,21 +29,21 @@ class DeltaJob:
     """One mailbox's incremental round as it goes through batches."""
 
     email: str
-    url: str | None  # relative URL of the next page to fetch; None when done
+    paginator: NextLinkPaginator  # at the deltaLink replayed, then at each nextLink
     round: DeltaRound
     tally: Tally = field(default_factory=Tally)  # inner requests made for this mailbox
     error: SourceError | None = None
-    last_failure: RetriableError | None = None  # the latest retriable inner answer
-    seen: set[str] = field(default_factory=set)
 
     @property
     def pending(self) -> bool:
-        return self.url is not None and self.error is None
+        """True while the round has a page left and has not failed."""
+        return self.paginator.has_next_page and self.error is None
 
 
-def _chunks(jobs: Sequence[DeltaJob]) -> Iterator[list[DeltaJob]]:
-    for start in range(0, len(jobs), MAX_BATCH):
-        yield list(jobs[start : start + MAX_BATCH])
+def delta_job(email: str, cursor: str, endpoint: str, round_: DeltaRound) -> DeltaJob:
+    """A job replaying `cursor`, a deltaLink under the Graph `endpoint`."""
+    paginator = NextLinkPaginator(f"mailbox {email}", cursor, delta=True, endpoint=endpoint)
+    return DeltaJob(email, paginator, round_)
 
 
 def _header(headers: Mapping[str, Any], name: str) -> str | None:
@@ -66,77 +62,49 @@ class DeltaBatcher:
 
     def run(self, jobs: Sequence[DeltaJob]) -> None:
         """Advance every job to its deltaLink or its error."""
-        while pending := [job for job in jobs if job.pending]:
-            for group in _chunks(pending):
-                self._send(group)
+        run_rounds(jobs, self._send, self._retry, MAX_BATCH)
 
-    def _send(self, group: list[DeltaJob]) -> None:
-        outstanding = {str(n): job for n, job in enumerate(group)}
-        try:
-            self._retry.call(lambda: self._attempt(outstanding))
-        except SourceError as error:  # retries ran out, or the batch itself was refused
-            for job in outstanding.values():
-                job.error = job.last_failure or error
-
-    def _attempt(self, outstanding: dict[str, DeltaJob]) -> None:
+    def _send(self, jobs: Mapping[str, DeltaJob]) -> dict[str, Outcome]:
+        """One `$batch` of `jobs`' next pages; each response's outcome by its id."""
         requests = [
-            {"id": key, "method": "GET", "url": job.url, "headers": self._headers}
-            for key, job in outstanding.items()
+            {"id": key, "method": "GET", "url": job.paginator.relative(), "headers": self._headers}
+            for key, job in jobs.items()
         ]
         subject = f"a $batch of {len(requests)} mailboxes"
         answer = self._graph.send_once(
             "POST", self._graph.url("/$batch"), subject, self.batches, body={"requests": requests}
         )
-        waits: list[float] = []
+        outcomes: dict[str, Outcome] = {}
         for response in answer.get("responses") or ():
-            job = outstanding.get(str(response.get("id")))
-            if job is None:
-                continue
-            job.tally.requests += 1
-            try:
-                self._apply(job, response)
-            except RetriableError as error:
-                job.last_failure = error
-                if error.retry_after is not None:
-                    waits.append(error.retry_after)
-                continue
-            except SourceError as error:
-                job.error = error
-            del outstanding[str(response.get("id"))]
-        if outstanding:  # failed or missing inner responses: re-submit only those
-            wait = max(waits) if waits else None
-            raise RetriableError(f"{len(outstanding)} requests of {subject} to retry", wait)
+            key = str(response.get("id"))
+            job = jobs.get(key)
+            if job is not None:
+                job.tally.requests += 1
+                outcomes[key] = _settle(job, response)
+        return outcomes
 
-    def _apply(self, job: DeltaJob, response: Mapping[str, Any]) -> None:
-        status = int(response.get("status") or 500)
-        body = response.get("body")
-        subject = f"mailbox {job.email}"
-        if status >= 400:
-            detail = body.get("error") if isinstance(body, dict) else None
-            error = detail if isinstance(detail, dict) else {}
-            retry_after = _header(response.get("headers") or {}, "Retry-After")
-            raise graph_error_for(status, error, retry_after, subject)
-        if not isinstance(body, dict):
-            raise RetriableError(f"Graph sent a malformed $batch body for {subject}")
-        self._record(job, body)
 
-    def _record(self, job: DeltaJob, page: JsonObject) -> None:
-        for entry in page.get("value") or ():
-            job.round.add(entry)
-        link = page.get("@odata.nextLink")
-        if link:
-            job.url = self._next(job, str(link))
-            return
-        job.round.delta_link = str(page.get("@odata.deltaLink") or "") or None
-        if job.round.delta_link is None:
-            raise FatalSourceError(f"Graph ended a delta round without a deltaLink for {job.email}")
-        job.url = None
+def _settle(job: DeltaJob, response: Mapping[str, Any]) -> Outcome:
+    """Apply one inner response to its job: None when applied, else the response's error."""
+    try:
+        _apply(job, response)
+    except SourceError as error:
+        return error
+    return None
 
-    def _next(self, job: DeltaJob, link: str) -> str:
-        if link in job.seen:
-            raise FatalSourceError(f"Graph repeated a page link for {job.email}")
-        job.seen.add(link)
-        relative = relative_url(link, self._graph.endpoint)
-        if relative is None:
-            raise FatalSourceError(f"Graph sent a nextLink outside its endpoint for {job.email}")
-        return relative
+
+def _apply(job: DeltaJob, response: Mapping[str, Any]) -> None:
+    status = int(response.get("status") or 500)
+    body = response.get("body")
+    subject = job.paginator.subject
+    if status >= 400:
+        detail = body.get("error") if isinstance(body, dict) else None
+        error = detail if isinstance(detail, dict) else {}
+        retry_after = _header(response.get("headers") or {}, "Retry-After")
+        raise graph_error_for(status, error, retry_after, subject)
+    if not isinstance(body, dict):
+        raise RetriableError(f"Graph sent a malformed $batch body for {subject}")
+    for entry in body.get("value") or ():
+        job.round.add(entry)
+    job.paginator.update_state(body)
+    job.round.delta_link = job.paginator.delta_link

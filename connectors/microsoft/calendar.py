@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from connectors.errors import CursorExpiredError, FatalSourceError, SourceError
+from connectors.errors import CursorExpiredError, SourceError
 from connectors.microsoft.auth import TokenProvider
-from connectors.microsoft.batch import DeltaBatcher, DeltaJob, relative_url
+from connectors.microsoft.batch import DeltaBatcher, DeltaJob, delta_job
 from connectors.microsoft.calendar_round import DeltaRound, Observe
 from connectors.microsoft.client import GraphClient, Tally, make_http_client
 from connectors.microsoft.normalise import normalise_event
+from connectors.microsoft.paging import NextLinkPaginator, relative_url
 from connectors.model import CalendarBatch, Provider
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings, MicrosoftSettings, SyncWindow
@@ -83,11 +83,11 @@ class MicrosoftCalendarSource:
         jobs: dict[int, DeltaJob] = {}
         alone: dict[int, tuple[str, str | None]] = {}
         for n, (email, cursor) in enumerate(requests):
-            url = relative_url(cursor, self.graph.endpoint) if cursor else None
-            if url is None:
+            if cursor is None or relative_url(cursor, self.graph.endpoint) is None:
                 alone[n] = (email, cursor)
             else:
-                jobs[n] = DeltaJob(email, url, DeltaRound(self._observer(email)))
+                round_ = DeltaRound(self._observer(email))
+                jobs[n] = delta_job(email, cursor, self.graph.endpoint, round_)
         batcher = DeltaBatcher(self.graph, self._retry, {"Prefer": self._prefer})
         batcher.run(list(jobs.values()))
         self.batch_requests += batcher.batches.requests
@@ -143,13 +143,11 @@ class MicrosoftCalendarSource:
                 "endDateTime": graph_instant(self._window.end),
             }
         delta = DeltaRound(self._observer(email))
-        headers = {"Prefer": self._prefer}
-        for page in self.graph.pages(url, f"mailbox {email}", tally, params, headers):
+        paginator = NextLinkPaginator(f"mailbox {email}", url, params, delta=True)
+        for page in self.graph.pages(paginator, tally, {"Prefer": self._prefer}):
             for entry in page.get("value") or ():
                 delta.add(entry)
-            delta.delta_link = _optional_str(page.get("@odata.deltaLink"))
-        if delta.delta_link is None:
-            raise FatalSourceError(f"Graph ended a delta round without a deltaLink for {email}")
+        delta.delta_link = paginator.delta_link
         return delta
 
     def _observer(self, email: str) -> Observe:
@@ -161,7 +159,3 @@ class MicrosoftCalendarSource:
         """Close the HTTP client if this source created it (an injected one is the caller's)."""
         if self._owns_client:
             self._client.close()
-
-
-def _optional_str(value: Any) -> str | None:
-    return str(value) if value else None

@@ -23,6 +23,7 @@ from connectors.errors import (
     SourceError,
 )
 from connectors.microsoft.auth import TokenProvider
+from connectors.microsoft.paging import NextLinkPaginator
 from connectors.retry import RetryPolicy, parse_retry_after
 from connectors.settings import HttpSettings
 
@@ -180,27 +181,19 @@ class GraphClient:
 
     def pages(
         self,
-        url: str,
-        subject: str,
+        paginator: NextLinkPaginator,
         tally: Tally,
-        params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Iterator[JsonObject]:
-        """Every page of a collection, following `@odata.nextLink` verbatim.
+        """Every page of a collection, from `paginator`'s URL on (nextLinks verbatim).
 
         Raises FatalSourceError when the server repeats a link (a paging loop).
         """
-        seen: set[str] = set()
-        page = self.get(url, subject, tally, params, headers)
-        while True:
+        while paginator.has_next_page:
+            url, params = paginator.url, paginator.params
+            page = self.get(url, paginator.subject, tally, params, headers)
+            paginator.update_state(page)
             yield page
-            link = page.get("@odata.nextLink")
-            if not link:
-                return
-            if link in seen:
-                raise FatalSourceError(f"Graph repeated a page link for {subject}")
-            seen.add(link)
-            page = self.get(str(link), subject, tally, headers=headers)
 
 
 def _json_object(response: httpx.Response, subject: str) -> JsonObject:

@@ -24,6 +24,7 @@ from connectors.microsoft.client import (
     Tally,
     make_http_client,
 )
+from connectors.microsoft.paging import NextLinkPaginator
 from connectors.model import Person
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings, MicrosoftSettings
@@ -100,7 +101,8 @@ class MicrosoftDirectoryRoster:
         params = {"$select": USER_FIELDS, "$top": str(self._page_size)}
         if self._expand:
             params["$expand"] = f"manager($select={MANAGER_FIELDS})"
-        pages = self.graph.pages(self.graph.url("/users"), "the user list", self.tally, params)
+        paginator = NextLinkPaginator("the user list", self.graph.url("/users"), params)
+        pages = self.graph.pages(paginator, self.tally)
         return [user for page in pages for user in page.get("value") or ()]
 
     @staticmethod
@@ -121,7 +123,7 @@ class MicrosoftDirectoryRoster:
     def direct_reports(self, email: str) -> list[str]:
         """Emails of the users reporting to `email`; contacts and devices skipped."""
         url = self.graph.url(f"/users/{quote(email)}/directReports")
-        pages = self.graph.pages(url, f"the reports of {email}", self.tally)
+        pages = self.graph.pages(NextLinkPaginator(f"the reports of {email}", url), self.tally)
         entries = [entry for page in pages for entry in page.get("value") or ()]
         return sorted(e for entry in entries if is_user(entry) and (e := user_email(entry)))
 
