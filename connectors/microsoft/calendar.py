@@ -143,7 +143,9 @@ class MicrosoftCalendarSource:
                 "endDateTime": graph_instant(self._window.end),
             }
         delta = DeltaRound(self._observer(email))
-        paginator = NextLinkPaginator(f"mailbox {email}", url, params, delta=True)
+        paginator = NextLinkPaginator(
+            f"mailbox {email}", url, params, delta=True, endpoint=self.graph.endpoint
+        )
         for page in self.graph.pages(paginator, tally, {"Prefer": self._prefer}):
             for entry in page.get("value") or ():
                 delta.add(entry)

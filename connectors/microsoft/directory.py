@@ -101,7 +101,9 @@ class MicrosoftDirectoryRoster:
         params = {"$select": USER_FIELDS, "$top": str(self._page_size)}
         if self._expand:
             params["$expand"] = f"manager($select={MANAGER_FIELDS})"
-        paginator = NextLinkPaginator("the user list", self.graph.url("/users"), params)
+        paginator = NextLinkPaginator(
+            "the user list", self.graph.url("/users"), params, endpoint=self.graph.endpoint
+        )
         pages = self.graph.pages(paginator, self.tally)
         return [user for page in pages for user in page.get("value") or ()]
 
@@ -123,7 +125,8 @@ class MicrosoftDirectoryRoster:
     def direct_reports(self, email: str) -> list[str]:
         """Emails of the users reporting to `email`; contacts and devices skipped."""
         url = self.graph.url(f"/users/{quote(email)}/directReports")
-        pages = self.graph.pages(NextLinkPaginator(f"the reports of {email}", url), self.tally)
+        paginator = NextLinkPaginator(f"the reports of {email}", url, endpoint=self.graph.endpoint)
+        pages = self.graph.pages(paginator, self.tally)
         entries = [entry for page in pages for entry in page.get("value") or ()]
         return sorted(e for entry in entries if is_user(entry) and (e := user_email(entry)))
 

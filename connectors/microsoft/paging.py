@@ -27,8 +27,9 @@ class NextLinkPaginator(Paginator):
 
     `url` (absolute) and `params` (the first request's only: a nextLink carries its
     own query) make the next request. With `delta=True` the last page must carry an
-    `@odata.deltaLink`, kept in `delta_link`. With `endpoint` set (inside a `$batch`,
-    whose inner URLs are relative to it) a nextLink elsewhere is an error.
+    `@odata.deltaLink`, kept in `delta_link`. With `endpoint` set (always, in the
+    connector) a nextLink elsewhere is an error; inside a `$batch` the next request is
+    relative to it.
     `subject` names the read for messages ("mailbox alice@example.com").
     """
 
@@ -49,9 +50,13 @@ class NextLinkPaginator(Paginator):
         return str(link) if link else None
 
     def follow(self, token: str) -> None:
-        """Ask for the nextLink `token` next, verbatim (it carries its own query)."""
+        """Ask for the nextLink `token` next, verbatim (it carries its own query).
+
+        A link off the Graph endpoint is refused before anything is sent to it: it
+        would carry the app's bearer token to another host.
+        """
         if self.endpoint is not None:
-            self._relative(token)  # refused now, not when the next batch is built
+            self._relative(token)
         self.url, self.params = token, None
 
     def last_page(self, page: Page) -> None:

@@ -69,6 +69,19 @@ def test_graph_next_link_on_a_foreign_host_fails_only_that_mailbox(world: GraphW
     assert isinstance(mia, CalendarBatch) and src.batch_requests == 1
 
 
+def test_graph_next_link_on_another_host_is_never_followed_for_one_mailbox(
+    world: GraphWorld,
+) -> None:
+    # Another host on loopback: were the link followed, the request would show there.
+    foreign = "https://127.0.0.2:9/v1.0/users/x/calendarView/delta?$skiptoken=1"
+    world.server.add_fault(Fault(DELTA, Reply.json({"value": [], "@odata.nextLink": foreign})))
+
+    with pytest.raises(FatalSourceError, match="outside its endpoint") as raised:
+        world.source().sync_calendar(MIA, None)
+
+    assert MIA in str(raised.value) and world.sleeps == []
+
+
 def test_delta_round_that_ends_without_a_delta_link_is_fatal(world: GraphWorld) -> None:
     world.server.add_fault(Fault(DELTA, Reply.json({"value": []})))
 
