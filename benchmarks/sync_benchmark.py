@@ -26,10 +26,10 @@ from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import SourceError
 from connectors.model import CalendarBatch, CalendarSource
 from connectors.sandbox.app import Sandbox, start_sandbox
 from connectors.settings import SyncWindow
+from core.errors import SourceError
 
 THREADS = 8
 _TOKEN_PATHS = ("/token", "/openid-configuration")
@@ -50,7 +50,7 @@ class Round:
 
 
 def make_source(provider: str, sandbox: Sandbox, roster: frozenset[str]) -> CalendarSource:
-    """The provider's connector, built the way `flows/resources.py` builds it."""
+    """The provider's connector, built the way `runtime/resources.py` builds it."""
     org = sandbox.org
     start = datetime.combine(org.history_start, clock(), tzinfo=UTC)
     end = datetime.combine(org.anchor, clock(), tzinfo=UTC) + timedelta(weeks=5)

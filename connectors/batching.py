@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol, TypeVar
 
-from connectors.errors import RetriableError, SourceError
 from connectors.retry import RetryPolicy
+from core.errors import RetriableError, SourceError
 
 
 class BatchJob(Protocol):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol, runtime_checkable
 
-from connectors.errors import SourceError
+from core.errors import SourceError
 
 Provider = Literal["google", "microsoft"]
 CopyState = Literal["live", "cancelled", "removed"]

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.errors import FatalSourceError
+from core.errors import FatalSourceError
 
 Page = Mapping[str, Any]
 

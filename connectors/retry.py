@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from connectors.errors import RetriableError
+from core.errors import RetriableError
 
 T = TypeVar("T")
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from connectors.errors import BadInputError
 from connectors.model import Person
+from core.errors import BadInputError
 
 CSV_COLUMNS = ("email", "name", "manager_email", "provider")
 PROVIDERS = ("google", "microsoft")

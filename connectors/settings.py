@@ -1,6 +1,6 @@
 """What each connector needs to know, resolved from the one configuration object.
 
-The flows build these from `flows.config.Config`; connectors never read files or the
+The flows build these from `runtime.config.Config`; connectors never read files or the
 environment themselves.
 """
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from prefect import flow
 
-from connectors.errors import BadInputError
-from flows.config import Config, load_config, today_in
-from flows.engine import log
-from flows.lock import warehouse_lock
+from core.errors import BadInputError
 from flows.pipeline import build_context
+from runtime.config import Config, load_config, today_in
+from runtime.engine import log
+from runtime.lock import warehouse_lock
 from warehouse import Warehouse
 
 DEFAULT_WEEKS = 12

@@ -17,14 +17,7 @@ from prefect import flow
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
-from connectors.errors import OneOnOneError
-from flows.artifacts import RunReport, publish_summary, run_markdown
-from flows.config import Config, load_config, today_in
-from flows.delivery import send_summary, summary_message
-from flows.engine import log, step
-from flows.lock import warehouse_lock
-from flows.resources import check_inputs
-from flows.secrets import check_secret_references
+from core.errors import OneOnOneError
 from flows.sync import (
     CalendarFailure,
     SyncJob,
@@ -35,6 +28,13 @@ from flows.sync import (
     sync_runner,
 )
 from reports import ReportMeta, check_out_dir, render_reports
+from runtime.artifacts import RunReport, publish_summary, run_markdown
+from runtime.config import Config, load_config, today_in
+from runtime.delivery import send_summary, summary_message
+from runtime.engine import log, step
+from runtime.lock import warehouse_lock
+from runtime.resources import check_inputs
+from runtime.secrets import check_secret_references
 from warehouse import Warehouse
 from warehouse.params import BuildContext
 from warehouse.schema import DERIVED_TABLES

@@ -12,16 +12,16 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from connectors.errors import AuthError, CursorExpiredError, SourceError
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
-from flows.config import Config
-from flows.engine import log, map_concurrently, progress
+from core.errors import AuthError, CursorExpiredError, SourceError
 from flows.limits import TokenBucket, interleave, provider_buckets
-from flows.lock import warehouse_lock
-from flows.privacy import PlainIngest, Pseudonymizer, ingest_for
-from flows.resources import Sources, open_sources
-from flows.secrets import resolve_secret
-from flows.terminal import plain
+from runtime.config import Config
+from runtime.engine import log, map_concurrently, progress
+from runtime.lock import warehouse_lock
+from runtime.privacy import PlainIngest, Pseudonymizer, ingest_for
+from runtime.resources import Sources, open_sources
+from runtime.secrets import resolve_secret
+from runtime.terminal import plain
 from warehouse import Warehouse
 
 BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from connectors.errors import BadInputError, OutputError
+from core.errors import BadInputError, OutputError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from connectors.errors import BadInputError
+from core.errors import BadInputError
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "people": ("email", "name", "manager_email"),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.errors import BadInputError
-from flows.config import load_config
-from flows.templates import CONFIG_TEMPLATE
+from cli.templates import CONFIG_TEMPLATE
+from core.errors import BadInputError
+from runtime.config import load_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

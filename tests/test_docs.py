@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from flows.cli import app
+from cli.app import app
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -56,7 +56,8 @@ def test_every_test_file_the_readme_points_at_exists() -> None:
 
 
 REPO_PATH = re.compile(
-    r"(?<![\w/.])((?:connectors|flows|warehouse|reports|tests|benchmarks|docs|\.ci)/[\w./-]*\w)"
+    r"(?<![\w/.])((?:connectors|flows|runtime|cli|core|warehouse|reports|tests|benchmarks"
+    r"|docs|\.ci)/[\w./-]*\w)"
 )
 
 
@@ -90,17 +91,22 @@ def test_nothing_cites_documents_outside_the_repository() -> None:
     assert citing == []
 
 
+PACKAGES = ("core", "connectors", "warehouse", "reports", "runtime", "flows", "cli")
 LAYERS = {  # package -> the first-party packages it may import (README "Code map")
-    "connectors": {"connectors"},
-    "warehouse": {"connectors", "warehouse"},
-    "reports": {"connectors", "reports", "warehouse.params"},
+    "core": {"core"},
+    "connectors": {"core", "connectors"},
+    "warehouse": {"core", "connectors", "warehouse"},
+    "reports": {"core", "reports", "warehouse.params"},
+    "runtime": {"core", "connectors", "warehouse", "reports", "runtime"},
+    "flows": {"core", "connectors", "warehouse", "reports", "runtime", "flows"},
 }
 
 
 @pytest.mark.parametrize("package", sorted(LAYERS))
 def test_imports_follow_the_code_map(package: str) -> None:
     allowed = LAYERS[package]
-    found = re.compile(r"^(?:from|import) ((?:connectors|warehouse|reports|flows)[\w.]*)", re.M)
+    names = "|".join(PACKAGES)
+    found = re.compile(rf"^\s*(?:from|import) ((?:{names})\b[\w.]*)", re.M)
     wrong = [
         (str(file.relative_to(ROOT)), module)
         for file in (ROOT / package).rglob("*.py")
@@ -114,7 +120,7 @@ def test_imports_follow_the_code_map(package: str) -> None:
 def test_only_the_resources_binding_imports_the_sandbox() -> None:
     product = [
         f
-        for package in ("connectors", "warehouse", "reports", "flows")
+        for package in PACKAGES
         for f in (ROOT / package).rglob("*.py")
         if "sandbox" not in f.parts
     ]
@@ -123,4 +129,4 @@ def test_only_the_resources_binding_imports_the_sandbox() -> None:
         for f in product
         if re.search(r"^\s*(from|import) connectors\.sandbox", f.read_text(encoding="utf-8"), re.M)
     ]
-    assert binding == ["flows/resources.py"]
+    assert binding == ["runtime/resources.py"]

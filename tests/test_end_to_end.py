@@ -10,8 +10,8 @@ from browser_kit import column_texts, drawn_figures, open_page, screenshot, seve
 from selenium import webdriver
 from typer.testing import CliRunner
 
+from cli.app import app
 from connectors.sandbox.org import generate_org
-from flows.cli import app
 from reports.chronic import CHRONIC_TRACE
 
 AS_OF = date(2026, 11, 16)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from connectors.model import CalendarBatch, Observation, Person
 from connectors.settings import Secret
-from flows.privacy import Pseudonymizer, hide_mailbox, restore_mailbox
+from runtime.privacy import Pseudonymizer, hide_mailbox, restore_mailbox
 
 ANA, BOB = "ana@example.com", "bob@example.com"
 

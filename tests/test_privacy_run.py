@@ -9,10 +9,10 @@ import pytest
 from cli_kit import oneonone
 from typer.testing import CliRunner
 
+from cli.app import app
 from connectors.sandbox.org import generate_org
 from connectors.settings import Secret
-from flows.cli import app
-from flows.privacy import Pseudonymizer
+from runtime.privacy import Pseudonymizer
 from warehouse import query_read_only
 
 AS_OF = date(2026, 11, 16)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.errors import BadInputError
 from connectors.roster import CsvRoster
+from core.errors import BadInputError
 
 HEADER = "email,name,manager_email,provider,start_date\n"
 

@@ -12,8 +12,8 @@ from types import TracebackType
 import duckdb
 import polars as pl
 
-from connectors.errors import BadInputError
 from connectors.model import CalendarBatch, Person
+from core.errors import BadInputError
 from warehouse import raw
 from warehouse.build import compute
 from warehouse.files import connect, owner_only

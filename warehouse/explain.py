@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from connectors.errors import BadInputError
+from core.errors import BadInputError
 from warehouse.build import compute
 from warehouse.db import Warehouse
 from warehouse.metrics import window_start

@@ -20,7 +20,7 @@ from typing import IO
 
 import duckdb
 
-from connectors.errors import BadInputError, WarehouseBusyError
+from core.errors import BadInputError, WarehouseBusyError
 
 PRIVATE_UMASK = 0o077
 _log = logging.getLogger("oneonone")

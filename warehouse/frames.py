@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from connectors.errors import BadInputError
 from connectors.model import Observation
+from core.errors import BadInputError
 
 UTC_TS = pl.Datetime("us", "UTC")
 

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import duckdb
 
-from connectors.errors import BadInputError
 from connectors.model import CalendarBatch
+from core.errors import BadInputError
 from warehouse.frames import as_utc, observations_frame
 
 _KEY = "provider = ? AND calendar_email = ?"

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from connectors.errors import BadInputError
+from core.errors import BadInputError
 from warehouse.files import connect
 
 _READING = {"SELECT", "EXPLAIN"}

@@ -27,7 +27,6 @@ import google_auth_httplib2
 from googleapiclient.http import BatchHttpRequest
 
 from connectors.batching import Outcome, run_rounds
-from connectors.errors import SourceError
 from connectors.google.client import (
     bare_service,
     classify,
@@ -40,6 +39,7 @@ from connectors.google.tokens import BatchCredentials, SubjectCredentials, Subje
 from connectors.model import CalendarBatch
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings
+from core.errors import SourceError
 
 MAX_BATCH = 50  # calls per batch request the Calendar API accepts
 

@@ -22,7 +22,6 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.errors import CursorExpiredError, SourceError
 from connectors.google.batch import ListingBatcher
 from connectors.google.client import CALENDAR_SCOPE, RequestCounter, execute, load_credentials
 from connectors.google.clients import ThreadClients
@@ -32,6 +31,7 @@ from connectors.google.tokens import SubjectTokens
 from connectors.model import CalendarBatch, Provider
 from connectors.retry import RetryPolicy
 from connectors.settings import GoogleSettings, HttpSettings, SyncWindow
+from core.errors import CursorExpiredError, SourceError
 
 MAX_PAGE = 2500  # the largest page events.list serves
 FIELDS = (

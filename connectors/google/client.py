@@ -27,7 +27,9 @@ from google.oauth2 import service_account
 from googleapiclient import discovery
 from googleapiclient.errors import BatchError, HttpError
 
-from connectors.errors import (
+from connectors.retry import RetryPolicy, parse_retry_after
+from connectors.settings import GoogleSettings, HttpSettings
+from core.errors import (
     AuthError,
     BadInputError,
     CursorExpiredError,
@@ -35,8 +37,6 @@ from connectors.errors import (
     RetriableError,
     SourceError,
 )
-from connectors.retry import RetryPolicy, parse_retry_after
-from connectors.settings import GoogleSettings, HttpSettings
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
 DIRECTORY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"

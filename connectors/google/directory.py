@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connectors.errors import BadInputError
 from connectors.google.client import DIRECTORY_SCOPE, build_service, execute, load_credentials
 from connectors.google.paging import PageTokenPaginator, pages
 from connectors.model import Person
 from connectors.retry import RetryPolicy
 from connectors.settings import GoogleSettings, HttpSettings
+from core.errors import BadInputError
 
 User = Mapping[str, Any]
 

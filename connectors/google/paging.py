@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.errors import FatalSourceError
 from connectors.paging import Page, Paginator
+from core.errors import FatalSourceError
 
 
 @dataclass

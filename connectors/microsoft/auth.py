@@ -16,8 +16,8 @@ import httpx
 import msal
 import msal.exceptions
 
-from connectors.errors import AuthError, RetriableError
 from connectors.settings import MicrosoftSettings
+from core.errors import AuthError, RetriableError
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 

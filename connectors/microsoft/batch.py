@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.batching import Outcome, run_rounds
-from connectors.errors import RetriableError, SourceError
 from connectors.microsoft.calendar_round import DeltaRound
 from connectors.microsoft.client import GraphClient, Tally, graph_error_for
 from connectors.microsoft.paging import NextLinkPaginator
 from connectors.retry import RetryPolicy
+from core.errors import RetriableError, SourceError
 
 MAX_BATCH = 20
 

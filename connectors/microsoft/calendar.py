@@ -15,7 +15,6 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.errors import CursorExpiredError, SourceError
 from connectors.microsoft.auth import TokenProvider
 from connectors.microsoft.batch import DeltaBatcher, DeltaJob, delta_job
 from connectors.microsoft.calendar_round import DeltaRound, Observe
@@ -25,6 +24,7 @@ from connectors.microsoft.paging import NextLinkPaginator, relative_url
 from connectors.model import CalendarBatch, Provider
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings, MicrosoftSettings, SyncWindow
+from core.errors import CursorExpiredError, SourceError
 
 
 def graph_instant(moment: datetime) -> str:

@@ -1,6 +1,6 @@
 """The Graph HTTP client: bearer auth, error mapping, the retry policy, paging.
 
-Errors are mapped by what the caller does about them (connectors/errors.py): 429 and
+Errors are mapped by what the caller does about them (core/errors.py): 429 and
 5xx and dropped connections are retried with the server's Retry-After; 410 means the
 delta cursor expired; anything else 4xx is fatal for that mailbox.
 """
@@ -15,17 +15,17 @@ from typing import Any
 import httpx
 import orjson
 
-from connectors.errors import (
+from connectors.microsoft.auth import TokenProvider
+from connectors.microsoft.paging import NextLinkPaginator
+from connectors.retry import RetryPolicy, parse_retry_after
+from connectors.settings import HttpSettings
+from core.errors import (
     AuthError,
     CursorExpiredError,
     FatalSourceError,
     RetriableError,
     SourceError,
 )
-from connectors.microsoft.auth import TokenProvider
-from connectors.microsoft.paging import NextLinkPaginator
-from connectors.retry import RetryPolicy, parse_retry_after
-from connectors.settings import HttpSettings
 
 JsonObject = dict[str, Any]
 # Graph's codes for a delta token it no longer knows (410 usually, but not always).

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from connectors.errors import FatalSourceError
 from connectors.paging import Page, Paginator
+from core.errors import FatalSourceError
 
 
 def relative_url(link: str, endpoint: str) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.errors import FatalSourceError
+from core.errors import FatalSourceError
 
 WINDOWS_TO_IANA: dict[str, str] = {
     "UTC": "UTC",

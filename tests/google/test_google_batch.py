@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from google_org import BOSS, MIA, RAJ, GoogleWorld, find, roster
 
-from connectors.errors import AuthError, FatalSourceError, RetriableError
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.model import CalendarBatch
 from connectors.sandbox.app import start_sandbox
@@ -16,6 +15,7 @@ from connectors.sandbox.google_api import google_error
 from connectors.sandbox.google_render import event_id
 from connectors.sandbox.server import Fault, Reply
 from connectors.settings import SyncWindow
+from core.errors import AuthError, FatalSourceError, RetriableError
 
 BATCH = "/batch/calendar/v3"
 

@@ -22,19 +22,19 @@ from google_org import (
     roster,
 )
 
-from connectors.errors import (
-    AuthError,
-    BadInputError,
-    CursorExpiredError,
-    FatalSourceError,
-    RetriableError,
-)
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.model import CalendarBatch, Observation
 from connectors.sandbox.google_api import google_error, write_service_account_key
 from connectors.sandbox.google_render import event_id
 from connectors.sandbox.server import Fault
 from connectors.settings import GoogleSettings
+from core.errors import (
+    AuthError,
+    BadInputError,
+    CursorExpiredError,
+    FatalSourceError,
+    RetriableError,
+)
 
 EVENTS = r"/calendar/v3/calendars/"
 

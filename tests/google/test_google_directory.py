@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from google_org import ANN, BOSS, MIA, RAJ, SUE, GoogleWorld
 
-from connectors.errors import BadInputError
 from connectors.google.directory import GoogleDirectoryRoster, RosterIssue, people_from_users
 from connectors.settings import GoogleSettings
+from core.errors import BadInputError
 
 
 def test_roster_lists_active_users_with_managers_resolved(world: GoogleWorld) -> None:

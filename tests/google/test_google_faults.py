@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from google_org import BOSS, GoogleWorld
 
-from connectors.errors import AuthError, CursorExpiredError, FatalSourceError, RetriableError
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.sandbox.google_api import google_error
 from connectors.sandbox.server import Fault, Reply
 from connectors.settings import SyncWindow
+from core.errors import AuthError, CursorExpiredError, FatalSourceError, RetriableError
 
 EVENTS = r"/calendar/v3/calendars/"
 EVENTS_READ = 23  # what a full sync of BOSS's calendar reads

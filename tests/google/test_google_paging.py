@@ -9,12 +9,12 @@ from email.utils import format_datetime
 import pytest
 from google_org import BOSS, MIA, GoogleWorld, roster
 
-from connectors.errors import AuthError, FatalSourceError
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.model import CalendarBatch
 from connectors.sandbox.google_api import google_error
 from connectors.sandbox.google_auth import TOKEN_PATH, oauth_error
 from connectors.sandbox.server import Fault, Reply
+from core.errors import AuthError, FatalSourceError
 
 EVENTS = r"/calendar/v3/calendars/"
 

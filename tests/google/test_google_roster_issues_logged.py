@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from google_org import ANN, GoogleWorld
 
-from flows.config import load_config
-from flows.resources import open_sources
+from runtime.config import load_config
+from runtime.resources import open_sources
 
 
 def config_file(world: GoogleWorld, folder: Path, pseudonymize: bool) -> Path:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sync_world import sync_people
 
-from flows.config import load_config
-from flows.resources import open_sources
+from runtime.config import load_config
+from runtime.resources import open_sources
 from warehouse import Warehouse
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import polars as pl
 
-from connectors.errors import CursorExpiredError
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
@@ -26,6 +25,7 @@ from connectors.sandbox.app import Sandbox, start_sandbox
 from connectors.sandbox.embedded import write_roster_csv
 from connectors.sandbox.model import SandboxOrg
 from connectors.settings import SyncWindow
+from core.errors import CursorExpiredError
 from flows.pipeline import SyncJob, plan_jobs
 from warehouse import Warehouse
 from warehouse.params import BuildContext
@@ -56,7 +56,7 @@ class World:
 
 
 def window(anchor: date) -> SyncWindow:
-    """The flow's full-sync window around `anchor` (flows.resources.sync_window)."""
+    """The flow's full-sync window around `anchor` (runtime.resources.sync_window)."""
     midnight = datetime.combine(anchor, time(), tzinfo=UTC)
     return SyncWindow(
         midnight - timedelta(days=HISTORY_DAYS), midnight + timedelta(days=HORIZON_DAYS)

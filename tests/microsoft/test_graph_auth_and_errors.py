@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
-from connectors.errors import AuthError, FatalSourceError, RetriableError
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.retry import RetryPolicy
 from connectors.sandbox.server import Fault, Reply
 from connectors.settings import Secret
+from core.errors import AuthError, FatalSourceError, RetriableError
 
 from .graph_org import BOSS, GUS, MIA, ROSTER, SECRET, WINDOW, GraphWorld
 

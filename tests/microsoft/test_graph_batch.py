@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.errors import FatalSourceError, SourceError
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.model import CalendarBatch
 from connectors.retry import RetryPolicy
 from connectors.sandbox.model import Attendee, Member
 from connectors.sandbox.server import Fault, Reply
+from core.errors import FatalSourceError, SourceError
 
 from .graph_org import BOSS, LA, MIA, ROSTER, WINDOW, GraphWorld, at, meeting
 

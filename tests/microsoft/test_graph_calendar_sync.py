@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.errors import CursorExpiredError
 from connectors.model import CalendarBatch, Observation
+from core.errors import CursorExpiredError
 
 from .graph_org import BOSS, GUS, MIA, RAJ, ROOM, GraphWorld, at
 

@@ -6,13 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from connectors.errors import AuthError
 from connectors.microsoft.auth import certificate_credential
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
 from connectors.sandbox.graph_certs import make_client_certificate
 from connectors.sandbox.server import Fault, Reply
 from connectors.settings import Secret
+from core.errors import AuthError
 
 from .graph_org import BOSS, MIA, ROSTER, WINDOW, GraphWorld
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from connectors.errors import FatalSourceError
 from connectors.microsoft.normalise import normalise_event, parse_instant, parse_local
 from connectors.microsoft.zones import WINDOWS_TO_IANA, zone_for
 from connectors.sandbox.graph_render import local
 from connectors.sandbox.zones import WINDOWS_NAMES as SANDBOX_WINDOWS_NAMES
+from core.errors import FatalSourceError
 
 A, B, C = "ann@corp.test", "bob@corp.test", "cy@corp.test"
 ROSTER = frozenset({A, B, C})

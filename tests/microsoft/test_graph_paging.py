@@ -9,10 +9,10 @@ from email.utils import format_datetime
 
 import pytest
 
-from connectors.errors import FatalSourceError
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.model import CalendarBatch
 from connectors.sandbox.server import Fault, Reply
+from core.errors import FatalSourceError
 
 from .graph_org import BOSS, MIA, GraphWorld
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpServer
 
-from connectors.errors import FatalSourceError
 from connectors.sandbox.tls import TlsFiles, make_tls_files
-from flows.artifacts import RunReport, run_markdown
-from flows.config import EmailConfig, load_config
-from flows.delivery import send_summary, summary_message
+from core.errors import FatalSourceError
+from runtime.artifacts import RunReport, run_markdown
+from runtime.config import EmailConfig, load_config
+from runtime.delivery import send_summary, summary_message
 
 PASSWORD = "s3cret-smtp-password"
 
@@ -108,7 +108,7 @@ def test_untrusted_server_certificate_fails_without_revealing_the_password(
 
 
 def test_email_password_must_be_a_reference_and_is_never_echoed() -> None:
-    from connectors.errors import BadInputError
+    from core.errors import BadInputError
 
     inline = '{host="h", from="a@example.com", to=["b@example.com"], password="hunter2"}'
     with pytest.raises(BadInputError) as caught:

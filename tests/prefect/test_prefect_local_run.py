@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from connectors.errors import BadInputError, WarehouseBusyError
 from connectors.sandbox.org import generate_org
-from flows.artifacts import RunReport
+from core.errors import BadInputError, WarehouseBusyError
 from flows.backfill import as_of_dates, backfill_history
-from flows.engine import run_flow
 from flows.limits import TokenBucket, interleave
-from flows.lock import lock_path, warehouse_lock
 from flows.pipeline import final_state, weekly_report
+from runtime.artifacts import RunReport
+from runtime.engine import run_flow
+from runtime.lock import lock_path, warehouse_lock
 from warehouse import query_read_only
 
 AS_OF = date(2026, 11, 16)
@@ -105,7 +105,7 @@ def test_second_run_while_another_process_writes_fails_fast_and_changes_nothing(
 
 HOLD_LOCK = """
 import sys, time
-from flows.lock import warehouse_lock
+from runtime.lock import warehouse_lock
 with warehouse_lock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(60)
@@ -141,7 +141,7 @@ def test_backfill_keeps_one_history_snapshot_per_as_of_and_rerun_replaces_it(
 def test_backfill_command_does_what_the_deployment_does(env: Path, partial_run: Path) -> None:
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     args = ["backfill", "--start", "2026-11-02", "--end", AS_OF.isoformat()]
     result = CliRunner().invoke(app, args)

@@ -23,10 +23,10 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from cli.app import app
 from connectors.sandbox.app import start_sandbox
 from connectors.sandbox.embedded import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from connectors.sandbox.org import generate_org
-from flows.cli import app
 
 AS_OF = date(2026, 11, 16)
 FORMULA = '=HYPERLINK("http://x","click")'

@@ -13,7 +13,7 @@ import report_fixtures as fx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.errors import BadInputError
+from core.errors import BadInputError
 from reports import ReportFiles, render_reports
 from reports.fmt import hours, pct, slug
 from reports.kpis import org_kpis

@@ -175,7 +175,7 @@ def test_corrupt_warehouse_is_refused_by_name_and_left_unchanged(
 
 HOLD_RUN = """
 import sys, time
-from flows.lock import warehouse_lock
+from runtime.lock import warehouse_lock
 from warehouse import Warehouse
 with warehouse_lock(sys.argv[1]), Warehouse(sys.argv[1]):
     print("writing", flush=True)

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from wh_factory import BASIC_ROSTER, SYNC, M, R, at, batch, build, obs, roster
 
-from connectors.errors import BadInputError
+from core.errors import BadInputError
 from warehouse.db import Warehouse
 from warehouse.params import BuildContext
 from warehouse.sql import query_read_only

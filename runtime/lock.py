@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from connectors.errors import WarehouseBusyError
+from core.errors import WarehouseBusyError
 from warehouse.files import busy_message, check_path, holder_named, lock_path, make_parent
 
 __all__ = ["lock_path", "warehouse_lock"]

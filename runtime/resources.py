@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from connectors.errors import BadInputError
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.google.client import CALENDAR_SCOPE, load_credentials
 from connectors.google.directory import GoogleDirectoryRoster, RosterIssue
@@ -26,10 +25,11 @@ from connectors.settings import (
     Secret,
     SyncWindow,
 )
-from flows.config import Config
-from flows.engine import log
-from flows.secrets import resolve_secret
-from flows.terminal import plain
+from core.errors import BadInputError
+from runtime.config import Config
+from runtime.engine import log
+from runtime.secrets import resolve_secret
+from runtime.terminal import plain
 
 T = TypeVar("T")
 __all__ = ["Sources", "check_inputs", "open_sources", "serve_sandbox", "sync_window"]

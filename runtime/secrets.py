@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from connectors.errors import BadInputError
 from connectors.settings import Secret
+from core.errors import BadInputError
 
 
 def resolve_secret(reference: str, key: str) -> Secret:

@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 from prefect.artifacts import create_markdown_artifact
 
-from flows.engine import orchestrated
 from reports.files import write_private
+from runtime.engine import orchestrated
 
 ARTIFACT_KEY = "weekly-report"
 TOP = 10  # rows of each list in the summary; the dashboard has them all

@@ -12,9 +12,9 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from connectors.errors import FatalSourceError
-from flows.config import EmailConfig
-from flows.secrets import resolve_secret
+from core.errors import FatalSourceError
+from runtime.config import EmailConfig
+from runtime.secrets import resolve_secret
 
 TIMEOUT_S = 30.0
 

@@ -10,10 +10,10 @@ from functools import partial
 from rich.console import Console
 from rich.text import Text
 
-from connectors.errors import OneOnOneError
-from flows.config import Config
-from flows.resources import Sources, open_sources
-from flows.terminal import text
+from core.errors import OneOnOneError
+from runtime.config import Config
+from runtime.resources import Sources, open_sources
+from runtime.terminal import text
 
 
 def run_checks(config: Config, as_of: date, out: Console) -> bool:

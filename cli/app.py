@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from connectors.errors import BadInputError, OneOnOneError, WarehouseBusyError
-from flows.config import Config, load_config, today_in
-from flows.terminal import text
+from core.errors import BadInputError, OneOnOneError, WarehouseBusyError
+from runtime.config import Config, load_config, today_in
+from runtime.terminal import text
 
 app = typer.Typer(
     help="Analytics for manager–report 1:1 meetings from Google and Microsoft calendars.",
@@ -50,7 +50,7 @@ def _progress_bar(verbose: bool) -> Iterator[None]:
     if verbose or not err.is_terminal:
         yield
         return
-    from flows.engine import showing_progress
+    from runtime.engine import showing_progress
 
     columns = (
         TextColumn("Syncing"),
@@ -69,7 +69,7 @@ def _progress_bar(verbose: bool) -> Iterator[None]:
 
 
 def _print_headline(settings: Config) -> None:
-    from flows.headline import read_headline
+    from cli.headline import read_headline
 
     for line in read_headline(settings.warehouse.path, settings.metrics.window_days):
         out.print(text(line), highlight=False)
@@ -114,8 +114,8 @@ def run(
     settings = _load(config)
     day = _as_of(as_of, settings)
     _quiet_prefect()
-    from flows.engine import run_flow
     from flows.pipeline import weekly_report
+    from runtime.engine import run_flow
 
     with _progress_bar(verbose):
         dashboard = run_flow(weekly_report, config=settings, as_of=day)
@@ -131,8 +131,8 @@ def sync(
     """Sync every roster member's calendar into the warehouse (no build)."""
     settings = _load(config)
     _quiet_prefect()
-    from flows.engine import run_flow
     from flows.pipeline import sync_calendars
+    from runtime.engine import run_flow
 
     with _progress_bar(verbose):
         summary = run_flow(sync_calendars, config=settings, as_of=_as_of(as_of, settings))
@@ -147,8 +147,8 @@ def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Rebuild occurrences and metric tables from what was synced."""
     settings = _load(config)
     _quiet_prefect()
-    from flows.engine import run_flow
     from flows.pipeline import build_warehouse
+    from runtime.engine import run_flow
 
     counts = run_flow(build_warehouse, config=settings, as_of=_as_of(as_of, settings))
     out.print(f"Built {counts.get('occurrences', 0):,} occurrences.")
@@ -160,8 +160,8 @@ def report(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Render the dashboard from the warehouse without syncing."""
     settings = _load(config)
     _quiet_prefect()
-    from flows.engine import run_flow
     from flows.pipeline import render_reports_flow
+    from runtime.engine import run_flow
 
     dashboard = run_flow(render_reports_flow, config=settings, as_of=_as_of(as_of, settings))
     out.print(Text.assemble("Dashboard: ", text(dashboard, "bold")))
@@ -180,7 +180,7 @@ def backfill(
     settings = _load(config)
     _quiet_prefect()
     from flows.backfill import backfill_history
-    from flows.engine import run_flow
+    from runtime.engine import run_flow
 
     first, last = _date("--start", start), _date("--end", end)
     rows = run_flow(backfill_history, config=settings, start=first, end=last, every_days=every_days)
@@ -229,7 +229,7 @@ def init(
     path: Annotated[Path, typer.Argument(help="Where to write the file.")] = Path("oneonone.toml"),
 ) -> None:
     """Write a commented configuration file to start from."""
-    from flows.templates import CONFIG_TEMPLATE
+    from cli.templates import CONFIG_TEMPLATE
 
     if path.exists():
         raise BadInputError(f"{path}: already exists; not overwriting it")
@@ -248,7 +248,7 @@ def sandbox(
     seed: Annotated[int, typer.Option(help="Random seed of the organisation.")] = 7,
 ) -> None:
     """Serve the sandbox organisation for manual use and print the config to reach it."""
-    from flows.resources import serve_sandbox
+    from runtime.resources import serve_sandbox
 
     serve_sandbox(directory, port, size, seed, out)
 
@@ -256,7 +256,7 @@ def sandbox(
 @app.command()
 def doctor(config: ConfigOption = None) -> None:
     """Check configuration, credentials and permissions, and say what is missing."""
-    from flows.doctor import run_checks
+    from cli.doctor import run_checks
 
     settings = _load(config)
     ok = run_checks(settings, _as_of(None, settings), out)

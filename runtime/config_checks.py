@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from connectors.errors import BadInputError
+from core.errors import BadInputError
 
 if TYPE_CHECKING:
-    from flows.config import Config
+    from runtime.config import Config
 
 # Errors of a value given where a table (a section or report.email) is expected.
 TABLE_ERRORS = frozenset({"model_type", "model_attributes_type", "dict_type"})

@@ -17,14 +17,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connectors.errors import BadInputError
 from connectors.settings import (
     GOOGLE_API_ENDPOINT,
     GRAPH_ENDPOINT,
     MICROSOFT_AUTHORITY,
     HttpSettings,
 )
-from flows.config_checks import Origin, check_ca_bundle, check_consistency, describe
+from core.errors import BadInputError
+from runtime.config_checks import Origin, check_ca_bundle, check_consistency, describe
 from warehouse.params import MetricParams, OrgCalendar
 
 ENV_PREFIX = "ONEONONE_"

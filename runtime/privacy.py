@@ -13,9 +13,9 @@ import re
 from dataclasses import replace
 from urllib.parse import quote
 
-from connectors.errors import BadInputError
 from connectors.model import CalendarBatch, Observation, Person
 from connectors.settings import Secret
+from core.errors import BadInputError
 
 DOMAIN = "pseudonymized.invalid"
 MAILBOX = "{mailbox}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from string import Template
 
-from flows.config import Config
+from runtime.config import Config
 
 _TEMPLATE = Template("""\
 # oneonone configuration. Every key is optional; the defaults are shown commented out.
