@@ -68,6 +68,16 @@ def _progress_bar(verbose: bool) -> Iterator[None]:
             yield
 
 
+def _check_inputs(settings: Config) -> None:
+    """The checks the run's flow starts with, made before Prefect loads: bad input is
+    told in a second, not after the flow machinery has started."""
+    from reports import check_out_dir
+    from runtime.resources import check_inputs
+
+    check_out_dir(settings.report.out_dir)
+    check_inputs(settings)
+
+
 def _print_headline(settings: Config) -> None:
     from cli.headline import read_headline
 
@@ -113,6 +123,7 @@ def run(
     """Sync every calendar, build the warehouse and write the dashboard."""
     settings = _load(config)
     day = _as_of(as_of, settings)
+    _check_inputs(settings)
     _quiet_prefect()
     from flows.pipeline import weekly_report
     from runtime.engine import run_flow

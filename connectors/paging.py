@@ -10,6 +10,7 @@ an error for the one listing, here and only here.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ Page = Mapping[str, Any]
 
 
 @dataclass
-class Paginator:
+class Paginator(ABC):
     """Whether a page is left, and the tokens (or links) already followed.
 
     A provider's paginator says where a page points next (`next_token`), moves there
@@ -43,17 +44,17 @@ class Paginator:
         self._followed.add(token)
         self.follow(token)
 
+    @abstractmethod
     def next_token(self, page: Page) -> str | None:
         """The token or link of the page after `page`, None on the last page."""
-        raise NotImplementedError
 
+    @abstractmethod
     def follow(self, token: str) -> None:
         """Point the next request at `token`'s page."""
-        raise NotImplementedError
 
-    def last_page(self, page: Page) -> None:
+    def last_page(self, page: Page) -> None:  # noqa: B027 (a hook: most providers need none)
         """Check what the last page must carry (nothing, unless a provider says)."""
 
+    @abstractmethod
     def repeated(self) -> str:
         """The message of the error for a token or link that came back."""
-        raise NotImplementedError

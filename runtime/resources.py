@@ -27,7 +27,6 @@ from connectors.settings import (
 )
 from core.errors import BadInputError
 from runtime.config import Config
-from runtime.engine import log
 from runtime.secrets import resolve_secret
 from runtime.terminal import plain
 
@@ -138,6 +137,8 @@ def _read_roster(
 def _log_issues(issues: list[RosterIssue], pseudonymize: bool) -> None:
     """Directory entries whose manager did not resolve (kept without a manager, so no
     report is attached to the wrong person); only their number in a pseudonymised run."""
+    from runtime.engine import log  # Prefect's logger when orchestrated; loads Prefect
+
     if issues and pseudonymize:
         log().warning("%d directory users kept without a manager (unresolved)", len(issues))
         return
