@@ -16,7 +16,7 @@ import pytest
 from sync_world import build_context, open_world, sync_once
 
 from connectors.sandbox.model import Attendee, Instance, Member, SandboxOrg, Truth
-from warehouse import Warehouse, explain_pair
+from warehouse import Warehouse
 
 ANCHOR = date(2026, 11, 16)
 SYNCED_AT = datetime.combine(ANCHOR, time(6), tzinfo=UTC)
@@ -141,6 +141,12 @@ def test_graph_single_instance_arriving_cancelled_is_cancelled_at_its_modified_t
 def test_explain_shows_the_deleted_one_off_with_its_organizer_and_lead_time(
     warehouse: Path,
 ) -> None:
-    with Warehouse(warehouse, read_only=True) as wh:
-        text = explain_pair(wh, MIA, build_context(ANCHOR))
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    env = {"ONEONONE_WAREHOUSE__PATH": str(warehouse), "COLUMNS": "200"}
+    result = CliRunner(env=env).invoke(app, ["explain", MIA, "--as-of", ANCHOR.isoformat()])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
     assert f"{LATE.date()}  cancelled  by {BOSS}, lead 10.0 h, one-off, 30 min, via google" in text

@@ -320,9 +320,16 @@ def test_explain_names_the_chronic_cancelers_occurrences_and_matches_pair_metric
 
 
 def test_explain_shows_the_dated_manager_change(mutated: Round) -> None:
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
     change = mutated.changes["learned late"]
-    with Warehouse(mutated.warehouse, read_only=True) as wh:
-        text = explain_pair(wh, change.report, mutated.ctx)
+    env = {"ONEONONE_WAREHOUSE__PATH": str(mutated.warehouse), "COLUMNS": "200"}
+    args = ["explain", change.report, "--as-of", ANCHOR.isoformat()]
+    result = CliRunner(env=env).invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
     assert f"{change.report} reports to {change.new_manager} since {CHANGED_EARLIER}" in text
     assert f"  {change.old_manager}: from " in text
     assert f" to {CHANGED_EARLIER}\n  {change.new_manager}: from {CHANGED_EARLIER} to now" in text
