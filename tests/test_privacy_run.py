@@ -32,15 +32,20 @@ def stored_text(warehouse: Path) -> set[str]:
     }
 
 
-def test_pseudonymised_run_stores_and_shows_no_email_or_name(tmp_path: Path) -> None:
-    env = {
+def pseudonymised(tmp_path: Path, size: int) -> dict[str, str]:
+    """The environment of a pseudonymised sandbox run writing under `tmp_path`."""
+    return {
         "ONEONONE_WAREHOUSE__PATH": str(tmp_path / "w.duckdb"),
         "ONEONONE_REPORT__OUT_DIR": str(tmp_path / "out"),
         "ONEONONE_PRIVACY__PSEUDONYMIZE": "true",
         "ONEONONE_PRIVACY__KEY": "env:TEST_PSEUDONYM_KEY",
         "TEST_PSEUDONYM_KEY": "not-a-real-key",
-        "ONEONONE_SANDBOX_SIZE": "60",
+        "ONEONONE_SANDBOX_SIZE": str(size),
     }
+
+
+def test_pseudonymised_run_stores_and_shows_no_email_or_name(tmp_path: Path) -> None:
+    env = pseudonymised(tmp_path, 60)
     result = CliRunner(env=env).invoke(app, ["run", "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 0, result.output
     org = generate_org(size=60, anchor=AS_OF)
@@ -79,15 +84,7 @@ def test_pseudonymised_run_with_a_failing_mailbox_logs_no_email_or_name(tmp_path
     size = 40
     org = generate_org(size=size, anchor=AS_OF)
     failing = next(p.email for p in org.people if p.active and p.provider == "microsoft")
-    env = {
-        "ONEONONE_WAREHOUSE__PATH": str(tmp_path / "w.duckdb"),
-        "ONEONONE_REPORT__OUT_DIR": str(tmp_path / "out"),
-        "ONEONONE_PRIVACY__PSEUDONYMIZE": "true",
-        "ONEONONE_PRIVACY__KEY": "env:TEST_PSEUDONYM_KEY",
-        "TEST_PSEUDONYM_KEY": "not-a-real-key",
-        "ONEONONE_SANDBOX_SIZE": str(size),
-        "ONEONONE_SANDBOX_FAIL": failing,
-    }
+    env = {**pseudonymised(tmp_path, size), "ONEONONE_SANDBOX_FAIL": failing}
     result = oneonone("run", "--as-of", AS_OF.isoformat(), env=env)
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr

@@ -173,13 +173,14 @@ def test_corrupt_warehouse_is_refused_by_name_and_left_unchanged(
 
 # --- reading while a run writes ---------------------------------------------------------
 
+# The child holds the lock and the open file until the test closes its stdin.
 HOLD_RUN = """
-import sys, time
+import sys
 from runtime.lock import warehouse_lock
 from warehouse import Warehouse
 with warehouse_lock(sys.argv[1]), Warehouse(sys.argv[1]):
     print("writing", flush=True)
-    time.sleep(120)
+    sys.stdin.read()
 """
 
 
@@ -188,16 +189,16 @@ def running(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     """A warehouse a child process is writing as a run does: lock held, file open."""
     warehouse = filled(tmp_path / "w.duckdb")
     child = subprocess.Popen(
-        [sys.executable, "-c", HOLD_RUN, str(warehouse)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD_RUN, str(warehouse)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "writing"
         yield warehouse, child.pid
     finally:
-        child.kill()
-        child.wait(timeout=10)
-        if child.stdout is not None:
-            child.stdout.close()
+        child.communicate(timeout=30)  # closes stdin: the "run" ends and releases the lock
 
 
 @pytest.mark.parametrize(
