@@ -1,25 +1,28 @@
-"""The `oneonone` command line: the same flows as the deployment, run in-process."""
+"""The `oneonone` command line: the same flows as the deployment, run in-process.
+
+Each command imports what it needs when it runs: `sql`, `explain`, `doctor`, `init` and
+`--help` never load Prefect, the flows or the dashboard's libraries, so they answer in
+well under a second.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 from rich.text import Text
 
 from core.errors import BadInputError, OneOnOneError, WarehouseBusyError
-from runtime.config import Config, load_config, today_in
 from runtime.terminal import text
+
+if TYPE_CHECKING:
+    from runtime.config import Config
 
 app = typer.Typer(
     help="Analytics for manager–report 1:1 meetings from Google and Microsoft calendars.",
@@ -50,6 +53,8 @@ def _progress_bar(verbose: bool) -> Iterator[None]:
     if verbose or not err.is_terminal:
         yield
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from runtime.engine import showing_progress
 
     columns = (
@@ -87,6 +92,8 @@ def _print_headline(settings: Config) -> None:
 
 def _load(config_path: Path | None) -> Config:
     """The configuration every command runs with, and a banner when it is the sandbox's."""
+    from runtime.config import load_config
+
     config = load_config(config_path)
     if config.uses_sandbox:
         err.print(
@@ -106,11 +113,16 @@ def _date(option: str, value: str | None) -> date | None:
 
 
 def _as_of(text: str | None, config: Config) -> date:
+    from runtime.config import today_in
+
     return _date("--as-of", text) or today_in(config.org.timezone)
 
 
 def _quiet_prefect() -> None:
     """Prefect's own chatter off; our progress lines (logger `oneonone`) on stderr."""
+    import logging
+    import os
+
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     logging.getLogger("oneonone").setLevel(logging.INFO)  # shown by Prefect's console handler
@@ -204,6 +216,8 @@ def sql(
     config: ConfigOption = None,
 ) -> None:
     """Run a read-only SQL query on the warehouse and print the result."""
+    from rich.table import Table
+
     from warehouse import query_read_only
 
     settings = _load(config)
@@ -224,7 +238,7 @@ def explain(
     as_of: AsOfOption = None,
 ) -> None:
     """Show a report's 1:1s in the window and how each metric of the pair was reached."""
-    from flows.pipeline import build_context
+    from runtime.context import build_context
     from warehouse import Warehouse, explain_pair
 
     settings = _load(config)

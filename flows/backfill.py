@@ -15,8 +15,8 @@ from pathlib import Path
 from prefect import flow
 
 from core.errors import BadInputError
-from flows.pipeline import build_context
 from runtime.config import Config, load_config, today_in
+from runtime.context import build_context
 from runtime.engine import log
 from runtime.lock import warehouse_lock
 from warehouse import Warehouse

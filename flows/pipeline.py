@@ -9,7 +9,7 @@ on the dashboard) rather than failed.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -30,13 +30,13 @@ from flows.sync import (
 from reports import ReportMeta, check_out_dir, render_reports
 from runtime.artifacts import RunReport, publish_summary, run_markdown
 from runtime.config import Config, load_config, today_in
+from runtime.context import build_context
 from runtime.delivery import send_summary, summary_message
 from runtime.engine import log, step
 from runtime.lock import warehouse_lock
 from runtime.resources import check_inputs
 from runtime.secrets import check_secret_references
 from warehouse import Warehouse
-from warehouse.params import BuildContext
 from warehouse.schema import DERIVED_TABLES
 
 __all__ = [
@@ -55,16 +55,6 @@ __all__ = [
 
 REPORT_TABLES = (*DERIVED_TABLES, "sync_state")
 PARTIAL = "Partial"
-
-
-def build_context(config: Config, as_of: date) -> BuildContext:
-    """The as_of, org calendar and metric parameters a build runs with."""
-    return BuildContext(
-        as_of=as_of,
-        org=config.org.calendar(),
-        params=config.metrics.params(),
-        history_start=as_of - timedelta(days=config.sync.history_days),
-    )
 
 
 @flow(name="build_warehouse")

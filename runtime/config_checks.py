@@ -6,7 +6,6 @@ what is expected; it never shows the value of a key that may hold a secret.
 
 from __future__ import annotations
 
-import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,6 +81,8 @@ def check_ca_bundle(path: Path | None, origin: Origin) -> None:
     """The CA file every client will load: a readable PEM file, checked before any write."""
     if path is None:
         return
+    import ssl  # here, not at the top: most commands start without a CA bundle to check
+
     where = f"{origin.of('http.ca_bundle')}: http.ca_bundle"
     if not path.is_file():
         raise BadInputError(

@@ -1,0 +1,78 @@
+"""The commands that run no flow start without Prefect and the dashboard's libraries.
+
+`--help`, `sql`, `explain` and `doctor` run one after another in one fresh Python
+process, through the console entry point, each to its end; after each, the test reads
+which of the heavy packages that process has loaded so far.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from warehouse import Warehouse
+
+FLOW_ONLY = ("prefect",)  # what only a flow needs
+DASHBOARD_ONLY = ("polars", "pyarrow", "plotly")  # what `sql` and `--help` never need
+
+CHILD = """
+import json, sys
+from cli.app import main
+
+commands, heavy = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+seen = []
+for args in commands:
+    sys.argv = ["oneonone", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code
+    loaded = sorted(name for name in heavy if name in sys.modules)
+    seen.append({"args": args, "code": code, "loaded": loaded})
+print(json.dumps(seen))
+"""
+
+
+def run_in_one_process(commands: list[list[str]], cwd: Path) -> list[dict[str, object]]:
+    """Run each command's `main` in turn in a fresh interpreter; what each left loaded."""
+    env = {
+        **os.environ,
+        "COLUMNS": "200",
+        "PREFECT_API_URL": "",
+        "ONEONONE_SANDBOX_SIZE": "40",  # doctor probes the embedded sandbox: keep it small
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(commands), json.dumps(FLOW_ONLY + DASHBOARD_ONLY)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_commands_without_a_flow_never_import_prefect(tmp_path: Path) -> None:
+    Warehouse(tmp_path / "oneonone.duckdb").close()  # an empty warehouse, schema only
+    commands = [
+        ["--help"],
+        ["sql", "select 1"],
+        ["explain", "nobody@example.com"],
+        ["doctor"],
+    ]
+    seen = run_in_one_process(commands, tmp_path)
+
+    assert [entry["args"] for entry in seen] == commands
+    # Each ran to its end: help, a query, a pair looked up and not found, every check.
+    assert [entry["code"] for entry in seen] == [0, 0, 2, 0]
+    help_, sql, explain, doctor = (entry["loaded"] for entry in seen)
+    assert help_ == [] and sql == []  # neither Prefect nor Polars, Arrow or Plotly
+    for loaded in (explain, doctor):
+        assert isinstance(loaded, list)
+        assert not set(FLOW_ONLY) & set(loaded), loaded
