@@ -168,6 +168,18 @@ class ReportConfig(Section):
     email: EmailConfig | None = None
 
 
+class RunConfig(Section):
+    """How a run executes: on local threads, or on a Dask cluster past one machine."""
+
+    executor: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = None  # an existing scheduler; None starts a local cluster
+    staging_dir: Path | None = None  # None: <warehouse.path>.staging beside the warehouse
+
+    def staging_for(self, warehouse: Path) -> Path:
+        """Where sync tasks stage their batches for the writer."""
+        return self.staging_dir or warehouse.with_name(warehouse.name + ".staging")
+
+
 class PrivacyConfig(Section):
     pseudonymize: bool = False
     key: SecretReference | None = Field(None, repr=False)
@@ -186,6 +198,7 @@ class Config(Section):
     warehouse: WarehouseConfig = WarehouseConfig()
     report: ReportConfig = ReportConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    run: RunConfig = RunConfig()
 
     @property
     def uses_sandbox(self) -> bool:
@@ -267,6 +280,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
                 update={"path": resolve(config.warehouse.path)}
             ),
             "report": config.report.model_copy(update={"out_dir": resolve(config.report.out_dir)}),
+            "run": config.run.model_copy(update={"staging_dir": resolve(config.run.staging_dir)}),
         }
     )
 
