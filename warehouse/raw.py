@@ -2,16 +2,17 @@
 
 One merge takes many calendars' rows at once (see warehouse.staging) and runs inside
 the caller's transaction, so every calendar's cursor commits with its rows or not at
-all. Its cost follows the rows merged: rows are upserted through the table's primary
-key, and the whole table is read only for what needs it — stale rows of calendars
-synced in full, ids reported removed, and row counts of calendars that changed. An
-unchanged week touches `sync_state` alone. Merging the same staged rows twice changes
+all. Its cost follows the rows merged: each step is one set-based statement per
+group of calendars (a hash join against the stored rows, no per-calendar statement),
+and steps that have nothing to do are skipped — an unchanged week touches
+`sync_state` alone. Merging the same staged rows twice changes
 nothing: every time written comes from the staged calendars, not from the clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -24,39 +25,41 @@ _KEY = "provider = ? AND calendar_email = ?"
 _COLUMNS = ", ".join(f'"{name}"' for name in OBSERVATION_SCHEMA)
 _JOIN = "r.provider = {o}.provider AND r.calendar_email = {o}.calendar_email"
 
-# A new id is inserted with its history starting now. A known id keeps its history; a
-# stub (no participants) keeps the participants/organizer/times already known for it.
-_UPSERT = f"""
-INSERT INTO raw_observations
-SELECT {_COLUMNS},
-    ts AS first_seen_at, ts AS last_seen_at,
-    CASE WHEN state = 'live' THEN ts END AS live_seen_at,
-    CASE WHEN state = 'live' THEN NULL ELSE ts END AS cancel_seen_at,
-    start AS first_start
-FROM _rows
-ON CONFLICT (provider, calendar_email, event_id) DO UPDATE SET
-    series_key = coalesce(EXCLUDED.series_key, series_key),
-    organizer_email = coalesce(EXCLUDED.organizer_email, organizer_email),
-    participants = CASE WHEN len(EXCLUDED.participants) = 0 THEN participants
-        ELSE EXCLUDED.participants END,
-    declined_by = EXCLUDED.declined_by,
-    state = EXCLUDED.state,
-    start = coalesce(EXCLUDED.start, start),
-    "end" = coalesce(EXCLUDED."end", "end"),
-    original_start = coalesce(EXCLUDED.original_start, original_start),
-    recurring = EXCLUDED.recurring,
-    has_agenda = CASE WHEN len(EXCLUDED.participants) = 0 THEN has_agenda
-        ELSE EXCLUDED.has_agenda END,
-    created_at = coalesce(EXCLUDED.created_at, created_at),
-    updated_at = EXCLUDED.updated_at,
-    response_at = EXCLUDED.response_at,
-    last_seen_at = EXCLUDED.last_seen_at,
-    live_seen_at = CASE WHEN EXCLUDED.state = 'live' THEN EXCLUDED.last_seen_at
-        ELSE live_seen_at END,
-    cancel_seen_at = CASE WHEN EXCLUDED.state = 'live' THEN NULL
-        ELSE coalesce(cancel_seen_at, EXCLUDED.last_seen_at) END,
-    first_start = coalesce(first_start, EXCLUDED.first_start)
+# Merge the staged rows over what is stored: history columns carry over, and a stub
+# (no participants) keeps the participants/organizer/times already known for that id.
+_MERGED = """
+CREATE TEMP TABLE _merged AS
+SELECT b.provider, b.calendar_email, b.event_id,
+    coalesce(b.series_key, o.series_key) AS series_key,
+    coalesce(b.organizer_email, o.organizer_email) AS organizer_email,
+    CASE WHEN len(b.participants) = 0 AND o.participants IS NOT NULL
+        THEN o.participants ELSE b.participants END AS participants,
+    b.declined_by, b.state,
+    coalesce(b.start, o.start) AS start,
+    coalesce(b."end", o."end") AS "end",
+    coalesce(b.original_start, o.original_start) AS original_start,
+    b.recurring,
+    CASE WHEN len(b.participants) = 0 THEN coalesce(o.has_agenda, b.has_agenda)
+        ELSE b.has_agenda END AS has_agenda,
+    coalesce(b.created_at, o.created_at) AS created_at,
+    b.updated_at, b.response_at,
+    coalesce(o.first_seen_at, b.ts) AS first_seen_at,
+    b.ts AS last_seen_at,
+    CASE WHEN b.state = 'live' THEN b.ts ELSE o.live_seen_at END AS live_seen_at,
+    CASE WHEN b.state = 'live' THEN NULL ELSE coalesce(o.cancel_seen_at, b.ts)
+        END AS cancel_seen_at,
+    coalesce(o.first_start, b.start) AS first_start,
+    o.event_id IS NOT NULL AS stored
+FROM _rows b
+LEFT JOIN raw_observations o USING (provider, calendar_email, event_id)
 """
+
+_DROP_REPLACED = f"""
+DELETE FROM raw_observations r USING _merged m
+WHERE m.stored AND {_JOIN.format(o="m")} AND r.event_id = m.event_id
+"""
+
+_INSERT_MERGED = "INSERT INTO raw_observations SELECT * EXCLUDE (stored) FROM _merged"
 
 # Rows a full sync no longer lists are gone from the calendar.
 _DROP_STALE = f"""
@@ -138,7 +141,10 @@ def merge(
         merged = con.execute("SELECT count(*) FROM _rows").fetchall()[0][0]
         if _any(con, '"full"'):
             con.execute(_DROP_STALE)
-        con.execute(_UPSERT)
+        if merged:
+            con.execute(_MERGED)
+            con.execute(_DROP_REPLACED)
+            con.execute(_INSERT_MERGED)
         if _any(con, "len(removed_ids) > 0"):
             con.execute(_MARK_REMOVED)
         con.execute(_CHANGED)
@@ -146,12 +152,13 @@ def merge(
             con.execute(_RECOUNT)
         con.execute(_UPDATE_STATE)
         con.execute(_INSERT_STATE)
-    finally:
-        for name in ("_rows", "_calendars", "_changed"):
+        for name in ("_rows", "_calendars", "_changed", "_merged"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
-        con.unregister("_calendars_in")
-        if isinstance(rows, pa.Table):
-            con.unregister("_rows_in")
+    finally:  # after a failure the caller rolls back, which drops the temp tables
+        with suppress(duckdb.Error):
+            con.unregister("_calendars_in")
+            if isinstance(rows, pa.Table):
+                con.unregister("_rows_in")
     return int(merged)
 
 

@@ -114,8 +114,14 @@ def _check_batch(batch: CalendarBatch) -> None:
 
 def stage(directory: Path, batches: Sequence[CalendarBatch], observed_at: datetime) -> StagedFile:
     """Write `batches` as one staged file in `directory` (created by staging_directory)."""
-    calendars = calendars_table(batches, observed_at)
-    rows = batch_rows(batches).to_arrow()
+    return write_staged(
+        directory, batch_rows(batches).to_arrow(), calendars_table(batches, observed_at)
+    )
+
+
+def write_staged(directory: Path, rows: pa.Table, calendars: pa.Table) -> StagedFile:
+    """Write staged `rows` (OBSERVATION_SCHEMA) of `calendars` (CALENDARS_SCHEMA): aside
+    first, then renamed, so that a complete file is all the writer ever sees."""
     meta = {"format": FORMAT, "calendars": _encode(calendars)}
     table = rows.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     final = directory / f"{uuid.uuid4().hex}{SUFFIX}"

@@ -8,6 +8,7 @@ commits a few times, not once per calendar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
@@ -21,9 +22,18 @@ MERGE_CALENDARS = 5_000  # calendars per transaction when they bring few rows
 class StagedWriter:
     """Collects staged files as tasks finish and merges them into `warehouse`."""
 
-    def __init__(self, warehouse: Warehouse, directory: Path) -> None:
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        directory: Path,
+        on_merge: Callable[[int, int], None] | None = None,
+        max_rows: int = MERGE_ROWS,
+    ) -> None:
+        """`on_merge(calendars, rows)` is told of every committed transaction."""
+        self.max_rows = max_rows
         self.warehouse = warehouse
         self.directory = directory
+        self.on_merge = on_merge
         self.pending: list[StagedFile] = []
         self.merged_rows = 0
         self.transactions = 0
@@ -41,7 +51,7 @@ class StagedWriter:
         self.pending.append(staged)
         rows = sum(f.rows for f in self.pending)
         calendars = sum(len(f.calendars) for f in self.pending)
-        if rows >= MERGE_ROWS or calendars >= MERGE_CALENDARS:
+        if rows >= self.max_rows or calendars >= MERGE_CALENDARS:
             self.flush()
 
     def flush(self) -> None:
@@ -56,6 +66,9 @@ class StagedWriter:
             self.directory.rmdir()
 
     def _merge(self, files: list[StagedFile]) -> None:
-        for group in merge_groups(files, MERGE_ROWS):
-            self.merged_rows += self.warehouse.merge_staged(group)
+        for group in merge_groups(files, self.max_rows):
+            rows = self.warehouse.merge_staged(group)
+            self.merged_rows += rows
             self.transactions += 1
+            if self.on_merge is not None:
+                self.on_merge(sum(len(f.calendars) for f in group), rows)
