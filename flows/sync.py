@@ -1,12 +1,15 @@
 """The sync flow: one task per calendar (or per batch of incremental rounds), run
-concurrently within http.max_concurrency and a start rate per provider; a failing
-calendar is recorded in `sync_state` and reported, never raised."""
+concurrently within http.max_concurrency; each request keeps to its provider's limits
+(the sources' own, shared by every task); a failing calendar is recorded in
+`sync_state` and reported, never raised."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from itertools import zip_longest
+from typing import Any, TypeVar
 
 from prefect import flow, task
 from prefect.cache_policies import NONE
@@ -14,7 +17,6 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from core.errors import AuthError, CursorExpiredError, SourceError
-from flows.limits import TokenBucket, interleave, provider_buckets
 from runtime.config import Config
 from runtime.engine import log, map_concurrently, progress
 from runtime.lock import warehouse_lock
@@ -25,6 +27,7 @@ from runtime.terminal import plain
 from warehouse import Warehouse
 
 BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class SyncSummary:
     sandbox: bool = False
     synced_by_provider: dict[str, int] = field(default_factory=dict)
     auth_refused: dict[str, str] = field(default_factory=dict)  # provider -> first reason
+    waited_on_limits_s: float = 0.0  # summed over the sync threads
+    waited_on_retries_s: float = 0.0
 
     def check_credentials(self) -> None:
         """Raise when a provider's credentials were refused and none of its calendars
@@ -65,6 +70,12 @@ class SyncJob:
     def label(self) -> str:
         first = self.calendars[0][0]
         return first if len(self.calendars) == 1 else f"{first} +{len(self.calendars) - 1}"
+
+
+def interleave(groups: Iterable[list[T]]) -> Iterator[T]:
+    """Round-robin over groups so that one provider's calendars do not queue the other's."""
+    for row in zip_longest(*groups):
+        yield from (item for item in row if item is not None)
 
 
 def plan_jobs(
@@ -89,11 +100,8 @@ def plan_jobs(
 
 
 @task(cache_policy=NONE, task_run_name="sync-{job.label}")
-def sync_job(
-    source: CalendarSource, job: SyncJob, bucket: TokenBucket
-) -> list[CalendarBatch | CalendarFailure]:
+def sync_job(source: CalendarSource, job: SyncJob) -> list[CalendarBatch | CalendarFailure]:
     """Sync the job's calendars; a failing calendar is reported, never raised."""
-    bucket.acquire()
     if job.batched and isinstance(source, BatchingSource):
         results = source.sync_many(job.calendars)
     else:
@@ -146,9 +154,8 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
         warehouse.snapshot_roster([ingest.person(p) for p in sources.people], as_of)
         cursors = _cursors(sources, warehouse, ingest)
         batching = {n for n, src in sources.calendars.items() if isinstance(src, BatchingSource)}
-        buckets = provider_buckets(sources.calendars, burst=limit)
         calls = [
-            (sources.calendars[job.provider], job, buckets[job.provider])
+            (sources.calendars[job.provider], job)
             for job in plan_jobs(sources.people, cursors, batching)
         ]
         total, step = len(sources.people), max(1, len(sources.people) // 10)
@@ -160,11 +167,16 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
                     continue
                 if done % step == 0 or done == total:
                     log().info("%d/%d calendars, %d events read", done, total, summary.events_read)
+        summary.waited_on_limits_s = sum(s.waits.limits_s for s in sources.calendars.values())
+        summary.waited_on_retries_s = sum(s.waits.retries_s for s in sources.calendars.values())
     log().info(
-        "synced %d calendars (%d failed), %d events read",
+        "synced %d calendars (%d failed), %d events read; waited %.1f s on provider limits,"
+        " %.1f s on retries",
         summary.calendars_synced,
         len(summary.calendars_failed),
         summary.events_read,
+        summary.waited_on_limits_s,
+        summary.waited_on_retries_s,
     )
     summary.check_credentials()
     return summary
