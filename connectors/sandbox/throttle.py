@@ -47,14 +47,17 @@ class MailboxConcurrency:
     """Graph's bound on concurrent requests per mailbox. Thread-safe."""
 
     def __init__(self, limit: int = 4, retry_after: str = "1", hold_s: float = 0.0) -> None:
-        self.limit = limit
-        self.retry_after = retry_after
-        self.hold_s = hold_s
-        self.throttled = 0
-        self.peak: Counter[str] = Counter()
-        self._in_flight: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._inside = threading.local()  # set while a guarded request or batch is served
+        self._in_flight: Counter[str] = Counter()
+        self.reset(limit, retry_after, hold_s)
+
+    def reset(self, limit: int = 4, retry_after: str = "1", hold_s: float = 0.0) -> None:
+        """Set the bound, the Retry-After sent and the hold; forget the counts."""
+        with self._lock:
+            self.limit, self.retry_after, self.hold_s = limit, retry_after, hold_s
+            self.throttled = 0
+            self.peak: Counter[str] = Counter()
 
     @contextmanager
     def held(self, mailboxes: Sequence[str | None]) -> Iterator[list[Reply | None]]:
