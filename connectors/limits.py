@@ -186,10 +186,8 @@ class RequestLimits:
         """Hold while sending one request per key (a batch: many): waits for the rates,
         the pauses and the concurrency bound, and frees the slots afterwards."""
         counts = Counter(keys)
-        started = self._clock()
         self._wait_for_pauses(counts, max(1, len(keys)))
         self._take_slots(counts)
-        self.waits.on_limits(self._clock() - started)
         try:
             yield
         finally:
@@ -213,9 +211,13 @@ class RequestLimits:
                 if pause <= 0:
                     wait = self._reserve(counts, requests, now)
                     break
-            self._sleep(pause)
+            self._wait(pause)
         if wait > 0:
-            self._sleep(wait)
+            self._wait(wait)
+
+    def _wait(self, seconds: float) -> None:
+        self.waits.on_limits(seconds)
+        self._sleep(seconds)
 
     def _pause_left(self, keys: Sequence[str | None], now: float) -> float:
         """How long the pauses of `keys` still hold, except for the thread throttled:
@@ -262,8 +264,11 @@ class RequestLimits:
         if self.quota.concurrent_per_key is None:
             return
         with self._lock:
-            while not self._slots_free(counts):
-                self._lock.wait()
+            if not self._slots_free(counts):
+                started = self._clock()
+                while not self._slots_free(counts):
+                    self._lock.wait()
+                self.waits.on_limits(self._clock() - started)
             self._in_flight.update(counts)
 
     def _slots_free(self, counts: Mapping[str, int]) -> bool:
