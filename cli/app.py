@@ -149,7 +149,8 @@ def sync(
         summary = run_flow(sync_calendars, config=settings, as_of=_as_of(as_of, settings))
     out.print(
         f"Synced {summary.calendars_synced} calendars, {len(summary.calendars_failed)} failed,"
-        f" {summary.events_read} events read."
+        f" {summary.events_read} events read; waited {summary.waited_on_limits_s:.1f} s on"
+        f" provider limits, {summary.waited_on_retries_s:.1f} s on retries."
     )
 
 

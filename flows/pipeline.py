@@ -183,6 +183,8 @@ def run_report(
         dashboard=dashboard,
         neglected=neglected,
         chronic=chronic,
+        waited_on_limits_s=summary.waited_on_limits_s,
+        waited_on_retries_s=summary.waited_on_retries_s,
     )
 
 

@@ -1,15 +1,17 @@
 """The sync flow: one task per calendar (or per batch of incremental rounds), run
-concurrently within http.max_concurrency; each task stages what it read and one
+concurrently within http.max_concurrency, each request within its provider's limits
+(the sources' own, shared by every task); each task stages what it read and one
 writer merges the staged files in bulk. A failing calendar is recorded in
 `sync_state` and reported, never raised."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import zip_longest
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import flow, task
 from prefect.cache_policies import NONE
@@ -17,7 +19,6 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from core.errors import AuthError, CursorExpiredError, SourceError
-from flows.limits import interleave
 from runtime.config import Config
 from runtime.engine import log, map_concurrently, progress
 from runtime.lock import warehouse_lock
@@ -30,6 +31,7 @@ from warehouse.staging import StagedFile, stage, staging_directory
 from warehouse.writer import StagedWriter
 
 BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class SyncSummary:
     sandbox: bool = False
     synced_by_provider: dict[str, int] = field(default_factory=dict)
     auth_refused: dict[str, str] = field(default_factory=dict)  # provider -> first reason
+    waited_on_limits_s: float = 0.0  # summed over the sync threads
+    waited_on_retries_s: float = 0.0
 
     def check_credentials(self) -> None:
         """Raise when a provider's credentials were refused and none of its calendars
@@ -78,6 +82,12 @@ class JobResult:
     synced: int
     events_read: int
     requests: int
+
+
+def interleave(groups: Iterable[list[T]]) -> Iterator[T]:
+    """Round-robin over groups so that one provider's calendars do not queue the other's."""
+    for row in zip_longest(*groups):
+        yield from (item for item in row if item is not None)
 
 
 def plan_jobs(
@@ -185,11 +195,16 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
                 logged = done // step
                 log().info("%d/%d calendars, %d events read", done, total, summary.events_read)
         writer.finish()
+        summary.waited_on_limits_s = sum(s.waits.limits_s for s in sources.calendars.values())
+        summary.waited_on_retries_s = sum(s.waits.retries_s for s in sources.calendars.values())
     log().info(
-        "synced %d calendars (%d failed), %d events read",
+        "synced %d calendars (%d failed), %d events read; waited %.1f s on provider limits,"
+        " %.1f s on retries",
         summary.calendars_synced,
         len(summary.calendars_failed),
         summary.events_read,
+        summary.waited_on_limits_s,
+        summary.waited_on_retries_s,
     )
     summary.check_credentials()
     return summary
