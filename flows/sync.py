@@ -6,6 +6,7 @@ writer merges the staged files in bulk. A failing calendar is recorded in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -13,13 +14,14 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any, TypeVar
 
-from prefect import flow, task
+from prefect import Flow, flow, task
 from prefect.cache_policies import NONE
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from core.errors import AuthError, CursorExpiredError, SourceError
 from runtime.config import Config
+from runtime.dask import dask_runner
 from runtime.engine import log, map_concurrently, progress
 from runtime.lock import warehouse_lock
 from runtime.privacy import PlainIngest, Pseudonymizer, ingest_for
@@ -31,6 +33,9 @@ from warehouse.staging import StagedFile, stage, staging_directory
 from warehouse.writer import StagedWriter
 
 BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each
+# Calendars per task on a Dask cluster: each task ships its source's recipe (the
+# roster included) to a worker process, so tasks are fewer and larger than threads'.
+DASK_CALENDARS_PER_TASK = 20
 T = TypeVar("T")
 
 
@@ -53,6 +58,17 @@ class SyncSummary:
     auth_refused: dict[str, str] = field(default_factory=dict)  # provider -> first reason
     waited_on_limits_s: float = 0.0  # summed over the sync threads
     waited_on_retries_s: float = 0.0
+
+    _waits: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+
+    def note_waits(self, copy: str, limits_s: float, retries_s: float) -> None:
+        """Take a source copy's cumulative waits (the latest report of each copy counts)."""
+        if not copy:
+            return
+        old = self._waits.get(copy, (0.0, 0.0))
+        self._waits[copy] = (max(old[0], limits_s), max(old[1], retries_s))
+        self.waited_on_limits_s = sum(w[0] for w in self._waits.values())
+        self.waited_on_retries_s = sum(w[1] for w in self._waits.values())
 
     def check_credentials(self) -> None:
         """Raise when a provider's credentials were refused and none of its calendars
@@ -82,6 +98,9 @@ class JobResult:
     synced: int
     events_read: int
     requests: int
+    # The source's waits so far, in the process that ran the task (a Dask worker keeps
+    # its own copy of the source): (which copy, seconds on limits, seconds on retries).
+    waits: tuple[str, float, float] = ("", 0.0, 0.0)
 
 
 def interleave(groups: Iterable[list[T]]) -> Iterator[T]:
@@ -91,10 +110,14 @@ def interleave(groups: Iterable[list[T]]) -> Iterator[T]:
 
 
 def plan_jobs(
-    people: list[Person], cursors: dict[str, str | None], batching: set[Provider]
+    people: list[Person],
+    cursors: dict[str, str | None],
+    batching: set[Provider],
+    per_job: int = 1,
 ) -> list[SyncJob]:
-    """One job per calendar, except incremental rounds of a batching source, chunked;
-    providers interleaved so that both make progress from the start."""
+    """Jobs of `per_job` calendars of a provider, except incremental rounds of a
+    batching source, chunked by BATCH_CHUNK; providers interleaved so that both make
+    progress from the start."""
     single: dict[Provider, list[SyncJob]] = {}
     pending: dict[Provider, list[tuple[str, str | None]]] = {}
     for person in people:
@@ -102,8 +125,12 @@ def plan_jobs(
         if cursor is not None and person.provider in batching:
             pending.setdefault(person.provider, []).append((person.email, cursor))
         else:
-            job = SyncJob(person.provider, ((person.email, cursor),))
-            single.setdefault(person.provider, []).append(job)
+            jobs_of = single.setdefault(person.provider, [])
+            if jobs_of and len(jobs_of[-1].calendars) < per_job:
+                last = jobs_of[-1]
+                jobs_of[-1] = replace(last, calendars=(*last.calendars, (person.email, cursor)))
+            else:
+                jobs_of.append(SyncJob(person.provider, ((person.email, cursor),)))
     jobs = list(interleave(single.values()))
     for provider, items in pending.items():
         for start in range(0, len(items), BATCH_CHUNK):
@@ -133,6 +160,8 @@ def sync_job(
         if not isinstance(r, CalendarBatch)
     )
     staged = stage(stage_in, [ingest.batch(b) for b in batches], clock(as_of)) if batches else None
+    waits = getattr(source, "waits", None)
+    copy = f"{os.getpid()}:{id(waits)}"
     return JobResult(
         job.provider,
         staged,
@@ -140,6 +169,7 @@ def sync_job(
         len(batches),
         sum(b.events_read for b in batches),
         sum(b.requests for b in batches),
+        (copy, waits.limits_s, waits.retries_s) if waits is not None else ("", 0.0, 0.0),
     )
 
 
@@ -157,9 +187,17 @@ def _sync_one(
         return error
 
 
-def sync_runner(config: Config) -> ThreadPoolTaskRunner[Any]:
-    """The task runner of an orchestrated sync: http.max_concurrency threads."""
+def sync_runner(config: Config) -> TaskRunner[Any]:
+    """The task runner of an orchestrated sync: http.max_concurrency threads, or the
+    Dask cluster of `[run] executor = "dask"`."""
+    if config.run.executor == "dask":
+        return dask_runner(config.run, config.http.max_concurrency)
     return ThreadPoolTaskRunner[Any](max_workers=config.http.max_concurrency)
+
+
+def sync_flow(config: Config) -> Flow[..., SyncSummary]:
+    """The sync flow with the configured task runner."""
+    return sync_calendars.with_options(task_runner=sync_runner(config))
 
 
 @flow(name="sync_calendars")
@@ -180,12 +218,13 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
         warehouse.snapshot_roster([ingest.person(p) for p in sources.people], as_of)
         cursors = _cursors(sources, warehouse, ingest)
         batching = {n for n, src in sources.calendars.items() if isinstance(src, BatchingSource)}
+        per_job = DASK_CALENDARS_PER_TASK if config.run.executor == "dask" else 1
         calls = [
             (sources.calendars[job.provider], job, staging, ingest, sources.clock, as_of)
-            for job in plan_jobs(sources.people, cursors, batching)
+            for job in plan_jobs(sources.people, cursors, batching, per_job)
         ]
         total, step, logged = len(sources.people), max(1, len(sources.people) // 10), 0
-        for result in map_concurrently(sync_job, calls, limit):
+        for result in map_concurrently(sync_job, calls, limit, config.run):
             _record(warehouse, result, summary, sources.clock(as_of), ingest)
             writer.add(result.staged)
             done = summary.calendars_synced + len(summary.calendars_failed)
@@ -195,8 +234,6 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
                 logged = done // step
                 log().info("%d/%d calendars, %d events read", done, total, summary.events_read)
         writer.finish()
-        summary.waited_on_limits_s = sum(s.waits.limits_s for s in sources.calendars.values())
-        summary.waited_on_retries_s = sum(s.waits.retries_s for s in sources.calendars.values())
     log().info(
         "synced %d calendars (%d failed), %d events read; waited %.1f s on provider limits,"
         " %.1f s on retries",
@@ -252,3 +289,4 @@ def _record(
     counts[result.provider] = counts.get(result.provider, 0) + result.synced
     summary.events_read += result.events_read
     summary.requests += result.requests
+    summary.note_waits(*result.waits)

@@ -31,6 +31,7 @@ from connectors.google.paging import PageTokenPaginator, pages
 from connectors.google.tokens import SubjectTokens
 from connectors.limits import RequestLimits, Waits
 from connectors.model import CalendarBatch, Provider
+from connectors.portable import Portable
 from connectors.retry import RetryPolicy
 from connectors.settings import GoogleSettings, HttpSettings, SyncWindow
 from core.errors import CursorExpiredError, SourceError
@@ -43,7 +44,7 @@ FIELDS = (
 )
 
 
-class GoogleCalendarSource:
+class GoogleCalendarSource(Portable):
     """Reads Google calendars with a service account and domain-wide delegation.
 
     `sync_calendar` and `sync_many` are safe to call from several threads at once:
@@ -65,6 +66,7 @@ class GoogleCalendarSource:
         retry: RetryPolicy | None = None,
         page_size: int = MAX_PAGE,
     ) -> None:
+        self.remember(settings, http, roster, window, retry, page_size)
         self._settings = settings
         self._http = http
         self._roster = frozenset(email.strip().lower() for email in roster)

@@ -24,6 +24,7 @@ from connectors.microsoft.client import GraphClient, Tally, make_http_client
 from connectors.microsoft.normalise import normalise_event
 from connectors.microsoft.paging import NextLinkPaginator, relative_url
 from connectors.model import CalendarBatch, Provider
+from connectors.portable import Portable
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings, MicrosoftSettings, SyncWindow
 from core.errors import CursorExpiredError, SourceError
@@ -34,7 +35,7 @@ def graph_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class MicrosoftCalendarSource:
+class MicrosoftCalendarSource(Portable):
     """`CalendarSource` for Microsoft 365 mailboxes. Thread-safe: one per run.
 
     Every Graph request about a mailbox, inside `$batch` too, goes through `limits`
@@ -57,6 +58,17 @@ class MicrosoftCalendarSource:
         page_size: int = 1000,
         timezone: str = "UTC",
     ) -> None:
+        if client is None:  # an injected client stays with its caller: no recipe
+            self.remember(
+                settings,
+                http,
+                roster,
+                window,
+                retry,
+                client_certificate=client_certificate,
+                page_size=page_size,
+                timezone=timezone,
+            )
         self._owns_client = client is None
         self._client = client or make_http_client(http)
         tokens = TokenProvider(settings, self._client, client_certificate)
