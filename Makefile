@@ -15,7 +15,7 @@ $(TOOLS)/bin/uv:
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
 
 install: $(if $(findstring $(TOOLS),$(UV)),$(TOOLS)/bin/uv)
-	$(UV) sync --locked --quiet
+	$(UV) sync --locked --quiet --compile-bytecode
 
 run: install
 	$(UV) run --locked oneonone run

@@ -154,14 +154,16 @@ def sync(
     """Sync every roster member's calendar into the warehouse (no build)."""
     settings = _load(config)
     _quiet_prefect()
-    from flows.pipeline import sync_calendars
+    from flows.pipeline import sync_flow
     from runtime.engine import run_flow
 
+    day = _as_of(as_of, settings)
     with _progress_bar(verbose):
-        summary = run_flow(sync_calendars, config=settings, as_of=_as_of(as_of, settings))
+        summary = run_flow(sync_flow(settings), config=settings, as_of=day)
     out.print(
         f"Synced {summary.calendars_synced} calendars, {len(summary.calendars_failed)} failed,"
-        f" {summary.events_read} events read."
+        f" {summary.events_read} events read; waited {summary.waited_on_limits_s:.1f} s on"
+        f" provider limits, {summary.waited_on_retries_s:.1f} s on retries."
     )
 
 

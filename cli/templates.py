@@ -27,6 +27,10 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 # service_account_file = "google-service-account.json"  # key with domain-wide delegation
 # admin_subject = "admin@example.com"  # admin impersonated for the Directory API
 # api_endpoint = $google_api_endpoint
+# Calendar API quotas, for the project and per user (a call in a batch counts as one):
+# requests_per_minute = $google_requests_per_minute
+# requests_per_minute_per_calendar = $google_requests_per_minute_per_calendar
+# batch_size = $google_batch_size                  # calls per batch request, at most 1000
 
 [microsoft]
 # tenant_id = "00000000-0000-0000-0000-000000000000"
@@ -36,6 +40,10 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 # client_certificate_thumbprint = "0123456789ABCDEF0123456789ABCDEF01234567"
 # authority = $microsoft_authority
 # graph_endpoint = $microsoft_graph_endpoint
+# Graph's Outlook quotas per mailbox (a request in a JSON batch counts as one):
+# concurrent_per_mailbox = $microsoft_concurrent_per_mailbox
+# requests_per_10_minutes_per_mailbox = $microsoft_requests_per_10_minutes_per_mailbox
+# batch_size = $microsoft_batch_size                  # requests per JSON batch, at most 20
 
 [http]
 # ca_bundle = "corporate-ca.pem"   # extra CA trusted by every client

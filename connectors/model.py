@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol, runtime_checkable
 
+from connectors.limits import Waits
 from core.errors import SourceError
 
 Provider = Literal["google", "microsoft"]
@@ -85,9 +86,14 @@ class CalendarBatch:
 
 
 class CalendarSource(Protocol):
-    """A provider's calendar connector."""
+    """A provider's calendar connector.
+
+    `waits`: seconds its requests spent waiting on the provider's limits and on
+    retries so far, summed over threads (the run summary reports them).
+    """
 
     provider: Provider
+    waits: Waits
 
     def sync_calendar(self, email: str, cursor: str | None) -> CalendarBatch:
         """Read one calendar: incrementally from `cursor`, or in full when it is None."""

@@ -2,7 +2,8 @@
 
 Bounded attempts, exponential backoff with full jitter, the server's Retry-After
 honoured (fractional seconds too), and only `RetriableError` retried. Do not stack
-Prefect task retries on top of it.
+Prefect task retries on top of it. With `waits` set, the seconds it waits are added
+to `waits.retries_s` (the run summary reports them).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
+from connectors.limits import Waits
 from core.errors import RetriableError
 
 T = TypeVar("T")
@@ -41,6 +43,7 @@ class RetryPolicy:
     max_delay_s: float = 60.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     jitter: Callable[[float, float], float] = field(default=random.uniform, repr=False)
+    waits: Waits | None = field(default=None, repr=False, compare=False)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before try number `attempt + 1` (attempt counts from 1)."""
@@ -57,5 +60,8 @@ class RetryPolicy:
             except RetriableError as error:
                 if attempt == self.attempts:
                     raise
-                self.sleep(self.delay(attempt, error.retry_after))
+                delay = self.delay(attempt, error.retry_after)
+                if self.waits is not None:
+                    self.waits.on_retries(delay)
+                self.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")

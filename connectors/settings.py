@@ -10,9 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from connectors.limits import Quota
+
 GOOGLE_API_ENDPOINT = "https://www.googleapis.com/"  # root, with trailing slash
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
 GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
+# The providers' documented maxima: calls per Calendar API batch, requests per $batch.
+GOOGLE_MAX_BATCH = 1000
+GRAPH_MAX_BATCH = 20
 
 
 class Secret:
@@ -54,10 +59,45 @@ class SyncWindow:
 
 
 @dataclass(frozen=True)
+class GoogleLimits:
+    """Calendar API quotas; a call inside a batch request counts as one request."""
+
+    requests_per_minute: int = 10_000  # the whole project
+    requests_per_minute_per_calendar: int = 600  # each user's calendar
+    batch_size: int = 50  # calls per batch request, at most GOOGLE_MAX_BATCH
+
+    @property
+    def quota(self) -> Quota:
+        """What the calendar source's limiter applies."""
+        return Quota(
+            requests_per_s=self.requests_per_minute / 60,
+            requests_per_s_per_key=self.requests_per_minute_per_calendar / 60,
+        )
+
+
+@dataclass(frozen=True)
+class MicrosoftLimits:
+    """Graph's Outlook quotas per app and mailbox; a request inside `$batch` counts."""
+
+    concurrent_per_mailbox: int = 4
+    requests_per_10_minutes_per_mailbox: int = 10_000
+    batch_size: int = GRAPH_MAX_BATCH  # requests per $batch
+
+    @property
+    def quota(self) -> Quota:
+        """What the calendar source's limiter applies."""
+        return Quota(
+            requests_per_s_per_key=self.requests_per_10_minutes_per_mailbox / 600,
+            concurrent_per_key=self.concurrent_per_mailbox,
+        )
+
+
+@dataclass(frozen=True)
 class GoogleSettings:
     service_account_file: Path
     admin_subject: str | None = None  # admin impersonated for the Directory API
     api_endpoint: str = GOOGLE_API_ENDPOINT
+    limits: GoogleLimits = GoogleLimits()
 
 
 @dataclass(frozen=True)
@@ -71,6 +111,7 @@ class MicrosoftSettings:
     graph_endpoint: str = GRAPH_ENDPOINT
     client_certificate: Secret | None = None  # PEM: private key, then the certificate
     client_certificate_thumbprint: str | None = None  # SHA-1 hex, as Entra shows it
+    limits: MicrosoftLimits = MicrosoftLimits()
 
     @property
     def authority_url(self) -> str:

@@ -29,6 +29,11 @@ class RetriableError(SourceError):
         self.retry_after = retry_after
 
 
+class ThrottledError(RetriableError):
+    """The provider asked us to slow down (429, rate-limit 403, 503 with Retry-After):
+    retried like any retriable error, and it slows the provider's limiter down."""
+
+
 class FatalSourceError(SourceError):
     """Retrying will not help (400, 401/403 after refresh, 404, no mailbox, quota)."""
 

@@ -24,8 +24,8 @@ from flows.sync import (
     SyncSummary,
     plan_jobs,
     sync_calendars,
+    sync_flow,
     sync_job,
-    sync_runner,
 )
 from reports import ReportMeta, check_out_dir, render_reports
 from runtime.artifacts import RunReport, publish_summary, run_markdown
@@ -49,6 +49,7 @@ __all__ = [
     "render_reports_flow",
     "report_meta",
     "sync_calendars",
+    "sync_flow",
     "sync_job",
     "weekly_report",
 ]
@@ -138,8 +139,7 @@ def _run_steps(config: Config, as_of: date) -> RunReport:
     with Warehouse(config.warehouse.path) as warehouse:
         run_id = warehouse.start_run(as_of, config.uses_sandbox)
     try:
-        sync = sync_calendars.with_options(task_runner=sync_runner(config))  # type: ignore[arg-type]
-        summary = step(sync, config, as_of)
+        summary = step(sync_flow(config), config, as_of)
         counts = step(build_warehouse, config, as_of)
         dashboard = step(render_reports_flow, config, as_of)
     except BaseException:
@@ -173,6 +173,8 @@ def run_report(
         dashboard=dashboard,
         neglected=neglected,
         chronic=chronic,
+        waited_on_limits_s=summary.waited_on_limits_s,
+        waited_on_retries_s=summary.waited_on_retries_s,
     )
 
 

@@ -1,21 +1,27 @@
 """The sync flow: one task per calendar (or per batch of incremental rounds), run
-concurrently within http.max_concurrency and a start rate per provider; a failing
-calendar is recorded in `sync_state` and reported, never raised."""
+concurrently within http.max_concurrency, each request within its provider's limits
+(the sources' own, shared by every task); each task stages what it read and one
+writer merges the staged files in bulk. A failing calendar is recorded in
+`sync_state` and reported, never raised."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any, TypeVar
 
-from prefect import flow, task
+from prefect import Flow, flow, task
 from prefect.cache_policies import NONE
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from core.errors import AuthError, CursorExpiredError, SourceError
-from flows.limits import TokenBucket, interleave, provider_buckets
 from runtime.config import Config
+from runtime.dask import dask_runner
 from runtime.engine import log, map_concurrently, progress
 from runtime.lock import warehouse_lock
 from runtime.privacy import PlainIngest, Pseudonymizer, ingest_for
@@ -23,8 +29,14 @@ from runtime.resources import Sources, open_sources
 from runtime.secrets import resolve_secret
 from runtime.terminal import plain
 from warehouse import Warehouse
+from warehouse.staging import StagedFile, stage, staging_directory
+from warehouse.writer import StagedWriter
 
 BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each
+# Calendars per task on a Dask cluster: each task ships its source's recipe (the
+# roster included) to a worker process, so tasks are fewer and larger than threads'.
+DASK_CALENDARS_PER_TASK = 20
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,19 @@ class SyncSummary:
     sandbox: bool = False
     synced_by_provider: dict[str, int] = field(default_factory=dict)
     auth_refused: dict[str, str] = field(default_factory=dict)  # provider -> first reason
+    waited_on_limits_s: float = 0.0  # summed over the sync threads
+    waited_on_retries_s: float = 0.0
+
+    _waits: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+
+    def note_waits(self, copy: str, limits_s: float, retries_s: float) -> None:
+        """Take a source copy's cumulative waits (the latest report of each copy counts)."""
+        if not copy:
+            return
+        old = self._waits.get(copy, (0.0, 0.0))
+        self._waits[copy] = (max(old[0], limits_s), max(old[1], retries_s))
+        self.waited_on_limits_s = sum(w[0] for w in self._waits.values())
+        self.waited_on_retries_s = sum(w[1] for w in self._waits.values())
 
     def check_credentials(self) -> None:
         """Raise when a provider's credentials were refused and none of its calendars
@@ -60,18 +85,39 @@ class SyncJob:
     provider: Provider
     calendars: tuple[tuple[str, str | None], ...]  # (email, cursor)
     batched: bool = False
+    number: int = 0  # names the task run: no address, even in a pseudonymised run
 
-    @property
-    def label(self) -> str:
-        first = self.calendars[0][0]
-        return first if len(self.calendars) == 1 else f"{first} +{len(self.calendars) - 1}"
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a sync task hands to the writer: its staged file and what went wrong."""
+
+    provider: Provider
+    staged: StagedFile | None
+    failures: tuple[CalendarFailure, ...]
+    synced: int
+    events_read: int
+    requests: int
+    # The source's waits so far, in the process that ran the task (a Dask worker keeps
+    # its own copy of the source): (which copy, seconds on limits, seconds on retries).
+    waits: tuple[str, float, float] = ("", 0.0, 0.0)
+
+
+def interleave(groups: Iterable[list[T]]) -> Iterator[T]:
+    """Round-robin over groups so that one provider's calendars do not queue the other's."""
+    for row in zip_longest(*groups):
+        yield from (item for item in row if item is not None)
 
 
 def plan_jobs(
-    people: list[Person], cursors: dict[str, str | None], batching: set[Provider]
+    people: list[Person],
+    cursors: dict[str, str | None],
+    batching: set[Provider],
+    per_job: int = 1,
 ) -> list[SyncJob]:
-    """One job per calendar, except incremental rounds of a batching source, chunked;
-    providers interleaved so that both make progress from the start."""
+    """Jobs of `per_job` calendars of a provider, except incremental rounds of a
+    batching source, chunked by BATCH_CHUNK; providers interleaved so that both make
+    progress from the start."""
     single: dict[Provider, list[SyncJob]] = {}
     pending: dict[Provider, list[tuple[str, str | None]]] = {}
     for person in people:
@@ -79,29 +125,52 @@ def plan_jobs(
         if cursor is not None and person.provider in batching:
             pending.setdefault(person.provider, []).append((person.email, cursor))
         else:
-            job = SyncJob(person.provider, ((person.email, cursor),))
-            single.setdefault(person.provider, []).append(job)
+            jobs_of = single.setdefault(person.provider, [])
+            if jobs_of and len(jobs_of[-1].calendars) < per_job:
+                last = jobs_of[-1]
+                jobs_of[-1] = replace(last, calendars=(*last.calendars, (person.email, cursor)))
+            else:
+                jobs_of.append(SyncJob(person.provider, ((person.email, cursor),)))
     jobs = list(interleave(single.values()))
     for provider, items in pending.items():
         for start in range(0, len(items), BATCH_CHUNK):
             jobs.append(SyncJob(provider, tuple(items[start : start + BATCH_CHUNK]), True))
-    return jobs
+    return [replace(job, number=n) for n, job in enumerate(jobs, 1)]
 
 
-@task(cache_policy=NONE, task_run_name="sync-{job.label}")
+@task(cache_policy=NONE, task_run_name="sync-{job.provider}-{job.number}")
 def sync_job(
-    source: CalendarSource, job: SyncJob, bucket: TokenBucket
-) -> list[CalendarBatch | CalendarFailure]:
-    """Sync the job's calendars; a failing calendar is reported, never raised."""
-    bucket.acquire()
+    source: CalendarSource,
+    job: SyncJob,
+    stage_in: Path,
+    ingest: Pseudonymizer | PlainIngest,
+    clock: Callable[[date], datetime],
+    as_of: date,
+) -> JobResult:
+    """Sync the job's calendars and stage what they returned for the writer; a
+    failing calendar is reported, never raised."""
     if job.batched and isinstance(source, BatchingSource):
         results = source.sync_many(job.calendars)
     else:
         results = [_sync_one(source, email, cursor) for email, cursor in job.calendars]
-    return [
-        _outcome_of(job.provider, email, result)
-        for (email, _), result in zip(job.calendars, results, strict=True)
-    ]
+    batches = [r for r in results if isinstance(r, CalendarBatch)]
+    failures = tuple(
+        CalendarFailure(job.provider, email, str(r), isinstance(r, AuthError))
+        for (email, _), r in zip(job.calendars, results, strict=True)
+        if not isinstance(r, CalendarBatch)
+    )
+    staged = stage(stage_in, [ingest.batch(b) for b in batches], clock(as_of)) if batches else None
+    waits = getattr(source, "waits", None)
+    copy = f"{os.getpid()}:{id(waits)}"
+    return JobResult(
+        job.provider,
+        staged,
+        failures,
+        len(batches),
+        sum(b.events_read for b in batches),
+        sum(b.requests for b in batches),
+        (copy, waits.limits_s, waits.retries_s) if waits is not None else ("", 0.0, 0.0),
+    )
 
 
 def _sync_one(
@@ -118,53 +187,61 @@ def _sync_one(
         return error
 
 
-def _outcome_of(
-    provider: str, email: str, result: CalendarBatch | SourceError
-) -> CalendarBatch | CalendarFailure:
-    if isinstance(result, CalendarBatch):
-        return result
-    auth = isinstance(result, AuthError)
-    return CalendarFailure(provider, email, str(result), auth)  # logged by _store
-
-
-def sync_runner(config: Config) -> ThreadPoolTaskRunner[Any]:
-    """The task runner of an orchestrated sync: http.max_concurrency threads."""
+def sync_runner(config: Config) -> TaskRunner[Any]:
+    """The task runner of an orchestrated sync: http.max_concurrency threads, or the
+    Dask cluster of `[run] executor = "dask"`."""
+    if config.run.executor == "dask":
+        return dask_runner(config.run, config.http.max_concurrency)
     return ThreadPoolTaskRunner[Any](max_workers=config.http.max_concurrency)
+
+
+def sync_flow(config: Config) -> Flow[..., SyncSummary]:
+    """The sync flow with the configured task runner."""
+    return sync_calendars.with_options(task_runner=sync_runner(config))
 
 
 @flow(name="sync_calendars")
 def sync_calendars(config: Config, as_of: date) -> SyncSummary:
-    """Read the roster, sync every member's calendar concurrently, store each batch."""
+    """Read the roster, sync every member's calendar concurrently, merge what the
+    tasks stage into the warehouse in bulk."""
     summary = SyncSummary(sandbox=config.uses_sandbox)
     limit = config.http.max_concurrency
+    staging = config.run.staging_for(config.warehouse.path)
     with (
         open_sources(config, as_of) as sources,  # a bad roster stops here, nothing written
         warehouse_lock(config.warehouse.path),
         Warehouse(config.warehouse.path) as warehouse,
     ):
+        writer = StagedWriter(warehouse, staging_directory(staging))
+        writer.merge_leftovers()  # a killed run's staged calendars, before their cursors
         ingest = _ingest(config)
         warehouse.snapshot_roster([ingest.person(p) for p in sources.people], as_of)
         cursors = _cursors(sources, warehouse, ingest)
         batching = {n for n, src in sources.calendars.items() if isinstance(src, BatchingSource)}
-        buckets = provider_buckets(sources.calendars, burst=limit)
+        per_job = DASK_CALENDARS_PER_TASK if config.run.executor == "dask" else 1
         calls = [
-            (sources.calendars[job.provider], job, buckets[job.provider])
-            for job in plan_jobs(sources.people, cursors, batching)
+            (sources.calendars[job.provider], job, staging, ingest, sources.clock, as_of)
+            for job in plan_jobs(sources.people, cursors, batching, per_job)
         ]
-        total, step = len(sources.people), max(1, len(sources.people) // 10)
-        for outcomes in map_concurrently(sync_job, calls, limit):
-            for outcome in outcomes:
-                _store(warehouse, outcome, summary, sources.clock(as_of), ingest)
-                done = summary.calendars_synced + len(summary.calendars_failed)
-                if progress(done, total, summary.events_read):
-                    continue
-                if done % step == 0 or done == total:
-                    log().info("%d/%d calendars, %d events read", done, total, summary.events_read)
+        total, step, logged = len(sources.people), max(1, len(sources.people) // 10), 0
+        for result in map_concurrently(sync_job, calls, limit, config.run):
+            _record(warehouse, result, summary, sources.clock(as_of), ingest)
+            writer.add(result.staged)
+            done = summary.calendars_synced + len(summary.calendars_failed)
+            if progress(done, total, summary.events_read):
+                continue
+            if done // step > logged or done == total:
+                logged = done // step
+                log().info("%d/%d calendars, %d events read", done, total, summary.events_read)
+        writer.finish()
     log().info(
-        "synced %d calendars (%d failed), %d events read",
+        "synced %d calendars (%d failed), %d events read; waited %.1f s on provider limits,"
+        " %.1f s on retries",
         summary.calendars_synced,
         len(summary.calendars_failed),
         summary.events_read,
+        summary.waited_on_limits_s,
+        summary.waited_on_retries_s,
     )
     summary.check_credentials()
     return summary
@@ -190,25 +267,26 @@ def _cursors(
     }
 
 
-def _store(
+def _record(
     warehouse: Warehouse,
-    outcome: CalendarBatch | CalendarFailure,
+    result: JobResult,
     summary: SyncSummary,
     observed_at: datetime,
     ingest: Pseudonymizer | PlainIngest,
 ) -> None:
-    if isinstance(outcome, CalendarFailure):
-        email = outcome.calendar_email
-        shown, reason = ingest.email(email), ingest.text(outcome.reason, email)
+    """Count a job's calendars and record its failures (its staged data is merged by
+    the writer)."""
+    for failure in result.failures:
+        email = failure.calendar_email
+        shown, reason = ingest.email(email), ingest.text(failure.reason, email)
         log().warning("calendar %s failed: %s", plain(shown), plain(reason))
-        warehouse.record_failure(outcome.provider, shown, reason, observed_at)
+        warehouse.record_failure(failure.provider, shown, reason, observed_at)
         summary.calendars_failed.append(shown)
-        if outcome.auth:
-            summary.auth_refused.setdefault(outcome.provider, reason)
-        return
-    warehouse.store_calendar(ingest.batch(outcome), observed_at)
-    summary.calendars_synced += 1
+        if failure.auth:
+            summary.auth_refused.setdefault(failure.provider, reason)
+    summary.calendars_synced += result.synced
     counts = summary.synced_by_provider
-    counts[outcome.provider] = counts.get(outcome.provider, 0) + 1
-    summary.events_read += outcome.events_read
-    summary.requests += outcome.requests
+    counts[result.provider] = counts.get(result.provider, 0) + result.synced
+    summary.events_read += result.events_read
+    summary.requests += result.requests
+    summary.note_waits(*result.waits)

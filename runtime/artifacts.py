@@ -34,6 +34,8 @@ class RunReport:
     dashboard: Path
     neglected: pl.DataFrame = field(default_factory=pl.DataFrame)
     chronic: pl.DataFrame = field(default_factory=pl.DataFrame)
+    waited_on_limits_s: float = 0.0  # summed over the sync threads
+    waited_on_retries_s: float = 0.0
 
 
 def run_markdown(report: RunReport) -> str:
@@ -59,6 +61,9 @@ def _counts(report: RunReport) -> list[str]:
         "|---:|---:|---:|---:|",
         f"| {report.calendars_synced} | {len(report.calendars_failed)} "
         f"| {report.events_read} | {report.occurrences} |",
+        "",
+        f"The sync waited {report.waited_on_limits_s:.1f} s on provider limits and "
+        f"{report.waited_on_retries_s:.1f} s on retries (summed over its threads).",
     ]
 
 

@@ -19,9 +19,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from connectors.settings import (
     GOOGLE_API_ENDPOINT,
+    GOOGLE_MAX_BATCH,
     GRAPH_ENDPOINT,
+    GRAPH_MAX_BATCH,
     MICROSOFT_AUTHORITY,
+    GoogleLimits,
     HttpSettings,
+    MicrosoftLimits,
 )
 from core.errors import BadInputError
 from runtime.config_checks import Origin, check_ca_bundle, check_consistency, describe
@@ -43,6 +47,7 @@ def _secret_reference(value: str) -> str:
 # Where a secret goes: a reference to it, never the value.
 SecretReference = Annotated[str, AfterValidator(_secret_reference)]
 _METRICS, _ORG, _HTTP = MetricParams(), OrgCalendar(), HttpSettings()
+_GOOGLE, _MICROSOFT = GoogleLimits(), MicrosoftLimits()
 
 
 class Section(BaseModel):
@@ -81,10 +86,24 @@ class RosterConfig(Section):
     path: Path | None = None
 
 
+# The documented quotas are the defaults; a project granted more may raise them.
+_QUOTA_CEILING = 10_000_000
+
+
 class GoogleConfig(Section):
     service_account_file: Path | None = None
     admin_subject: str | None = None
     api_endpoint: str = GOOGLE_API_ENDPOINT
+    requests_per_minute: int = Field(_GOOGLE.requests_per_minute, ge=1, le=_QUOTA_CEILING)
+    requests_per_minute_per_calendar: int = Field(
+        _GOOGLE.requests_per_minute_per_calendar, ge=1, le=_QUOTA_CEILING
+    )
+    batch_size: int = Field(_GOOGLE.batch_size, ge=1, le=GOOGLE_MAX_BATCH)
+
+    def limits(self) -> GoogleLimits:
+        return GoogleLimits(
+            self.requests_per_minute, self.requests_per_minute_per_calendar, self.batch_size
+        )
 
     @field_validator("api_endpoint")
     @classmethod
@@ -102,6 +121,16 @@ class MicrosoftConfig(Section):
     client_certificate_thumbprint: str | None = None
     authority: str = MICROSOFT_AUTHORITY
     graph_endpoint: str = GRAPH_ENDPOINT
+    concurrent_per_mailbox: int = Field(_MICROSOFT.concurrent_per_mailbox, ge=1, le=64)
+    requests_per_10_minutes_per_mailbox: int = Field(
+        _MICROSOFT.requests_per_10_minutes_per_mailbox, ge=1, le=_QUOTA_CEILING
+    )
+    batch_size: int = Field(_MICROSOFT.batch_size, ge=1, le=GRAPH_MAX_BATCH)
+
+    def limits(self) -> MicrosoftLimits:
+        return MicrosoftLimits(
+            self.concurrent_per_mailbox, self.requests_per_10_minutes_per_mailbox, self.batch_size
+        )
 
     @field_validator("authority", "graph_endpoint")
     @classmethod
@@ -168,6 +197,18 @@ class ReportConfig(Section):
     email: EmailConfig | None = None
 
 
+class RunConfig(Section):
+    """How a run executes: on local threads, or on a Dask cluster past one machine."""
+
+    executor: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = None  # an existing scheduler; None starts a local cluster
+    staging_dir: Path | None = None  # None: <warehouse.path>.staging beside the warehouse
+
+    def staging_for(self, warehouse: Path) -> Path:
+        """Where sync tasks stage their batches for the writer."""
+        return self.staging_dir or warehouse.with_name(warehouse.name + ".staging")
+
+
 class PrivacyConfig(Section):
     pseudonymize: bool = False
     key: SecretReference | None = Field(None, repr=False)
@@ -186,6 +227,7 @@ class Config(Section):
     warehouse: WarehouseConfig = WarehouseConfig()
     report: ReportConfig = ReportConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    run: RunConfig = RunConfig()
 
     @property
     def uses_sandbox(self) -> bool:
@@ -267,6 +309,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
                 update={"path": resolve(config.warehouse.path)}
             ),
             "report": config.report.model_copy(update={"out_dir": resolve(config.report.out_dir)}),
+            "run": config.run.model_copy(update={"staging_dir": resolve(config.run.staging_dir)}),
         }
     )
 

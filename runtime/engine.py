@@ -24,6 +24,8 @@ from prefect.context import FlowRunContext, TaskRunContext
 from prefect.futures import as_completed
 from prefect.settings import PREFECT_API_URL
 
+from runtime.config import RunConfig
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -54,17 +56,27 @@ def step(flow: Flow[..., R], *args: Any, **kwargs: Any) -> R:
 
 
 def map_concurrently(
-    task: Task[..., R], calls: Iterable[tuple[Any, ...]], max_workers: int
+    task: Task[..., R],
+    calls: Iterable[tuple[Any, ...]],
+    max_workers: int,
+    run: RunConfig | None = None,
 ) -> Iterator[R]:
     """Run `task` once per argument tuple, at most `max_workers` at a time; yield as done.
 
-    Orchestrated, each call is a Prefect task run on the flow's task runner (which the
-    caller sizes to `max_workers`); in-process, a thread pool of that size runs `.fn`.
+    Orchestrated, each call is a Prefect task run on the flow's task runner (threads,
+    or Prefect's DaskTaskRunner, which the caller sets up). In-process, `.fn` runs on a
+    thread pool of `max_workers`, or with `run.executor == "dask"` on the Dask cluster
+    through Dask's own client (Prefect's task runs on Dask workers need an API server).
     """
     if orchestrated():
         futures = [task.submit(*args) for args in calls]
         for future in as_completed(futures):
             yield future.result()
+        return
+    if run is not None and run.executor == "dask":
+        from runtime.dask import dask_map
+
+        yield from dask_map(task.fn, calls, run, max_workers)
         return
     yield from _pool_map(task.fn, calls, max_workers)
 

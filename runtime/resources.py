@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -90,7 +90,7 @@ def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
     window = sync_window(config, as_of)
     with ExitStack() as stack:
         if config.uses_sandbox:
-            sources = _sandbox_sources(stack, as_of, window)
+            sources = _sandbox_sources(config, stack, as_of, window)
         else:
             sources = _live_sources(config, window)
         for calendar in sources.calendars.values():
@@ -100,10 +100,13 @@ def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
         yield sources
 
 
-def _sandbox_sources(stack: ExitStack, as_of: date, window: SyncWindow) -> Sources:
+def _sandbox_sources(config: Config, stack: ExitStack, as_of: date, window: SyncWindow) -> Sources:
     sandbox, roster = stack.enter_context(embedded_sandbox(as_of))
     people = CsvRoster(roster).people()
-    calendars = _calendars(people, sandbox.google, sandbox.microsoft, sandbox.http, window)
+    # The configured limits apply to the sandbox too (its Graph side enforces Graph's).
+    google = replace(sandbox.google, limits=config.google.limits())
+    microsoft = replace(sandbox.microsoft, limits=config.microsoft.limits())
+    calendars = _calendars(people, google, microsoft, sandbox.http, window)
     return Sources(people, calendars, sandbox, resumable=False, clock=_sandbox_clock)
 
 
@@ -176,7 +179,12 @@ def _google_settings(config: Config) -> GoogleSettings | None:
         raise BadInputError(
             f"google.service_account_file: {section.service_account_file} does not exist"
         )
-    return GoogleSettings(section.service_account_file, section.admin_subject, section.api_endpoint)
+    return GoogleSettings(
+        section.service_account_file,
+        section.admin_subject,
+        section.api_endpoint,
+        limits=section.limits(),
+    )
 
 
 def _microsoft_settings(config: Config) -> MicrosoftSettings | None:
@@ -192,6 +200,7 @@ def _microsoft_settings(config: Config) -> MicrosoftSettings | None:
         section.graph_endpoint,
         client_certificate=_certificate(certificate) if certificate else None,
         client_certificate_thumbprint=section.client_certificate_thumbprint,
+        limits=section.limits(),
     )
 
 

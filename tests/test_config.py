@@ -106,3 +106,60 @@ def test_init_template_shows_every_default_of_the_configuration_model() -> None:
     assert f'# graph_endpoint = "{defaults.microsoft.graph_endpoint}"\n' in CONFIG_TEMPLATE
     assert '# workdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]\n' in CONFIG_TEMPLATE
     assert "$" not in CONFIG_TEMPLATE
+
+
+def test_provider_limits_default_to_the_documented_quotas() -> None:
+    config = load_config(None, environ={})
+    google, microsoft = config.google.limits(), config.microsoft.limits()
+    assert (google.requests_per_minute, google.requests_per_minute_per_calendar) == (10_000, 600)
+    assert google.batch_size == 50
+    assert (microsoft.concurrent_per_mailbox, microsoft.batch_size) == (4, 20)
+    assert microsoft.requests_per_10_minutes_per_mailbox == 10_000
+
+
+def test_provider_limits_can_be_set_in_the_file_and_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, "[google]\nbatch_size = 1000\nrequests_per_minute = 20000\n")
+    env = {"ONEONONE_MICROSOFT__CONCURRENT_PER_MAILBOX": "2"}
+    config = load_config(path, environ=env)
+    assert config.google.limits().batch_size == 1000
+    assert config.google.limits().quota.requests_per_s == pytest.approx(20_000 / 60)
+    assert config.microsoft.limits().quota.concurrent_per_key == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "[google]\nbatch_size = 1001\n",
+            r"google\.batch_size: Input should be less than or equal to 1000 \(got 1001\)",
+            id="google-batch-past-1000",
+        ),
+        pytest.param(
+            "[microsoft]\nbatch_size = 21\n",
+            r"microsoft\.batch_size: Input should be less than or equal to 20 \(got 21\)",
+            id="graph-batch-past-20",
+        ),
+        pytest.param(
+            "[microsoft]\nconcurrent_per_mailbox = 0\n",
+            r"microsoft\.concurrent_per_mailbox: Input should be greater than or equal to 1",
+            id="no-concurrency",
+        ),
+        pytest.param(
+            '[google]\nrequests_per_minute_per_calendar = "fast"\n',
+            r"google\.requests_per_minute_per_calendar: Input should be a valid integer",
+            id="not-a-number",
+        ),
+    ],
+)
+def test_bad_provider_limit_names_the_file_the_key_and_the_bounds(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(BadInputError, match=rf"{path}: {expected}"):
+        load_config(path, environ={})
+
+
+def test_init_template_shows_the_provider_limits() -> None:
+    assert "# requests_per_minute_per_calendar = 600\n" in CONFIG_TEMPLATE
+    assert "# concurrent_per_mailbox = 4\n" in CONFIG_TEMPLATE
+    assert "# requests_per_10_minutes_per_mailbox = 10000\n" in CONFIG_TEMPLATE

@@ -11,10 +11,11 @@ from types import TracebackType
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from connectors.model import CalendarBatch, Person
 from core.errors import BadInputError
-from warehouse import raw
+from warehouse import raw, staging
 from warehouse.build import compute
 from warehouse.files import connect, owner_only
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
@@ -100,8 +101,24 @@ class Warehouse:
 
     def store_calendar(self, batch: CalendarBatch, observed_at: datetime) -> None:
         """Store a calendar's batch and its cursor in one transaction (idempotent)."""
+        rows = staging.batch_rows([batch]).to_arrow()
+        calendars = staging.calendars_table([batch], observed_at)
         with self._transaction() as con:
-            raw.store_batch(con, batch, observed_at)
+            raw.merge(con, rows, calendars)
+
+    def merge_staged(self, files: Sequence[staging.StagedFile]) -> int:
+        """Merge staged files in one transaction, then delete them; rows merged.
+
+        Each calendar may appear once among `files` (see staging.merge_groups).
+        """
+        if not files:
+            return 0
+        calendars = pa.concat_tables([staging.read_calendars(f.path) for f in files])
+        with self._transaction() as con:
+            merged = raw.merge(con, [f.path for f in files], calendars)
+        for staged in files:
+            staged.path.unlink(missing_ok=True)
+        return merged
 
     def record_failure(
         self, provider: str, calendar_email: str, reason: str, observed_at: datetime

@@ -1,24 +1,34 @@
-"""Storing one calendar's batch (raw rows + sync_state) and recording failures.
+"""Merging staged calendars into `raw_observations` and `sync_state`, set-based.
 
-Callers own the transaction: `Warehouse` wraps each call in one, so a calendar's
-cursor and its data commit together or not at all.
+One merge takes many calendars' rows at once (see warehouse.staging) and runs inside
+the caller's transaction, so every calendar's cursor commits with its rows or not at
+all. Its cost follows the rows merged: each step is one set-based statement per
+group of calendars (a hash join against the stored rows, no per-calendar statement),
+and steps that have nothing to do are skipped — an unchanged week touches
+`sync_state` alone. Merging the same staged rows twice changes
+nothing: every time written comes from the staged calendars, not from the clock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from connectors.model import CalendarBatch
-from core.errors import BadInputError
-from warehouse.frames import as_utc, observations_frame
+from warehouse.frames import OBSERVATION_SCHEMA, as_utc
 
 _KEY = "provider = ? AND calendar_email = ?"
+_COLUMNS = ", ".join(f'"{name}"' for name in OBSERVATION_SCHEMA)
+_JOIN = "r.provider = {o}.provider AND r.calendar_email = {o}.calendar_email"
 
-# Merge the batch over what is stored: history columns carry over, and a stub (no
-# participants) keeps the participants/organizer/times already known for that id.
+# Merge the staged rows over what is stored: history columns carry over, and a stub
+# (no participants) keeps the participants/organizer/times already known for that id.
 _MERGED = """
+CREATE TEMP TABLE _merged AS
 SELECT b.provider, b.calendar_email, b.event_id,
     coalesce(b.series_key, o.series_key) AS series_key,
     coalesce(b.organizer_email, o.organizer_email) AS organizer_email,
@@ -33,79 +43,127 @@ SELECT b.provider, b.calendar_email, b.event_id,
         ELSE b.has_agenda END AS has_agenda,
     coalesce(b.created_at, o.created_at) AS created_at,
     b.updated_at, b.response_at,
-    coalesce(o.first_seen_at, $ts) AS first_seen_at,
-    $ts AS last_seen_at,
-    CASE WHEN b.state = 'live' THEN $ts ELSE o.live_seen_at END AS live_seen_at,
-    CASE WHEN b.state = 'live' THEN NULL ELSE coalesce(o.cancel_seen_at, $ts)
+    coalesce(o.first_seen_at, b.ts) AS first_seen_at,
+    b.ts AS last_seen_at,
+    CASE WHEN b.state = 'live' THEN b.ts ELSE o.live_seen_at END AS live_seen_at,
+    CASE WHEN b.state = 'live' THEN NULL ELSE coalesce(o.cancel_seen_at, b.ts)
         END AS cancel_seen_at,
-    coalesce(o.first_start, b.start) AS first_start
-FROM _batch b
+    coalesce(o.first_start, b.start) AS first_start,
+    o.event_id IS NOT NULL AS stored
+FROM _rows b
 LEFT JOIN raw_observations o USING (provider, calendar_email, event_id)
 """
 
+_DROP_REPLACED = f"""
+DELETE FROM raw_observations r USING _merged m
+WHERE m.stored AND {_JOIN.format(o="m")} AND r.event_id = m.event_id
+"""
 
-def _check_batch(batch: CalendarBatch) -> None:
-    for obs in batch.observations:
-        if (obs.provider, obs.calendar_email) != (batch.provider, batch.calendar_email):
-            raise BadInputError(
-                f"observation {obs.event_id} belongs to {obs.provider}:{obs.calendar_email}, "
-                f"not to the batch's calendar {batch.provider}:{batch.calendar_email}"
-            )
+_INSERT_MERGED = "INSERT INTO raw_observations SELECT * EXCLUDE (stored) FROM _merged"
+
+# Rows a full sync no longer lists are gone from the calendar.
+_DROP_STALE = f"""
+DELETE FROM raw_observations r USING _calendars c
+WHERE c."full" AND {_JOIN.format(o="c")}
+    AND NOT EXISTS (SELECT 1 FROM _rows b WHERE {_JOIN.format(o="b")} AND b.event_id = r.event_id)
+"""
+
+# Ids reported deleted become `removed`; ids never stored, or listed again, are ignored.
+_MARK_REMOVED = f"""
+UPDATE raw_observations r SET state = 'removed', last_seen_at = x.observed_at,
+    cancel_seen_at = coalesce(r.cancel_seen_at, x.observed_at)
+FROM (
+    SELECT provider, calendar_email, unnest(removed_ids) AS event_id, observed_at
+    FROM _calendars WHERE len(removed_ids) > 0
+) x
+WHERE {_JOIN.format(o="x")} AND r.event_id = x.event_id
+    AND NOT EXISTS (SELECT 1 FROM _rows b WHERE {_JOIN.format(o="b")} AND b.event_id = r.event_id)
+"""
+
+# Calendars whose stored rows may have changed: their `events` count is recounted.
+_CHANGED = """
+CREATE TEMP TABLE _changed AS
+SELECT c.provider, c.calendar_email, 0::BIGINT AS events FROM _calendars c
+WHERE c."full" OR len(c.removed_ids) > 0
+    OR EXISTS (SELECT 1 FROM _rows b
+        WHERE b.provider = c.provider AND b.calendar_email = c.calendar_email)
+"""
+
+_RECOUNT = f"""
+UPDATE _changed x SET events = n.events
+FROM (
+    SELECT r.provider, r.calendar_email, count(*) AS events
+    FROM raw_observations r SEMI JOIN _changed x ON {_JOIN.format(o="x")}
+    GROUP BY ALL
+) n
+WHERE x.provider = n.provider AND x.calendar_email = n.calendar_email
+"""
+
+_UPDATE_STATE = """
+UPDATE sync_state s SET cursor = c.cursor,
+    last_full_sync = CASE WHEN c."full" THEN c.observed_at ELSE s.last_full_sync END,
+    last_sync = c.observed_at, status = 'ok', error = NULL,
+    events = coalesce(x.events, s.events)
+FROM _calendars c LEFT JOIN _changed x USING (provider, calendar_email)
+WHERE s.provider = c.provider AND s.calendar_email = c.calendar_email
+"""
+
+_INSERT_STATE = """
+INSERT INTO sync_state
+SELECT c.provider, c.calendar_email, c.cursor,
+    CASE WHEN c."full" THEN c.observed_at END, c.observed_at, 'ok', NULL,
+    coalesce(x.events, 0)
+FROM _calendars c LEFT JOIN _changed x USING (provider, calendar_email)
+ANTI JOIN sync_state s USING (provider, calendar_email)
+"""
 
 
-def store_batch(
-    con: duckdb.DuckDBPyConnection, batch: CalendarBatch, observed_at: datetime
-) -> None:
-    """Write `batch` and its sync_state row (inside the caller's transaction)."""
-    _check_batch(batch)
-    ts = as_utc(observed_at, "observed_at")
-    key = [batch.provider, batch.calendar_email]
-    # Last copy of an id wins, as a later page of the same sync supersedes an earlier one.
-    frame = observations_frame(batch.observations).unique("event_id", keep="last")
-    con.register("_batch", frame.to_arrow())
+def merge(
+    con: duckdb.DuckDBPyConnection, rows: pa.Table | Sequence[Path], calendars: pa.Table
+) -> int:
+    """Merge staged `rows` (a table, or staged Parquet files) of the staged `calendars`
+    (warehouse.staging.CALENDARS_SCHEMA) inside the caller's transaction; rows merged."""
+    con.register("_calendars_in", calendars)
+    if isinstance(rows, pa.Table):
+        con.register("_rows_in", rows)
+        source = "_rows_in"
+    else:
+        source = "read_parquet($files)"
     try:
-        if batch.full:
-            con.execute(
-                f"DELETE FROM raw_observations WHERE {_KEY} "
-                "AND event_id NOT IN (SELECT event_id FROM _batch)",
-                key,
-            )
-        con.execute("CREATE TEMP TABLE _merged AS " + _MERGED, {"ts": ts})
+        # Each row gets its calendar's observed_at; a row of a calendar not in the
+        # batch (a bug) would have none and is refused by the NOT NULL history columns.
+        con.execute("CREATE TEMP TABLE _calendars AS SELECT * FROM _calendars_in")
         con.execute(
-            "DELETE FROM raw_observations WHERE (provider, calendar_email, event_id) IN "
-            "(SELECT (provider, calendar_email, event_id) FROM _merged)"
+            f"CREATE TEMP TABLE _rows AS SELECT {_COLUMNS}, c.observed_at AS ts "
+            f"FROM {source} b LEFT JOIN _calendars c USING (provider, calendar_email)",
+            {} if isinstance(rows, pa.Table) else {"files": [str(p) for p in rows]},
         )
-        con.execute("INSERT INTO raw_observations SELECT * FROM _merged")
-        con.execute("DROP TABLE _merged")
-        _mark_removed(con, batch, ts)
-    finally:
-        con.unregister("_batch")
-    _write_sync_state(con, batch, ts)
+        merged = con.execute("SELECT count(*) FROM _rows").fetchall()[0][0]
+        if _any(con, '"full"'):
+            con.execute(_DROP_STALE)
+        if merged:
+            con.execute(_MERGED)
+            con.execute(_DROP_REPLACED)
+            con.execute(_INSERT_MERGED)
+        if _any(con, "len(removed_ids) > 0"):
+            con.execute(_MARK_REMOVED)
+        con.execute(_CHANGED)
+        if con.execute("SELECT count(*) FROM _changed").fetchall()[0][0]:
+            con.execute(_RECOUNT)
+        con.execute(_UPDATE_STATE)
+        con.execute(_INSERT_STATE)
+        for name in ("_rows", "_calendars", "_changed", "_merged"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    finally:  # after a failure the caller rolls back, which drops the temp tables
+        with suppress(duckdb.Error):
+            con.unregister("_calendars_in")
+            if isinstance(rows, pa.Table):
+                con.unregister("_rows_in")
+    return int(merged)
 
 
-def _mark_removed(con: duckdb.DuckDBPyConnection, batch: CalendarBatch, ts: datetime) -> None:
-    """Ids reported deleted become `removed`; ids never stored are ignored."""
-    if not batch.removed_ids:
-        return
-    con.execute(
-        "UPDATE raw_observations SET state = 'removed', last_seen_at = $ts, "
-        "cancel_seen_at = coalesce(cancel_seen_at, $ts) "
-        "WHERE provider = $p AND calendar_email = $c AND list_contains($ids, event_id) "
-        "AND event_id NOT IN (SELECT event_id FROM _batch)",
-        {"ts": ts, "p": batch.provider, "c": batch.calendar_email, "ids": list(batch.removed_ids)},
-    )
-
-
-def _write_sync_state(con: duckdb.DuckDBPyConnection, batch: CalendarBatch, ts: datetime) -> None:
-    key = [batch.provider, batch.calendar_email]
-    old = con.execute(f"SELECT last_full_sync FROM sync_state WHERE {_KEY}", key).fetchall()
-    last_full = ts if batch.full else (old[0][0] if old else None)
-    events = con.execute(f"SELECT count(*) FROM raw_observations WHERE {_KEY}", key).fetchall()
-    con.execute(f"DELETE FROM sync_state WHERE {_KEY}", key)
-    con.execute(
-        "INSERT INTO sync_state VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?)",
-        [*key, batch.cursor, last_full, ts, events[0][0]],
-    )
+def _any(con: duckdb.DuckDBPyConnection, condition: str) -> bool:
+    return bool(con.execute(f"SELECT count(*) FROM _calendars WHERE {condition}").fetchall()[0][0])
 
 
 def record_failure(

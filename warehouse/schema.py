@@ -76,6 +76,38 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
         "runs.aborted_seen_at: when the next run found a killed run",
         ("ALTER TABLE runs ADD COLUMN aborted_seen_at TIMESTAMPTZ",),
     ),
+    (
+        3,
+        "raw_observations without its primary-key index: bulk merges join instead",
+        (
+            """CREATE TABLE _raw_observations_v3 (
+                provider VARCHAR NOT NULL,
+                calendar_email VARCHAR NOT NULL,
+                event_id VARCHAR NOT NULL,
+                series_key VARCHAR,
+                organizer_email VARCHAR,
+                participants VARCHAR[] NOT NULL,
+                declined_by VARCHAR[] NOT NULL,
+                state VARCHAR NOT NULL,
+                start TIMESTAMPTZ,
+                "end" TIMESTAMPTZ,
+                original_start TIMESTAMPTZ,
+                recurring BOOLEAN NOT NULL,
+                has_agenda BOOLEAN NOT NULL,
+                created_at TIMESTAMPTZ,
+                updated_at TIMESTAMPTZ,
+                response_at TIMESTAMPTZ,
+                first_seen_at TIMESTAMPTZ NOT NULL,
+                last_seen_at TIMESTAMPTZ NOT NULL,
+                live_seen_at TIMESTAMPTZ,
+                cancel_seen_at TIMESTAMPTZ,
+                first_start TIMESTAMPTZ
+            )""",
+            "INSERT INTO _raw_observations_v3 SELECT * FROM raw_observations",
+            "DROP TABLE raw_observations",
+            "ALTER TABLE _raw_observations_v3 RENAME TO raw_observations",
+        ),
+    ),
 )
 
 DERIVED_TABLES: Final[tuple[str, ...]] = (

@@ -2,11 +2,12 @@
 
 Each calendar's listing becomes an inner request of `POST {api_endpoint}batch/calendar/v3`
 (built by `BatchHttpRequest(batch_uri=...)`: `new_batch_http_request()` would take the
-discovery document's root and ignore `google.api_endpoint`), at most `MAX_BATCH` per
-POST, the Calendar API's documented limit. Domain-wide delegation means one token per
-calendar owner: each inner request carries its own `Authorization` header, which the
-client takes from the credentials of the request's own `http` (`AuthorizedHttp`), and
-the outer POST carries none.
+discovery document's root and ignore `google.api_endpoint`), at most
+`google.batch_size` per POST (the Calendar API takes up to 1,000), each counted by the
+source's limits as a request of its own, as Google counts them. Domain-wide
+delegation means one token per calendar owner: each inner request carries its own
+`Authorization` header, which the client takes from the credentials of the request's
+own `http` (`AuthorizedHttp`), and the outer POST carries none.
 
 The rounds are run by the shared driver (connectors/batching.py); this module sends
 one batch and reads each inner answer on its own: a page is recorded by the
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 import google_auth_httplib2
 from googleapiclient.http import BatchHttpRequest
 
-from connectors.batching import Outcome, run_rounds
+from connectors.batching import Outcome, Round, run_rounds
 from connectors.google.client import (
     bare_service,
     classify,
@@ -36,12 +37,11 @@ from connectors.google.client import (
 )
 from connectors.google.paging import PageTokenPaginator
 from connectors.google.tokens import BatchCredentials, SubjectCredentials, SubjectTokens
+from connectors.limits import RequestLimits
 from connectors.model import CalendarBatch
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings
 from core.errors import SourceError
-
-MAX_BATCH = 50  # calls per batch request the Calendar API accepts
 
 
 class ListingOwner(Protocol):
@@ -89,12 +89,20 @@ class ListingBatcher:
     """Runs the incremental listings of many calendars through batch requests."""
 
     def __init__(
-        self, owner: ListingOwner, tokens: SubjectTokens, http: HttpSettings, retry: RetryPolicy
+        self,
+        owner: ListingOwner,
+        tokens: SubjectTokens,
+        http: HttpSettings,
+        retry: RetryPolicy,
+        limits: RequestLimits,
+        size: int,
     ) -> None:
         self._owner = owner
         self._tokens = tokens
         self._http = http
         self._retry = retry
+        self._limits = limits
+        self._size = size
         self._batch_uri = owner.endpoint.removesuffix("calendar/v3/") + "batch/calendar/v3"
         self.posts = 0  # batch POSTs made, retries included
 
@@ -115,7 +123,8 @@ class ListingBatcher:
             service = bare_service("calendar", "v3", self._owner.endpoint, transport)
             sender = _Sender(service, transport, self._batch_uri, self._owner.params)
             try:
-                run_rounds(list(jobs.values()), sender.send, self._retry, MAX_BATCH)
+                round_ = Round(sender.send, self._retry, self._limits, self._size)
+                run_rounds(list(jobs.values()), round_)
             finally:
                 self.posts += sender.posts
         finally:

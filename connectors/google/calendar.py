@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from connectors.google.batch import ListingBatcher
@@ -28,7 +29,9 @@ from connectors.google.clients import ThreadClients
 from connectors.google.normalise import normalise_events
 from connectors.google.paging import PageTokenPaginator, pages
 from connectors.google.tokens import SubjectTokens
+from connectors.limits import RequestLimits, Waits
 from connectors.model import CalendarBatch, Provider
+from connectors.portable import Portable
 from connectors.retry import RetryPolicy
 from connectors.settings import GoogleSettings, HttpSettings, SyncWindow
 from core.errors import CursorExpiredError, SourceError
@@ -41,12 +44,15 @@ FIELDS = (
 )
 
 
-class GoogleCalendarSource:
+class GoogleCalendarSource(Portable):
     """Reads Google calendars with a service account and domain-wide delegation.
 
     `sync_calendar` and `sync_many` are safe to call from several threads at once:
     each call has clients and connections of its own; only the per-subject tokens are
-    shared (and reused across calls until they expire).
+    shared (and reused across calls until they expire), and the `limits` every request
+    goes through (`google.requests_per_minute` for the project,
+    `google.requests_per_minute_per_calendar` for each calendar). `waits` sums the
+    seconds spent waiting on those limits and on retries.
     """
 
     provider: Provider = "google"
@@ -60,11 +66,14 @@ class GoogleCalendarSource:
         retry: RetryPolicy | None = None,
         page_size: int = MAX_PAGE,
     ) -> None:
+        self.remember(settings, http, roster, window, retry, page_size)
         self._settings = settings
         self._http = http
         self._roster = frozenset(email.strip().lower() for email in roster)
         self._window = window
-        self._retry = retry or RetryPolicy()
+        self.waits = Waits()
+        self._retry = replace(retry or RetryPolicy(), waits=self.waits)
+        self.limits = RequestLimits(settings.limits.quota, self.waits)
         self._page_size = page_size
         self._clients = ThreadClients(http, self.endpoint)
         credentials = load_credentials(settings, [CALENDAR_SCOPE])
@@ -85,7 +94,7 @@ class GoogleCalendarSource:
         authorized = self._clients.authorized(self._tokens.credentials(calendar))
         counter = RequestCounter()
         requests = _PageRequests(service, authorized, calendar, self.params(cursor))
-        items, sync_token = _list_all(requests, calendar, self._retry, counter)
+        items, sync_token = _list_all(requests, calendar, self._retry, counter, self.limits)
         return self.batch_of(calendar, items, sync_token, cursor is None, counter.count)
 
     def sync_many(
@@ -93,8 +102,8 @@ class GoogleCalendarSource:
     ) -> list[CalendarBatch | SourceError]:
         """Sync each `(email, cursor)`; one result per request, in order.
 
-        Calendars with a cursor go through batch requests (50 listings per POST to
-        `{api_endpoint}batch/calendar/v3`, every inner answer checked, inner
+        Calendars with a cursor go through batch requests (`google.batch_size`
+        listings per POST to `{api_endpoint}batch/calendar/v3`, every inner answer checked, inner
         nextPageTokens followed by further batches). A calendar without a cursor, or
         whose token expired (410), is synced in full on its own. A failing calendar
         gets its error as its result and never affects the others. A batched
@@ -103,7 +112,8 @@ class GoogleCalendarSource:
         """
         results: dict[int, CalendarBatch | SourceError] = {}
         batched = {n: r for n, r in enumerate(requests) if r[1] is not None}
-        batcher = ListingBatcher(self, self._tokens, self._http, self._retry)
+        size = self._settings.limits.batch_size
+        batcher = ListingBatcher(self, self._tokens, self._http, self._retry, self.limits, size)
         for n, outcome in batcher.run(batched).items():
             if not isinstance(outcome, CursorExpiredError):
                 results[n] = outcome
@@ -176,13 +186,21 @@ class _PageRequests:
 
 
 def _list_all(
-    requests: _PageRequests, calendar: str, retry: RetryPolicy, counter: RequestCounter
+    requests: _PageRequests,
+    calendar: str,
+    retry: RetryPolicy,
+    counter: RequestCounter,
+    limits: RequestLimits,
 ) -> tuple[list[dict[str, Any]], str]:
     """Every page of one listing, and the `nextSyncToken` of its last page."""
     what = f"the calendar of {calendar}"
     paginator = PageTokenPaginator(what, sync=True)
     items: list[dict[str, Any]] = []
-    for page in pages(paginator, lambda: execute(requests.page(paginator), retry, what, counter)):
+
+    def next_page() -> dict[str, Any]:
+        return execute(requests.page(paginator), retry, what, counter, (limits, calendar))
+
+    for page in pages(paginator, next_page):
         items.extend(page.get("items", ()))
     assert paginator.sync_token is not None  # a listing that ends without one raised
     return items, paginator.sync_token

@@ -27,6 +27,7 @@ from google.oauth2 import service_account
 from googleapiclient import discovery
 from googleapiclient.errors import BatchError, HttpError
 
+from connectors.limits import RequestLimits
 from connectors.retry import RetryPolicy, parse_retry_after
 from connectors.settings import GoogleSettings, HttpSettings
 from core.errors import (
@@ -36,6 +37,7 @@ from core.errors import (
     FatalSourceError,
     RetriableError,
     SourceError,
+    ThrottledError,
 )
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
@@ -119,10 +121,13 @@ def execute(
     retry: RetryPolicy,
     what: str,
     counter: RequestCounter | None = None,
+    limits: tuple[RequestLimits, str] | None = None,
 ) -> dict[str, Any]:
     """Build and run one API request under the retry policy; errors mapped by type.
 
-    `what` names the call for messages ("events of alice@example.com").
+    `what` names the call for messages ("events of alice@example.com"). With `limits`
+    (the source's limits and the calendar the request reads), each try is admitted by
+    them first.
     """
 
     def attempt() -> dict[str, Any]:
@@ -130,10 +135,16 @@ def execute(
             counter.count += 1
         request = make_request()
         request.postproc = decode_json
-        response: dict[str, Any] = mapped_errors(
-            lambda: request.execute(num_retries=0), what, request.http
-        )
-        return response
+
+        def send() -> dict[str, Any]:
+            answer: dict[str, Any] = mapped_errors(
+                lambda: request.execute(num_retries=0), what, request.http
+            )
+            return answer
+
+        if limits is None:
+            return send()
+        return limits[0].call(limits[1], send)
 
     return retry.call(attempt)
 
@@ -208,8 +219,12 @@ def _from_http_error(error: HttpError, what: str) -> SourceError:
     status = int(error.resp.status)
     reason = _reason(error)
     message = f"Google API refused {what}: HTTP {status} {reason}".rstrip()
-    if status == 429 or status >= 500 or (status == 403 and reason in RATE_LIMIT_REASONS):
-        return RetriableError(message, parse_retry_after(error.resp.get("retry-after")))
+    retry_after = parse_retry_after(error.resp.get("retry-after"))
+    rate_limited = status == 403 and reason in RATE_LIMIT_REASONS
+    if status == 429 or rate_limited or (status == 503 and retry_after is not None):
+        return ThrottledError(message, retry_after)
+    if status >= 500:
+        return RetriableError(message, retry_after)
     if status == 410:
         return CursorExpiredError(message)
     if status == 401:

@@ -1,7 +1,9 @@
 """Incremental rounds through Graph JSON batching: many delta replays per request.
 
 Each mailbox's deltaLink becomes an inner GET of `POST {graph}/$batch` (relative URL:
-the link minus the Graph endpoint), at most 20 per batch. The rounds are run by the
+the link minus the Graph endpoint), at most `microsoft.batch_size` (at most 20) per
+batch, each counted by the source's limits as a request to its mailbox, as Graph
+counts them (it answers 429 per inner request). The rounds are run by the
 shared driver (connectors/batching.py); this module sends one `$batch` and reads each
 inner response on its own: a page is recorded by the mailbox's `NextLinkPaginator`
 (its next page goes in a further batch); a retriable status (429, 5xx) is re-sent
@@ -14,14 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.batching import Outcome, run_rounds
+from connectors.batching import Outcome, Round, run_rounds
+from connectors.limits import RequestLimits
 from connectors.microsoft.calendar_round import DeltaRound
 from connectors.microsoft.client import GraphClient, Tally, graph_error_for
 from connectors.microsoft.paging import NextLinkPaginator
 from connectors.retry import RetryPolicy
 from core.errors import RetriableError, SourceError
-
-MAX_BATCH = 20
 
 
 @dataclass
@@ -54,15 +55,22 @@ def _header(headers: Mapping[str, Any], name: str) -> str | None:
 class DeltaBatcher:
     """Runs delta rounds of many mailboxes through `$batch` until each ends or fails."""
 
-    def __init__(self, graph: GraphClient, retry: RetryPolicy, headers: Mapping[str, str]):
+    def __init__(
+        self,
+        graph: GraphClient,
+        retry: RetryPolicy,
+        headers: Mapping[str, str],
+        limits: RequestLimits,
+        size: int,
+    ):
         self._graph = graph
-        self._retry = retry
+        self._round = Round(self._send, retry, limits, size)
         self._headers = dict(headers)
         self.batches = Tally()  # POST /$batch requests made (retries included)
 
     def run(self, jobs: Sequence[DeltaJob]) -> None:
         """Advance every job to its deltaLink or its error."""
-        run_rounds(jobs, self._send, self._retry, MAX_BATCH)
+        run_rounds(jobs, self._round)
 
     def _send(self, jobs: Mapping[str, DeltaJob]) -> dict[str, Outcome]:
         """One `$batch` of `jobs`' next pages; each response's outcome by its id."""

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
 
+from connectors.limits import RequestLimits, Waits
 from connectors.microsoft.auth import TokenProvider
 from connectors.microsoft.batch import DeltaBatcher, DeltaJob, delta_job
 from connectors.microsoft.calendar_round import DeltaRound, Observe
@@ -22,6 +24,7 @@ from connectors.microsoft.client import GraphClient, Tally, make_http_client
 from connectors.microsoft.normalise import normalise_event
 from connectors.microsoft.paging import NextLinkPaginator, relative_url
 from connectors.model import CalendarBatch, Provider
+from connectors.portable import Portable
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings, MicrosoftSettings, SyncWindow
 from core.errors import CursorExpiredError, SourceError
@@ -32,8 +35,13 @@ def graph_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class MicrosoftCalendarSource:
-    """`CalendarSource` for Microsoft 365 mailboxes. Thread-safe: one per run."""
+class MicrosoftCalendarSource(Portable):
+    """`CalendarSource` for Microsoft 365 mailboxes. Thread-safe: one per run.
+
+    Every Graph request about a mailbox, inside `$batch` too, goes through `limits`
+    (`microsoft.concurrent_per_mailbox`, `microsoft.requests_per_10_minutes_per_mailbox`);
+    `waits` sums the seconds spent waiting on them and on retries.
+    """
 
     provider: Provider = "microsoft"
 
@@ -50,12 +58,28 @@ class MicrosoftCalendarSource:
         page_size: int = 1000,
         timezone: str = "UTC",
     ) -> None:
+        if client is None:  # an injected client stays with its caller: no recipe
+            self.remember(
+                settings,
+                http,
+                roster,
+                window,
+                retry,
+                client_certificate=client_certificate,
+                page_size=page_size,
+                timezone=timezone,
+            )
         self._owns_client = client is None
         self._client = client or make_http_client(http)
         tokens = TokenProvider(settings, self._client, client_certificate)
-        self.graph = GraphClient(settings.graph_endpoint, self._client, tokens, retry)
+        self.waits = Waits()
+        self._retry = replace(retry or RetryPolicy(), waits=self.waits)
+        self.limits = RequestLimits(settings.limits.quota, self.waits)
+        self._batch_size = settings.limits.batch_size
+        self.graph = GraphClient(
+            settings.graph_endpoint, self._client, tokens, self._retry, self.limits
+        )
         self.batch_requests = 0  # POST /$batch requests made by sync_many, retries included
-        self._retry = retry or RetryPolicy()
         self._workers = max(1, http.max_concurrency)
         self._roster = frozenset(email.lower() for email in roster)
         self._window = window
@@ -73,12 +97,12 @@ class MicrosoftCalendarSource:
     ) -> list[CalendarBatch | SourceError]:
         """Sync many mailboxes, `(email, cursor)` each; results in the same order.
 
-        Delta replays go through JSON `$batch` (20 per request); a mailbox without a
-        cursor, or whose cursor expired, is synced in full; one whose deltaLink is not
-        under the Graph endpoint is replayed alone. Each result is that mailbox's batch
-        or its error: one failing mailbox never fails the others. A batched mailbox's
-        `requests` counts its inner requests (they share the `$batch` round trips,
-        counted in `batch_requests`).
+        Delta replays go through JSON `$batch` (`microsoft.batch_size` per request); a
+        mailbox without a cursor, or whose cursor expired, is synced in full; one whose
+        deltaLink is not under the Graph endpoint is replayed alone. Each result is that
+        mailbox's batch or its error: one failing mailbox never fails the others. A
+        batched mailbox's `requests` counts its inner requests (they share the `$batch`
+        round trips, counted in `batch_requests`).
         """
         jobs: dict[int, DeltaJob] = {}
         alone: dict[int, tuple[str, str | None]] = {}
@@ -88,7 +112,8 @@ class MicrosoftCalendarSource:
             else:
                 round_ = DeltaRound(self._observer(email))
                 jobs[n] = delta_job(email, cursor, self.graph.endpoint, round_)
-        batcher = DeltaBatcher(self.graph, self._retry, {"Prefer": self._prefer})
+        headers = {"Prefer": self._prefer}
+        batcher = DeltaBatcher(self.graph, self._retry, headers, self.limits, self._batch_size)
         batcher.run(list(jobs.values()))
         self.batch_requests += batcher.batches.requests
         results: dict[int, CalendarBatch | SourceError] = {}
@@ -146,7 +171,7 @@ class MicrosoftCalendarSource:
         paginator = NextLinkPaginator(
             f"mailbox {email}", url, params, delta=True, endpoint=self.graph.endpoint
         )
-        for page in self.graph.pages(paginator, tally, {"Prefer": self._prefer}):
+        for page in self.graph.pages(paginator, tally, {"Prefer": self._prefer}, email):
             for entry in page.get("value") or ():
                 delta.add(entry)
         delta.delta_link = paginator.delta_link

@@ -1,8 +1,9 @@
 """The Graph HTTP client: bearer auth, error mapping, the retry policy, paging.
 
 Errors are mapped by what the caller does about them (core/errors.py): 429 and
-5xx and dropped connections are retried with the server's Retry-After; 410 means the
-delta cursor expired; anything else 4xx is fatal for that mailbox.
+5xx and dropped connections are retried with the server's Retry-After (429, and 503
+with Retry-After, are throttling: they also slow the source's limits down); 410 means
+the delta cursor expired; anything else 4xx is fatal for that mailbox.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import orjson
 
+from connectors.limits import RequestLimits
 from connectors.microsoft.auth import TokenProvider
 from connectors.microsoft.paging import NextLinkPaginator
 from connectors.retry import RetryPolicy, parse_retry_after
@@ -25,6 +27,7 @@ from core.errors import (
     FatalSourceError,
     RetriableError,
     SourceError,
+    ThrottledError,
 )
 
 JsonObject = dict[str, Any]
@@ -82,8 +85,11 @@ def graph_error_for(
     """The project error for a Graph error status and body (`{"code", "message"}`)."""
     code, message = str(error.get("code") or ""), str(error.get("message") or "")
     text = f"Graph answered {status} {code} for {subject}: {message}".rstrip(": ")
-    if status == 429 or status >= 500:
-        return RetriableError(text, parse_retry_after(retry_after))
+    seconds = parse_retry_after(retry_after)
+    if status == 429 or (status == 503 and seconds is not None):
+        return ThrottledError(text, seconds)
+    if status >= 500:
+        return RetriableError(text, seconds)
     if status == 410 or code in _CURSOR_GONE:
         return CursorExpiredError(text)
     if status == 401:
@@ -104,7 +110,10 @@ def raise_for_graph(response: httpx.Response, subject: str) -> None:
 
 
 class GraphClient:
-    """GET JSON from Graph with a token, retried by the shared policy. Thread-safe."""
+    """GET JSON from Graph with a token, retried by the shared policy. Thread-safe.
+
+    With `limits`, a GET about a mailbox is admitted by them first (each try).
+    """
 
     def __init__(
         self,
@@ -112,11 +121,13 @@ class GraphClient:
         client: httpx.Client,
         tokens: TokenProvider,
         retry: RetryPolicy | None = None,
+        limits: RequestLimits | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self._client = client
         self._tokens = tokens
         self._retry = retry or RetryPolicy()
+        self._limits = limits
 
     def url(self, path: str) -> str:
         """Absolute URL of a Graph path such as `/users`."""
@@ -129,11 +140,18 @@ class GraphClient:
         tally: Tally,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        mailbox: str | None = None,
     ) -> JsonObject:
-        """One GET (with retries). `url` is absolute (a nextLink is used verbatim)."""
-        return self._retry.call(
-            lambda: self.send_once("GET", url, subject, tally, params=params, headers=headers)
-        )
+        """One GET (with retries). `url` is absolute (a nextLink is used verbatim);
+        `mailbox` is the one it reads, for the limits."""
+
+        def once() -> JsonObject:
+            return self.send_once("GET", url, subject, tally, params=params, headers=headers)
+
+        if self._limits is None or mailbox is None:
+            return self._retry.call(once)
+        limits = self._limits
+        return self._retry.call(lambda: limits.call(mailbox, once))
 
     def send_once(
         self,
@@ -184,6 +202,7 @@ class GraphClient:
         paginator: NextLinkPaginator,
         tally: Tally,
         headers: Mapping[str, str] | None = None,
+        mailbox: str | None = None,
     ) -> Iterator[JsonObject]:
         """Every page of a collection, from `paginator`'s URL on (nextLinks verbatim).
 
@@ -191,7 +210,7 @@ class GraphClient:
         """
         while paginator.has_next_page:
             url, params = paginator.url, paginator.params
-            page = self.get(url, paginator.subject, tally, params, headers)
+            page = self.get(url, paginator.subject, tally, params, headers, mailbox)
             paginator.update_state(page)
             yield page
 

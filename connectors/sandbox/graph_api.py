@@ -8,8 +8,9 @@ Served: tenant discovery and the v2.0 token endpoint (client credentials);
 `/users/{id|upn}/calendarView` and `/calendarView/delta` with `Prefer:
 odata.maxpagesize` and `outlook.timezone`; `/users`, `/users/{id}/manager`,
 `/users/{id}/directReports`; JSON batching (`/$batch`); certificate credentials.
-Throttling and other faults come from the server's fault
-queue (`SandboxHTTPServer.add_fault`).
+Calendar requests beyond 4 at once for one mailbox are throttled as Graph does
+(connectors/sandbox/throttle.py). Other throttling and faults come from the server's
+fault queue (`SandboxHTTPServer.add_fault`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class GraphSandbox:
 
     def routes(self) -> list[Route]:
         """Every Microsoft route, for `connectors.sandbox.server.serve`."""
-        inner = calendar_routes(self.state) + directory_routes(self.state)
+        calendar = self.state.mailbox_limit.guard(calendar_routes(self.state))
+        inner = calendar + directory_routes(self.state)
         return identity_routes(self.state) + inner + batch_routes(self.state, inner)
 
     def add_batch_fault(self, fault: Fault) -> None:

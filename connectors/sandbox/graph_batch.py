@@ -5,6 +5,8 @@
 inner request is served by the same handlers as a direct one, with the outer request's
 bearer token. Faults queued with `add_batch_fault` replace inner replies whose URL
 (path and query) matches, so one mailbox of a batch can be throttled or fail alone.
+The inner requests count as concurrent requests to their mailboxes, as at Graph
+(`GraphState.mailbox_limit`): one past the bound is answered 429 on its own.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from connectors.sandbox.graph_common import (
     unauthorised,
 )
 from connectors.sandbox.server import Fault, Reply, Request, Route
+from connectors.sandbox.throttle import mailbox_of
 
 MAX_REQUESTS = 20
 BATCH_PATH = GRAPH_PREFIX.replace(".", r"\.") + r"/\$batch"
@@ -83,14 +86,15 @@ def batch(
         return graph_error(
             400, "BadRequest", "The number of batch requests exceeds the limit of 20."
         )
+    inners = [_inner_request(request, item) for item in items]
     responses = []
-    for item in items:
-        inner = _inner_request(request, item)
-        url = inner.path + ("?" + urlsplit(str(item.get("url", ""))).query)
-        with state.lock:
-            fault = _take_fault(state.batch_faults, url)
-        reply = fault or _dispatch(routes, inner)
-        responses.append(_as_response(str(item.get("id")), reply))
+    with state.mailbox_limit.held([mailbox_of(inner.path) for inner in inners]) as refusals:
+        for item, inner, refusal in zip(items, inners, refusals, strict=True):
+            url = inner.path + ("?" + urlsplit(str(item.get("url", ""))).query)
+            with state.lock:
+                fault = _take_fault(state.batch_faults, url)
+            reply = fault or refusal or _dispatch(routes, inner)
+            responses.append(_as_response(str(item.get("id")), reply))
     body = encode_json({"responses": responses})
     return Reply(200, body, {"Content-Type": "application/json; charset=utf-8"})
 

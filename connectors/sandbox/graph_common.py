@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from connectors.sandbox.graph_views import MailboxIndex
 from connectors.sandbox.model import Member, SandboxOrg
 from connectors.sandbox.server import Reply, Request
+from connectors.sandbox.throttle import MailboxConcurrency
 
 if TYPE_CHECKING:
     from connectors.sandbox.graph_cache import RenderCache
@@ -91,6 +92,7 @@ class GraphState:
     tokens: set[str] = field(default_factory=set)
     certificates: list[Any] = field(default_factory=list)  # x509 certificates of the app
     batch_faults: list[Any] = field(default_factory=list)  # server.Fault for inner requests
+    mailbox_limit: MailboxConcurrency = field(default_factory=MailboxConcurrency)  # 4 at once
     skip: dict[str, Any] = field(default_factory=dict)  # skiptoken -> pending page state
     deltas: dict[str, Any] = field(default_factory=dict)  # deltatoken -> DeltaState
     lock: threading.RLock = field(default_factory=threading.RLock)

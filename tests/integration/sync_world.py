@@ -2,7 +2,7 @@
 
 `sync_once` does what `flows.pipeline.sync_calendars` does for one run, through the
 same public pieces (`plan_jobs`, the sources' `sync_calendar`/`sync_many`,
-`Warehouse.store_calendar`), minus Prefect and its rate limiting: a fixed
+staging and `StagedWriter`), minus Prefect and its rate limiting: a fixed
 `observed_at` keeps runs comparable and fast.
 """
 
@@ -30,6 +30,8 @@ from flows.pipeline import SyncJob, plan_jobs
 from warehouse import Warehouse
 from warehouse.params import BuildContext
 from warehouse.schema import DERIVED_TABLES, STORED_TABLES
+from warehouse.staging import stage, staging_directory
+from warehouse.writer import StagedWriter
 
 HISTORY_DAYS = 180
 HORIZON_DAYS = 28
@@ -96,18 +98,29 @@ def sync_people(
     observed_at: datetime,
     progress: Callable[[str], None] = lambda email: None,
 ) -> int:
-    """One sync run: roster snapshot, every calendar (incremental where a cursor is
-    stored), each batch stored with its cursor. Returns the calendars stored."""
+    """One sync run as the flow does it: staged calendars a killed run left merged
+    first, roster snapshot, every calendar (incremental where a cursor is stored), each
+    job's batches staged, and the writer merging them in bulk with their cursors.
+    Returns the calendars stored."""
+    writer = StagedWriter(warehouse, staging_directory(staging_of(warehouse)))
+    writer.merge_leftovers()
     warehouse.snapshot_roster(people, taken_on)
     cursors = {p.email: warehouse.cursor_for(p.provider, p.email) for p in people}
     batching = {name for name, source in sources.items() if isinstance(source, BatchingSource)}
     stored = 0
     for job in plan_jobs(people, cursors, batching):
-        for outcome in run_job(sources[job.provider], job):
-            warehouse.store_calendar(outcome, observed_at)
-            progress(outcome.calendar_email)
-            stored += 1
+        batches = run_job(sources[job.provider], job)
+        writer.add(stage(writer.directory, batches, observed_at))
+        for batch in batches:
+            progress(batch.calendar_email)
+        stored += len(batches)
+    writer.flush()
     return stored
+
+
+def staging_of(warehouse: Warehouse) -> Path:
+    """Where a run stages its batches by default: beside the warehouse file."""
+    return Path(warehouse.path + ".staging")
 
 
 def run_job(source: CalendarSource, job: SyncJob) -> list[CalendarBatch]:

@@ -37,6 +37,7 @@ def world(graph_server: tuple[GraphSandbox, SandboxHTTPServer]) -> Iterator[Grap
     server.requests.clear()
     server.faults.clear()
     sandbox.state.batch_faults.clear()
+    sandbox.state.mailbox_limit.reset()
     settings = MicrosoftSettings(
         tenant_id=TENANT,
         client_id=CLIENT,

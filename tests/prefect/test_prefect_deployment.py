@@ -1,5 +1,6 @@
 """The weekly-report deployment from prefect.yaml on a real Prefect server and process
-worker, run against the sandbox: one complete run, one with a mailbox forced to fail."""
+worker, run against the sandbox: one complete run, one with a mailbox forced to fail,
+and one on a Dask cluster of worker processes through Prefect's DaskTaskRunner."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
+from distributed import Client, LocalCluster
 from prefect_server import (
     PREFECT,
     PrefectServer,
@@ -20,7 +23,8 @@ from prefect_server import (
 )
 
 from connectors.sandbox.org import generate_org
-from warehouse import query_read_only
+from warehouse import Warehouse, query_read_only
+from warehouse.schema import DERIVED_TABLES
 
 AS_OF = date(2026, 11, 16)
 SIZE = 60  # a small sandbox org keeps two full runs within a minute or so
@@ -52,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
         prefect.cli("work-pool", "create", "oneonone", "--type", "process")
         prefect.cli("deploy", "--all")
         worker = start(
-            [PREFECT, "worker", "start", "--pool", "oneonone", "--limit", "2"],
+            [PREFECT, "worker", "start", "--pool", "oneonone", "--limit", "3"],
             env,
             root / "worker.log",
         )
@@ -64,12 +68,36 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
 
 
 @pytest.fixture(scope="module")
+def cluster(server: PrefectServer) -> Iterator[Client]:
+    """A Dask cluster of two worker processes whose task runs report to the server."""
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=2,
+            processes=True,
+            dashboard_address=None,
+            env={k: v for k, v in server.env.items() if k.startswith("PREFECT_")},
+        ) as local,
+        Client(local) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
 def runs(
-    server: PrefectServer, tmp_path_factory: pytest.TempPathFactory
+    server: PrefectServer, cluster: Client, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, tuple[dict[str, Any], Path]]:
-    """Both runs started together (the worker runs two at once), then awaited."""
+    """The three runs started together (the worker runs three at once), then awaited."""
     started = {}
-    for label, extra in (("complete", {}), ("partial", {"ONEONONE_SANDBOX_FAIL": FAILING})):
+    on_dask = {
+        "ONEONONE_RUN__EXECUTOR": "dask",
+        "ONEONONE_RUN__DASK_ADDRESS": cluster.scheduler.address,  # type: ignore[union-attr]
+    }
+    for label, extra in (
+        ("complete", {}),
+        ("partial", {"ONEONONE_SANDBOX_FAIL": FAILING}),
+        ("dask", on_dask),
+    ):
         root = tmp_path_factory.mktemp(f"run-{label}")
         env = {
             "ONEONONE_WAREHOUSE__PATH": str(root / "w.duckdb"),
@@ -141,3 +169,29 @@ def test_everyone_elses_data_is_intact_in_the_partial_run(
     )
     mine = held.format(f"'{FAILING}'")
     assert sql(partial, mine) == sql(complete, mine)
+
+
+def _stored(root: Path) -> dict[str, pl.DataFrame]:
+    """Every table that says what a run found (not when it ran), rows in order."""
+    seen = ("first_seen_at", "last_seen_at", "live_seen_at", "cancel_seen_at")
+    volatile = {"raw_observations": seen, "sync_state": ("cursor", "last_full_sync", "last_sync")}
+    found = {}
+    with Warehouse(root / "w.duckdb", read_only=True) as wh:
+        for name in ("raw_observations", "sync_state", "roster_snapshots", *DERIVED_TABLES):
+            frame = wh.table(name).drop(volatile.get(name, ()))
+            found[name] = frame.sort(frame.columns, nulls_last=True)
+    return found
+
+
+def test_a_deployment_run_on_dask_through_prefects_dask_runner_equals_the_threaded_run(
+    server: PrefectServer, cluster: Client, runs: dict[str, tuple[dict[str, Any], Path]]
+) -> None:
+    run, root = runs["dask"]
+    assert run["state"]["type"] == "COMPLETED", run["state"]
+    ran = cluster.run_on_scheduler(
+        lambda dask_scheduler: sorted(dask_scheduler.task_prefixes)  # type: ignore[no-untyped-def]
+    )
+    assert any("sync" in name for name in ran), ran  # Prefect's task runs, on the cluster
+    threaded, on_dask = _stored(runs["complete"][1]), _stored(root)
+    assert [name for name in threaded if not threaded[name].equals(on_dask[name])] == []
+    assert sql(root, "select outcome from runs") == [("complete",)]

@@ -16,8 +16,8 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from connectors.sandbox.org import generate_org
 from core.errors import BadInputError, WarehouseBusyError
 from flows.backfill import as_of_dates, backfill_history
-from flows.limits import TokenBucket, interleave
 from flows.pipeline import final_state, weekly_report
+from flows.sync import interleave
 from runtime.artifacts import RunReport
 from runtime.engine import run_flow
 from runtime.lock import lock_path, warehouse_lock
@@ -160,20 +160,6 @@ def test_as_of_dates_step_through_the_range_and_always_end_on_its_last_day() -> 
     ]
     with pytest.raises(BadInputError):
         as_of_dates(date(2026, 2, 1), date(2026, 1, 1), 7)
-
-
-def test_token_bucket_waits_once_the_burst_is_spent() -> None:
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    bucket = TokenBucket(rate=10.0, burst=2, clock=lambda: now[0], sleep=sleep)
-    for _ in range(4):
-        bucket.acquire()
-    assert slept == pytest.approx([0.1, 0.1])
 
 
 def test_interleave_alternates_providers() -> None:

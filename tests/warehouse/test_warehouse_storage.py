@@ -29,7 +29,7 @@ def test_migrations_are_recorded_once_per_file(tmp_path: Path) -> None:
         pass
     with Warehouse(path) as wh:
         migrations = wh.table("schema_migrations")
-    assert migrations["version"].to_list() == [1, 2]
+    assert migrations["version"].to_list() == [1, 2, 3]
 
 
 def test_storing_the_same_batch_twice_changes_nothing() -> None:

@@ -1,0 +1,88 @@
+"""The weekly run with `[run] executor = "dask"` on a real distributed.LocalCluster of
+worker processes: the same warehouse, table for table, as the threaded run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from distributed import Client, LocalCluster
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from flows.pipeline import weekly_report
+from runtime.engine import run_flow
+from warehouse import Warehouse
+from warehouse.schema import DERIVED_TABLES, STORED_TABLES
+
+AS_OF = date(2026, 11, 16)
+SIZE = 60
+# When a run happened, not what it found: each run reads the sandbox at its own time.
+SEEN = ("first_seen_at", "last_seen_at", "live_seen_at", "cancel_seen_at")
+VOLATILE = {
+    "raw_observations": SEEN,
+    "sync_state": ("cursor", "last_full_sync", "last_sync"),
+    "runs": None,
+    "schema_migrations": None,
+}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Client]:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+        ) as local,
+        Client(local) as client,
+    ):
+        yield client
+
+
+def _run(root: Path, **env: str) -> None:
+    with pytest.MonkeyPatch.context() as patch, temporary_settings({PREFECT_API_URL: ""}):
+        patch.setenv("ONEONONE_WAREHOUSE__PATH", str(root / "w.duckdb"))
+        patch.setenv("ONEONONE_REPORT__OUT_DIR", str(root / "out"))
+        patch.setenv("ONEONONE_SANDBOX_SIZE", str(SIZE))
+        for name, value in env.items():
+            patch.setenv(name, value)
+        run_flow(weekly_report, as_of=AS_OF)
+
+
+def _tables(path: Path) -> dict[str, pl.DataFrame]:
+    found = {}
+    with Warehouse(path, read_only=True) as wh:
+        for name in STORED_TABLES + DERIVED_TABLES:
+            if name in VOLATILE and VOLATILE[name] is None:
+                continue
+            frame = wh.table(name).drop(VOLATILE.get(name) or ())
+            found[name] = frame.sort(frame.columns, nulls_last=True)
+    return found
+
+
+def _tasks_run_by(client: Client) -> dict[str, int]:
+    """Tasks each worker process has run, by the task's function name."""
+
+    def counts(dask_scheduler: object) -> dict[str, int]:
+        prefixes = dask_scheduler.task_prefixes  # type: ignore[attr-defined]
+        return {name: sum(p.state_counts.values()) for name, p in prefixes.items()}
+
+    return client.run_on_scheduler(counts)  # type: ignore[no-any-return]
+
+
+def test_a_run_on_a_dask_cluster_equals_the_threaded_run(cluster: Client, tmp_path: Path) -> None:
+    _run(tmp_path / "threads")
+    address = cluster.scheduler.address  # type: ignore[union-attr]
+    _run(tmp_path / "dask", ONEONONE_RUN__EXECUTOR="dask", ONEONONE_RUN__DASK_ADDRESS=address)
+    assert _tasks_run_by(cluster).get("sync_job", 0) > 0, "no sync task ran on the cluster"
+    worker_pids = cluster.run(os.getpid)
+    assert len(set(worker_pids.values()) - {os.getpid()}) == 2  # worker processes
+    threads, dask = (
+        _tables(tmp_path / "threads" / "w.duckdb"),
+        _tables(tmp_path / "dask" / "w.duckdb"),
+    )
+    differing = [name for name in threads if not threads[name].equals(dask[name])]
+    assert differing == []
+    assert dask["occurrences"].height > 0
