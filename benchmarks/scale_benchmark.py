@@ -1,0 +1,181 @@
+"""oneonone end to end at organisation scale, beside the script a user would write.
+
+Serves a sandbox org of `--people` in a process of its own and runs, through the
+`oneonone` command as a user does (each step a fresh process, a fresh warehouse):
+
+1. the naive baseline (`benchmarks/naive_sync.py`): every calendar re-read in full,
+   one after another, nothing stored;
+2. `oneonone sync`, the first (full) sync: seconds, events/s including the warehouse;
+3. `oneonone sync` again with nothing changed: seconds, API requests (token requests
+   counted apart), cost per calendar;
+4. `oneonone sync` after 1 % of the calendars changed (a 1:1 cancelled on each);
+5. `oneonone build`: seconds and peak RSS.
+
+Requests are counted at the sandbox. `--executor dask` runs the syncs with
+`[run] executor = "dask"` on a local cluster of worker processes. On 2 cores the
+sandbox, the baseline and oneonone share the CPUs: figures are end to end on this
+machine, not the providers' speed.
+
+Run: `uv run python benchmarks/scale_benchmark.py --people 1000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from connectors.sandbox.app import Sandbox, start_sandbox
+from connectors.sandbox.embedded import SECRET_VARIABLE, sandbox_config, write_roster_csv
+from connectors.sandbox.model import SandboxOrg
+from connectors.sandbox.mutations import cancel_instance, one_on_ones
+
+HERE = Path(__file__).parent
+ONEONONE = str(Path(sys.executable).with_name("oneonone"))
+_TOKEN_PATHS = ("/token", "/openid-configuration")
+
+
+@dataclass
+class Step:
+    """One command as run: wall seconds, its peak RSS, the API requests it caused."""
+
+    seconds: float
+    peak_rss_mb: float
+    requests: int
+    token_requests: int
+    output: str
+
+
+def change_one_percent(org: SandboxOrg, at: datetime) -> int:
+    """Cancel the next 1:1 of every hundredth reporting line: 1 % of the calendars
+    change (the report's and the manager's). Runs inside the sandbox's process."""
+    changed = 0
+    lines = [p for p in org.people if p.active and p.manager_email][::100]
+    for person in lines:
+        assert person.manager_email is not None
+        upcoming = [
+            i
+            for i in one_on_ones(org, person.email, person.manager_email)
+            if i.start > at and not i.cancelled and not i.deleted
+        ]
+        if upcoming:
+            cancel_instance(org, upcoming[0].uid, at)
+            changed += 1
+    return changed
+
+
+def counts(sandbox: Sandbox) -> tuple[int, int]:
+    """(API requests, token requests) the sandbox served so far."""
+    paths = [path for _, path in sandbox.server.requests]
+    tokens = sum(1 for path in paths if path.endswith(_TOKEN_PATHS))
+    return len(paths) - tokens, tokens
+
+
+def run(command: list[str], env: dict[str, str], sandbox: Sandbox) -> Step:
+    """Run `command` to its end, measured; fail loudly with its output."""
+    before = counts(sandbox)
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    output = child.stdout.read().decode() if child.stdout else ""
+    if status != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{output}")
+    after = counts(sandbox)
+    return Step(seconds, usage.ru_maxrss / 1024, after[0] - before[0], after[1] - before[1], output)
+
+
+def events_read(output: str) -> int:
+    """Events read, from the sync's last line ("Synced N calendars, … M events read")."""
+    for line in reversed(output.splitlines()):
+        if "events read" in line and line.startswith("Synced"):
+            return int(line.split(" events read")[0].rsplit(" ", 1)[1].replace(",", ""))
+    raise SystemExit(f"no summary line in the sync's output:\n{output}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--executor", choices=("threads", "dask"), default="threads")
+    parser.add_argument("--skip-naive", action="store_true", help="skip the baseline")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        results = measure(Path(folder), args.people, args.executor, not args.skip_naive)
+    print(json.dumps(results))
+    return 0
+
+
+def measure(root: Path, people: int, executor: str, naive: bool) -> dict[str, Any]:
+    started = time.perf_counter()
+    sandbox = start_sandbox(root / "sandbox", size=people, process=True)
+    print(f"sandbox of {people} people serving in {time.perf_counter() - started:.1f} s")
+    with sandbox:
+        config = root / "oneonone.toml"
+        roster = write_roster_csv(sandbox, root / "roster.csv")
+        config.write_text(
+            sandbox_config(sandbox, roster)
+            + f'\n[warehouse]\npath = "{root / "w.duckdb"}"\n\n[run]\nexecutor = "{executor}"\n',
+            encoding="utf-8",
+        )
+        env = {
+            **os.environ,
+            SECRET_VARIABLE: sandbox.microsoft.client_secret.reveal(),  # type: ignore[union-attr]
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+        calendars = sum(1 for line in roster.read_text().splitlines()[1:] if line)
+        results: dict[str, Any] = {"people": people, "calendars": calendars, "executor": executor}
+        if naive:
+            baseline = [sys.executable, str(HERE / "naive_sync.py"), "--config", str(config)]
+            step = run(baseline, env, sandbox)
+            figures = json.loads(step.output.strip().splitlines()[-1])
+            results["naive"] = {**figures, "seconds": step.seconds, "requests": step.requests}
+            print(f"naive full re-read: {figures['events']:,} events in {step.seconds:.1f} s")
+        sync = [ONEONONE, "sync", "--config", str(config)]
+        full = run(sync, env, sandbox)
+        events = events_read(full.output)
+        rate = events / full.seconds
+        results["full"] = {**_figures(full, calendars), "events": events, "events_per_s": rate}
+        print(f"full sync: {events:,} events in {full.seconds:.1f} s = {rate:,.0f}/s")
+        again = run(sync, env, sandbox)
+        results["unchanged"] = _figures(again, calendars)
+        print(
+            f"sync again, nothing changed: {again.seconds:.1f} s"
+            f" ({again.seconds / full.seconds:.0%} of the full sync), {again.requests} requests"
+            f" (+{again.token_requests} token requests),"
+            f" {again.seconds / calendars * 1000:.2f} ms per calendar"
+        )
+        at = datetime.now(UTC) + timedelta(seconds=1)
+        changed = sandbox.server.mutate(change_one_percent, at)  # type: ignore[union-attr]
+        after = run(sync, env, sandbox)
+        results["one_percent"] = {**_figures(after, calendars), "lines_changed": changed}
+        print(
+            f"sync after {changed} lines changed: {after.seconds:.1f} s, {after.requests} requests"
+        )
+        build = run([ONEONONE, "build", "--config", str(config)], env, sandbox)
+        results["build"] = _figures(build, calendars)
+        print(f"build: {build.seconds:.1f} s, peak RSS {build.peak_rss_mb:,.0f} MB")
+        if naive:
+            base = results["naive"]["seconds"]
+            print(
+                f"full sync {base / full.seconds:.1f}x faster than the naive re-read;"
+                f" unchanged week {base / again.seconds:.1f}x faster"
+            )
+    return results
+
+
+def _figures(step: Step, calendars: int) -> dict[str, float]:
+    figures = asdict(step)
+    figures.pop("output")
+    return {**figures, "ms_per_calendar": step.seconds / calendars * 1000}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
