@@ -17,7 +17,7 @@ from connectors.model import CalendarBatch, Person
 from core.errors import BadInputError
 from warehouse import raw, staging
 from warehouse.build import compute
-from warehouse.files import connect, owner_only
+from warehouse.files import connect, is_damage, owner_only, unreadable
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
 from warehouse.roster import snapshot_frame
@@ -219,7 +219,12 @@ class Warehouse:
         """A whole table as a frame (only the warehouse's own tables)."""
         if name not in DERIVED_TABLES + STORED_TABLES:
             raise BadInputError(f"no warehouse table named {name!r}")
-        return self._con.sql(f'SELECT * FROM "{name}"').pl()
+        try:
+            return self._con.sql(f'SELECT * FROM "{name}"').pl()
+        except duckdb.Error as error:
+            if is_damage(error):  # a reader meets damage only where it reads
+                raise unreadable(Path(self.path), error) from None
+            raise
 
     def has_table(self, name: str) -> bool:
         """Whether `name` exists yet (derived tables appear with the first build)."""

@@ -120,10 +120,13 @@ def connect(
     read_only: bool,
     config: dict[str, str | bool | int | float | list[str]] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file after checking it, with every stored value read once.
+    """Open the warehouse file after checking it; a writer first reads every stored
+    value once.
 
     A directory, a missing file (read-only), a run writing it or a damaged file raise
-    an error naming the file; nothing is written. A new file is created owner-only.
+    an error naming the file; nothing is written. A new file is created owner-only. A
+    reader is not made to read everything (a second per 100 MB): it cannot damage the
+    file, and a damaged block it reads fails its query (see `is_damage`).
     """
     check_path(warehouse)
     if read_only and not warehouse.is_file():
@@ -141,12 +144,20 @@ def connect(
         raise  # another connection of this process with other settings: a bug, not input
     except duckdb.Error as error:
         raise _open_error(warehouse, error) from None
+    if read_only:
+        return con
     try:
         _read_everything_once(con, warehouse)
     except duckdb.Error as error:
         con.close()
         raise unreadable(warehouse, error) from None
     return con
+
+
+def is_damage(error: duckdb.Error) -> bool:
+    """Whether a query failed on a damaged block of the file (DuckDB's checksums)."""
+    text = str(error).lower()
+    return isinstance(error, duckdb.IOException) or "checksum" in text or "corrupt" in text
 
 
 def unreadable(warehouse: Path, error: duckdb.Error) -> BadInputError:

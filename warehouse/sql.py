@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from core.errors import BadInputError
-from warehouse.files import connect
+from warehouse.files import connect, is_damage, unreadable
 
 _READING = {"SELECT", "EXPLAIN"}
 
@@ -29,6 +29,8 @@ def query_read_only(path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ..
             columns = [d[0] for d in result.description or []]
             return columns, result.fetchall()
         except duckdb.Error as error:
+            if is_damage(error):
+                raise unreadable(Path(path), error) from None
             raise BadInputError(f"query failed: {error}") from error
 
 
