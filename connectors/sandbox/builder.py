@@ -85,16 +85,20 @@ class Meeting:
 
 @dataclass
 class Builder:
-    """Accumulates instances with ids derived from the seed and a counter."""
+    """Accumulates one unit's instances, with ids of its prefix and a counter.
 
-    seed: int
+    The prefix names the unit (see `units.unit_prefix`), so an id alone tells which
+    unit to regenerate to find its instance.
+    """
+
+    prefix: str
     instances: list[Instance] = field(default_factory=list)
     _counter: int = 0
 
     def new_id(self) -> str:
         # Only [a-v0-9]: a valid Google event id.
         self._counter += 1
-        return f"e{self.seed:d}n{self._counter:07d}"
+        return f"{self.prefix}n{self._counter:03d}"
 
     def series(
         self, meeting: Meeting, days: Iterable[date], at: time, created_at: datetime
