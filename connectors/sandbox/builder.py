@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.model import Attendee, EventKind, Instance
@@ -23,8 +23,10 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=1 << 16)
 def local_to_utc(day: date, at: time, timezone: str) -> datetime:
     """The aware UTC datetime of `at` on `day` in `timezone`."""
+    # Cached: meetings fall on a few thousand (day, time, zone) slots, converted once.
     return datetime.combine(day, at, tzinfo=_zone(timezone)).astimezone(UTC)
 
 
@@ -61,7 +63,12 @@ def latest_weekday(on_or_before: date, weekday: int) -> date:
 
 def instance_uid(series_id: str, original_start: datetime) -> str:
     """Google-style instance id: `<series>_<yyyymmddThhmmssZ>` of the original slot."""
-    return f"{series_id}_{original_start:%Y%m%dT%H%M%S}Z"
+    return f"{series_id}_{_stamp(original_start)}Z"
+
+
+@lru_cache(maxsize=1 << 16)
+def _stamp(moment: datetime) -> str:
+    return f"{moment:%Y%m%dT%H%M%S}"
 
 
 @dataclass(frozen=True)

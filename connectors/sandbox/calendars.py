@@ -22,7 +22,7 @@ from connectors.sandbox.model import Instance, ListCalendars, calendar_order, on
 from connectors.sandbox.structure import Structure, UnitKey
 from connectors.sandbox.units import generate_unit, unit_of
 
-MAX_CACHED_INSTANCES = 150_000
+MAX_CACHED_INSTANCES = 400_000
 
 
 def holds(instance: Instance, email: str) -> bool:
@@ -56,10 +56,13 @@ class LazyCalendars:
         return self._everything is None and email.lower() not in self._touched
 
     def gather(self, emails: set[str]) -> list[Instance]:
-        found: dict[str, Instance] = {}
-        for email in sorted(emails):
-            found.update((i.uid, i) for i in self.calendar(email, 0))
-        return list(found.values())
+        if self._everything is not None:
+            return self._everything.gather(emails)
+        wanted = {email.lower() for email in emails}
+        people = sorted(self.structure.index[e] for e in wanted if e in self.structure.index)
+        keys = dict.fromkeys(key for person in people for key in self.structure.units_of(person))
+        # Each unit once; its instances with someone of `emails` on them.
+        return [i for key in keys for i in self._unit(key) if on_calendar_of(i) & wanted]
 
     def related(self, uid: str) -> list[Instance]:
         """The unit that generated the instance or series `uid`, pinned."""

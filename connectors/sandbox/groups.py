@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from connectors.sandbox.background import VENDOR
 from connectors.sandbox.builder import Builder, Meeting
@@ -51,6 +51,19 @@ def _prime_at_least(n: int) -> int:
     return candidate
 
 
+@lru_cache(maxsize=1 << 16)
+def _affine(seed: int, block: int, week: int, round_: int, prime: int) -> tuple[int, int]:
+    """The round's permutation `i -> (a*i + b) mod prime` (cached: each member of the
+    block and each of its groups asks for it)."""
+    bits = derive(seed, "round", block, week, round_)
+    return 1 + bits % (prime - 1), (bits >> 32) % prime
+
+
+@cache
+def _inverse(a: int, prime: int) -> int:
+    return pow(a, -1, prime)
+
+
 @dataclass(frozen=True)
 class GroupPlan:
     """The rounds of one org: its seed, weeks and level; which people it draws from."""
@@ -75,8 +88,7 @@ class GroupPlan:
         return first, min(BLOCK, len(self.people) - first)
 
     def _affine(self, block: int, week: int, round_: int, prime: int) -> tuple[int, int]:
-        bits = derive(self.seed, "round", block, week, round_)
-        return 1 + bits % (prime - 1), (bits >> 32) % prime
+        return _affine(self.seed, block, week, round_, prime)
 
     def keys_of(self, person: int) -> list[GroupKey]:
         """The (block, week, round, group) of every group `person` is drawn into."""
@@ -111,7 +123,7 @@ class GroupPlan:
         first, size = self._block(block)
         prime = _prime_at_least(size)
         a, b = self._affine(block, week, round_, prime)
-        inverse = pow(a, -1, prime)
+        inverse = _inverse(a, prime)
         low = group * self.level.size
         drawn = ((position - b) * inverse % prime for position in range(low, low + self.level.size))
         return sorted(first + i for i in drawn if i < size)

@@ -11,14 +11,14 @@ it identically, in any order of requests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from connectors.sandbox.groups import GroupPlan
 from connectors.sandbox.model import Member
 from connectors.sandbox.oneonones import Span
 from connectors.sandbox.plan import Plan
 
-UnitKey = tuple[object, ...]  # ("line", report), ("team", manager), ("group", …) …
+UnitKey = tuple[str | int, ...]  # ("line", report), ("team", manager), ("group", …) …
 LINE, EXTRA, TEAM, PERSONAL, GROUP, HANDS = "line", "extra", "team", "personal", "group", "hands"
 
 
@@ -41,7 +41,7 @@ class Structure:
     def of(
         cls, seed: int, span: Span, background: str, people: list[Member], plan: Plan
     ) -> Structure:
-        copies = tuple(replace(p) for p in people)
+        copies = tuple(_copy(p) for p in people)
         index = {p.email: i for i, p in enumerate(copies)}
         managers = tuple(index.get(p.manager_email or "", -1) for p in copies)
         reports: list[list[int]] = [[] for _ in copies]
@@ -98,3 +98,17 @@ class Structure:
         keys += [(PERSONAL, p) for p in range(len(self.people))]
         keys += [(GROUP, *key) for key in self.groups.every_key()]
         return [*keys, (HANDS,)]
+
+
+def _copy(member: Member) -> Member:
+    # Field by field: `dataclasses.replace` costs seconds over 100,000 people.
+    return Member(
+        member.email,
+        member.name,
+        member.manager_email,
+        member.provider,
+        member.timezone,
+        member.hired_on,
+        member.active,
+        member.reports_since,
+    )

@@ -49,7 +49,7 @@ def unit_of(uid: str) -> UnitKey | None:
 def generate_unit(structure: Structure, key: UnitKey) -> list[Instance]:
     """The unit's instances, fresh: the same key always gives equal instances."""
     builder = Builder(unit_prefix(structure.seed, key))
-    kind, numbers = key[0], [int(str(n)) for n in key[1:]]
+    kind, numbers = key[0], [int(n) for n in key[1:]]
     if kind == GROUP:
         block, week, round_, group = numbers
         return structure.groups.meeting(builder, (block, week, round_, group))
