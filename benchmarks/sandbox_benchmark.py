@@ -268,13 +268,13 @@ def read_sample(client: Client, pid: int, sample: dict[str, list[str]]) -> dict[
     return tallies
 
 
-def serve_everything(client: Client, people: list[tuple[str, str]]) -> Tally:
+def serve_everything(client: Client, people: Sequence[tuple[str, str]]) -> Tally:
     """Every active calendar once, through the batch endpoints."""
     tally = Tally()
-    google = [(e, None) for e, p in people if p == "google"]
-    microsoft = [(e, None) for e, p in people if p == "microsoft"]
-    google_batch(client, google, tally)  # type: ignore[arg-type]
-    graph_batch(client, microsoft, tally)  # type: ignore[arg-type]
+    google: list[tuple[str, str | None]] = [(e, None) for e, p in people if p == "google"]
+    microsoft: list[tuple[str, str | None]] = [(e, None) for e, p in people if p == "microsoft"]
+    google_batch(client, google, tally)
+    graph_batch(client, microsoft, tally)
     return tally
 
 
@@ -308,7 +308,6 @@ def bench(size: int, args: argparse.Namespace, state: Path) -> None:
                 f"{tally.events / wall:7,.0f} events"
             )
         if args.all:
-            tally = measured(pid, Tally(), lambda: None)
             whole = Tally()
             measured(pid, whole, lambda: serve_everything(client, active))
             rss, peak = memory_mb(pid)
