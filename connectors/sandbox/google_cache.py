@@ -31,6 +31,9 @@ class Entry:
     digest: int
     variant: Variant
     masked: dict[str, bytes] = field(default_factory=dict)  # fields text -> bytes
+    # The shared rendering the digest came from, until a first masked form is made of
+    # it: a listing then serialises it without rendering the event a second time.
+    event: Event | None = field(default=None, repr=False, compare=False)
 
 
 MAX_ENTRIES = 100_000
@@ -39,7 +42,7 @@ MAX_ENTRIES = 100_000
 def fresh_entry(instance: Instance, kind: Variant, names: dict[str, str]) -> Entry:
     """The entry of `instance` in variant `kind`, computed (not cached)."""
     event = render_shared(instance, kind, names)
-    return Entry(event["id"], hash((kind, orjson.dumps(event))), kind)
+    return Entry(event["id"], hash((kind, orjson.dumps(event))), kind, event=event)
 
 
 def shared(items_mask: Mask | None) -> bool:
@@ -92,8 +95,9 @@ class RenderCache:
             return serialise(render(instance, calendar, names), mask)
         found = entry.masked.get(text)
         if found is None:
-            found = serialise(render_shared(instance, entry.variant, names), mask)
-            entry.masked[text] = found
+            event = entry.event or render_shared(instance, entry.variant, names)
+            found = serialise(event, mask)
+            entry.masked[text], entry.event = found, None
         return found
 
     def _current(self, version: int) -> OrderedDict[tuple[str, Variant], Entry]:
