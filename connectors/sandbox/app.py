@@ -9,7 +9,9 @@ org is its own copy, so mutations made here do not reach it.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -49,6 +51,11 @@ class RemoteServer:
     def inner_requests(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = self._ask("inner_requests")
         return found
+
+    @property
+    def pid(self) -> int | None:
+        """The child process's id (benchmarks read its memory)."""
+        return self._process.pid
 
     def add_fault(self, fault: Fault) -> None:
         self._ask("fault", fault)
@@ -118,6 +125,18 @@ def _serve_org(org: SandboxOrg, state_dir: Path, port: int, secret: str) -> Sand
     return server
 
 
+def tune_collector() -> None:
+    """Tune the cyclic collector of a process that serves a sandbox and nothing else.
+
+    Calendars are generated per request: many short-lived objects and no cycles, next
+    to hundreds of thousands of long-lived people and cached meetings that every full
+    collection would walk again. Freezing what exists and collecting far less often
+    roughly halves the time a calendar takes to serve.
+    """
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
 def _key_file(state_dir: Path) -> Path:
     return state_dir / "google-service-account.json"
 
@@ -156,7 +175,7 @@ def _start_child(
     theirs.close()
     # Generate our copy while the child generates its own.
     org = org or generate_org(seed=args[0], size=args[1], anchor=args[2], background=args[3])
-    root, tls = ours.recv()
+    root, tls, _pid = ours.recv()
     return _sandbox(org, RemoteServer(child, ours, root, tls), state_dir, secret)
 
 
@@ -171,7 +190,8 @@ def _child_main(
     """The child process: serve the org, answer the parent's commands until "stop"."""
     org = org or generate_org(seed=args[0], size=args[1], anchor=args[2], background=args[3])
     server = _serve_org(org, state_dir, port, secret)
-    conn.send((server.root, server.tls))
+    tune_collector()
+    conn.send((server.root, server.tls, os.getpid()))
     while True:
         command, argument = conn.recv()
         if command == "stop":

@@ -4,6 +4,8 @@ None of them may look like a 1:1 to the pipeline: every background meeting has t
 or more people, or one person (focus time, out of office), or a group address, or
 someone outside the roster, or is all-day. `full` adds daily stand-ups, more focus
 time and many project meetings (about 25 meetings a week per person) for benchmarks.
+Team meetings are generated per team, the rest per person; group meetings of
+colleagues come from `groups.py`.
 """
 
 from __future__ import annotations
@@ -13,34 +15,31 @@ from datetime import date, time, timedelta
 
 from connectors.sandbox.builder import Builder, Meeting, every, latest_weekday
 from connectors.sandbox.model import Instance, Member
-from connectors.sandbox.names import FILLER, LOCATIONS, MEETING_TITLES, filler
+from connectors.sandbox.names import LOCATIONS, filler
 from connectors.sandbox.oneonones import Span, created_before, slot
-from connectors.sandbox.people import reports_of
 
 VENDOR = "vendor@partner.example"
 
 
-def add_background(
-    rng: random.Random, builder: Builder, people: list[Member], span: Span, level: str
+def team_meetings(
+    rng: random.Random,
+    builder: Builder,
+    span: Span,
+    manager: Member,
+    team: list[Member],
+    level: str,
 ) -> None:
-    """Team meetings, small meetings, all-day events, time off, focus time, externals."""
-    active = [p for p in people if p.active]
-    full = level == "full"
-    for manager, team in _teams(active):
-        _team_series(rng, builder, span, manager, team, "Team meeting", 7, 60)
-        _team_series(rng, builder, span, manager, team, "Team day", 28, 0)
-        if full:
-            _team_series(rng, builder, span, manager, team, "Stand-up", 1, 15)
-    for person in active:
-        _personal(rng, builder, span, person, 2 if full else 1)
-    weekly = len(active) * (16 if full else 1) // 7 + 1
-    _group_meetings(rng, builder, span, active, weekly, 7 if full else 3)
-    _all_hands(builder, span, active[0])
+    """The team's weekly meeting, its four-weekly all-day team day, and (`full`) a daily
+    stand-up: `team` is the manager's active reports."""
+    _team_series(rng, builder, span, manager, team, "Team meeting", 7, 60)
+    _team_series(rng, builder, span, manager, team, "Team day", 28, 0)
+    if level == "full":
+        _team_series(rng, builder, span, manager, team, "Stand-up", 1, 15)
 
 
-def _teams(active: list[Member]) -> list[tuple[Member, list[Member]]]:
-    by_email = {p.email: p for p in active}
-    return [(by_email[m], team) for m, team in reports_of(active).items() if m in by_email]
+def personal(rng: random.Random, builder: Builder, span: Span, person: Member, level: str) -> None:
+    """Focus time blocks (no attendees), now and then an out-of-office or a vendor call."""
+    _personal(rng, builder, span, person, 2 if level == "full" else 1)
 
 
 def _team_series(
@@ -128,33 +127,7 @@ def _out_of_office(
     builder.one_off(away, first, time(0), created_before(first))
 
 
-def _group_meetings(
-    rng: random.Random, builder: Builder, span: Span, active: list[Member], weekly: int, size: int
-) -> None:
-    """One-off meetings of `size` (three or more) colleagues; a few invite the vendor."""
-    draw = rng.random
-    for week in every(span.history_start, 7, span.horizon):
-        for _ in range(weekly):
-            day = week + timedelta(days=int(draw() * 5))
-            # Index draws: `rng.sample` is several times slower at benchmark sizes.
-            picked = {int(draw() * len(active)) for _ in range(size)}
-            group = [active[i] for i in sorted(picked) if active[i].hired_on <= day]
-            if len(group) < 3:
-                continue
-            guests = tuple(p.email for p in group[1:]) + ((VENDOR,) if draw() < 0.02 else ())
-            meeting = Meeting(
-                group[0].email,
-                guests,
-                group[0].timezone,
-                (30, 45, 60)[int(draw() * 3)],
-                MEETING_TITLES[int(draw() * len(MEETING_TITLES))],
-                description=FILLER[week.day % 4],
-            )
-            at = time(9 + int(draw() * 8), 30 if draw() < 0.5 else 0)
-            builder.one_off(meeting, day, at, created_before(day))
-
-
-def _all_hands(builder: Builder, span: Span, ceo: Member) -> None:
+def all_hands(builder: Builder, span: Span, ceo: Member) -> None:
     """Every four weeks, the CEO invites everyone through a group address."""
     meeting = Meeting(ceo.email, (), ceo.timezone, 60, "All hands", groups=("all@example.com",))
     first = latest_weekday(span.history_start + timedelta(days=6), 4)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.model import Attendee, EventKind, Instance
@@ -23,8 +23,10 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=1 << 16)
 def local_to_utc(day: date, at: time, timezone: str) -> datetime:
     """The aware UTC datetime of `at` on `day` in `timezone`."""
+    # Cached: meetings fall on a few thousand (day, time, zone) slots, converted once.
     return datetime.combine(day, at, tzinfo=_zone(timezone)).astimezone(UTC)
 
 
@@ -61,7 +63,12 @@ def latest_weekday(on_or_before: date, weekday: int) -> date:
 
 def instance_uid(series_id: str, original_start: datetime) -> str:
     """Google-style instance id: `<series>_<yyyymmddThhmmssZ>` of the original slot."""
-    return f"{series_id}_{original_start:%Y%m%dT%H%M%S}Z"
+    return f"{series_id}_{_stamp(original_start)}Z"
+
+
+@lru_cache(maxsize=1 << 16)
+def _stamp(moment: datetime) -> str:
+    return f"{moment:%Y%m%dT%H%M%S}"
 
 
 @dataclass(frozen=True)
@@ -85,16 +92,20 @@ class Meeting:
 
 @dataclass
 class Builder:
-    """Accumulates instances with ids derived from the seed and a counter."""
+    """Accumulates one unit's instances, with ids of its prefix and a counter.
 
-    seed: int
+    The prefix names the unit (see `units.unit_prefix`), so an id alone tells which
+    unit to regenerate to find its instance.
+    """
+
+    prefix: str
     instances: list[Instance] = field(default_factory=list)
     _counter: int = 0
 
     def new_id(self) -> str:
         # Only [a-v0-9]: a valid Google event id.
         self._counter += 1
-        return f"e{self.seed:d}n{self._counter:07d}"
+        return f"{self.prefix}n{self._counter:03d}"
 
     def series(
         self, meeting: Meeting, days: Iterable[date], at: time, created_at: datetime

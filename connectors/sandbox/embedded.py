@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from connectors.sandbox.app import Sandbox, start_sandbox
+from connectors.sandbox.app import Sandbox, start_sandbox, tune_collector
 from connectors.sandbox.server import Fault, Reply
 
 SECRET_VARIABLE = "ONEONONE_SANDBOX_SECRET"
@@ -106,6 +106,7 @@ def serve_sandbox(directory: Path, port: int, size: int, seed: int, out: Console
     """Start the sandbox, write its roster and config, and serve until Ctrl-C."""
     directory = directory.resolve()
     with start_sandbox(directory, seed=seed, size=size, port=port) as sandbox:
+        tune_collector()  # this process serves the sandbox and nothing else
         roster = write_roster_csv(sandbox, directory / "roster.csv")
         config = directory / "oneonone.toml"
         config.write_text(sandbox_config(sandbox, roster), encoding="utf-8")

@@ -17,7 +17,8 @@
 - Series are always expanded, as with `singleEvents=true` (see `google_render`).
 
 Mutations of the org (tests, demo) should stamp `updated_at` like the real `updated`
-and bump `SandboxOrg.version` (the index of who is invited is rebuilt per version).
+and bump `SandboxOrg.version` (rendered copies are cached per version). A calendar is
+read from the org when its listing is computed (`SandboxOrg.calendar`).
 """
 
 from __future__ import annotations
@@ -30,18 +31,29 @@ import orjson
 
 from connectors.sandbox.google_auth import TOKEN_PATH, write_service_account_key
 from connectors.sandbox.google_batch import BATCH_PATH, batch
-from connectors.sandbox.google_cache import Entry, serialise
+from connectors.sandbox.google_cache import Entry, fresh_entry, serialise
 from connectors.sandbox.google_directory import list_users
 from connectors.sandbox.google_fields import FieldsError, Mask, apply_mask, parse_fields, selects
-from connectors.sandbox.google_render import rfc3339_utc
+from connectors.sandbox.google_render import is_on_calendar, rfc3339_utc, variant
 from connectors.sandbox.google_state import (
+    EPOCH,
     GoogleState,
     OrgIndex,
+    copies,
     google_error,
     int_arg,
     page_of,
+    watermark,
 )
-from connectors.sandbox.google_sync import Listing, page_payload, vanished_stub
+from connectors.sandbox.google_sync import (
+    PRISTINE,
+    Digests,
+    Listing,
+    Pristine,
+    Snapshot,
+    page_payload,
+    vanished_stub,
+)
 from connectors.sandbox.google_tokens import fingerprint
 from connectors.sandbox.model import Instance, SandboxOrg
 from connectors.sandbox.server import Reply, Request, Route
@@ -113,34 +125,39 @@ class GoogleApi:
         if isinstance(mask, Reply):
             return mask
         fields: Fields = (request.arg("fields") or "", _items_mask(mask))
-        copies = index.calendars[calendar]
-        cache = self.state.renders
-        entries = [cache.entry(index.version, i, calendar, index.names) for i in copies]
-        snapshot = {e.event_id: e.digest for e in entries}
         if request.arg("syncToken") is not None:
-            changed = self._changes(request, calendar, copies, entries, fields)
-            if isinstance(changed, Reply):
-                return changed
-            return Listing(calendar, query, changed, snapshot, mask)
+            return self._changes(request, calendar, index, query, fields, mask)
         bounds = _window(request)
         if isinstance(bounds, Reply):
             return bounds
+        held, entries, snapshot = self._read(calendar, index)
         show_deleted = request.arg("showDeleted") == "true"
+        cache = self.state.renders
         items = [
             cache.item(entry, instance, calendar, index.names, fields)
-            for instance, entry in zip(copies, entries, strict=True)
+            for instance, entry in zip(held, entries, strict=True)
             if _overlaps(instance, *bounds) and (show_deleted or entry.variant == "live")
         ]
-        return Listing(calendar, query, items, snapshot, mask)
+        return Listing(calendar, query, items, snapshot, watermark(held), mask)
+
+    def _read(self, calendar: str, index: OrgIndex) -> tuple[list[Instance], list[Entry], Snapshot]:
+        """The calendar's copies, their entries, and the snapshot a sync token keeps."""
+        org, cache = self.state.org, self.state.renders
+        held = copies(org, calendar)
+        entries = [cache.entry(index.version, i, calendar, index.names) for i in held]
+        # Read after the copies: untouched now means they were as generated.
+        pristine = org.untouched(calendar)
+        return held, entries, PRISTINE if pristine else {e.event_id: e.digest for e in entries}
 
     def _changes(
         self,
         request: Request,
         calendar: str,
-        copies: list[Instance],
-        entries: list[Entry],
+        index: OrgIndex,
+        query: str,
         fields: Fields,
-    ) -> list[bytes] | Reply:
+        mask: Mask | None,
+    ) -> Listing | Reply:
         """Copies new or changed since the token's snapshot, then stubs of vanished ones."""
         clash = [name for name in NOT_WITH_SYNC_TOKEN if request.arg(name) is not None]
         if clash or request.arg("showDeleted") == "false":
@@ -153,15 +170,31 @@ class GoogleApi:
         if before is None:
             message = "Sync token is no longer valid, a full sync is required."
             return google_error(410, "fullSyncRequired", message)
-        names, cache = self.state.index().names, self.state.renders
+        if isinstance(before, Pristine) and self.state.org.untouched(calendar):
+            # As generated then and now: nothing changed, nothing to read.
+            return Listing(calendar, query, [], PRISTINE, EPOCH, mask)
+        held, entries, snapshot = self._read(calendar, index)
+        digests = self._pristine(calendar, index) if isinstance(before, Pristine) else before
+        names, cache = index.names, self.state.renders
         changed = [
             cache.item(entry, instance, calendar, names, fields)
-            for instance, entry in zip(copies, entries, strict=True)
-            if before.get(entry.event_id) != entry.digest
+            for instance, entry in zip(held, entries, strict=True)
+            if digests.get(entry.event_id) != entry.digest
         ]
         now = {entry.event_id for entry in entries}
-        gone = [serialise(vanished_stub(i), fields[1]) for i in before if i not in now]
-        return changed + gone
+        gone = [serialise(vanished_stub(i), fields[1]) for i in digests if i not in now]
+        return Listing(calendar, query, changed + gone, snapshot, watermark(held), mask)
+
+    def _pristine(self, calendar: str, index: OrgIndex) -> Digests:
+        """The digests of the calendar as generated (rendered afresh: the cache holds the
+        current copies, which may differ)."""
+        generated = self.state.org.pristine(calendar) or []
+        entries = [
+            fresh_entry(i, variant(i, calendar), index.names)
+            for i in generated
+            if is_on_calendar(i, calendar)
+        ]
+        return {e.event_id: e.digest for e in entries}
 
     def _next_page(
         self, request: Request, calendar: str, index: OrgIndex, query: str, size: int
@@ -184,7 +217,7 @@ class GoogleApi:
         self, listing_id: str, listing: Listing, index: OrgIndex, offset: int, size: int
     ) -> Reply:
         page, next_offset = page_of(listing.items, offset, size)
-        body = _events_body(listing.calendar, index)
+        body = _events_body(listing, index)
         if next_offset is not None:
             payload = page_payload(listing_id, next_offset, listing.query)
             body["nextPageToken"] = self.state.codec.encode("page", payload)
@@ -260,14 +293,14 @@ def _json_with_items(body: dict[str, Any], items: list[bytes] | None) -> Reply:
     return Reply(200, head, {"Content-Type": "application/json; charset=UTF-8"})
 
 
-def _events_body(calendar: str, index: OrgIndex) -> dict[str, Any]:
-    member = index.members[calendar]
+def _events_body(listing: Listing, index: OrgIndex) -> dict[str, Any]:
+    member = index.members[listing.calendar]
     return {
         "kind": "calendar#events",
-        "etag": f'"{int(index.watermark.timestamp() * 1000)}000"',
-        "summary": calendar,
+        "etag": f'"{int(listing.updated.timestamp() * 1000)}000"',
+        "summary": listing.calendar,
         "description": "",
-        "updated": rfc3339_utc(index.watermark),
+        "updated": rfc3339_utc(listing.updated),
         "timeZone": member.timezone,
         "accessRole": "owner",
         "defaultReminders": [],

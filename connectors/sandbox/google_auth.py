@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -79,7 +80,7 @@ def oauth_error(error: str, description: str, status: int = 400) -> Reply:
 class TokenIssuer:
     """Issues and checks access tokens. `subjects()` lists who may be impersonated."""
 
-    def __init__(self, public_key_pem: bytes, subjects: Callable[[], set[str]]) -> None:
+    def __init__(self, public_key_pem: bytes, subjects: Callable[[], AbstractSet[str]]) -> None:
         self._public_key = serialization.load_pem_public_key(public_key_pem)
         self._subjects = subjects
         self._grants: dict[str, Grant] = {}

@@ -6,12 +6,14 @@ instance is rendered once per variant (live, deleted or cancelled stub) and org 
 digest (what a sync-token snapshot compares) and its serialised form under each
 fields mask are kept. A copy differs between calendars only by the `self` flags, so
 a mask that drops them yields bytes every calendar shares; any other mask (or none)
-is rendered per calendar.
+is rendered per calendar. The cache keeps the `MAX_ENTRIES` most recently used
+entries: a large org's meetings would not all fit.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import orjson
@@ -29,6 +31,18 @@ class Entry:
     digest: int
     variant: Variant
     masked: dict[str, bytes] = field(default_factory=dict)  # fields text -> bytes
+    # The shared rendering the digest came from, until a first masked form is made of
+    # it: a listing then serialises it without rendering the event a second time.
+    event: Event | None = field(default=None, repr=False, compare=False)
+
+
+MAX_ENTRIES = 100_000
+
+
+def fresh_entry(instance: Instance, kind: Variant, names: dict[str, str]) -> Entry:
+    """The entry of `instance` in variant `kind`, computed (not cached)."""
+    event = render_shared(instance, kind, names)
+    return Entry(event["id"], hash((kind, orjson.dumps(event))), kind, event=event)
 
 
 def shared(items_mask: Mask | None) -> bool:
@@ -44,7 +58,7 @@ class RenderCache:
 
     def __init__(self) -> None:
         self._version = -1
-        self._entries: dict[tuple[str, Variant], Entry] = {}
+        self._entries: OrderedDict[tuple[str, Variant], Entry] = OrderedDict()
         self._lock = threading.Lock()
 
     def entry(
@@ -52,12 +66,19 @@ class RenderCache:
     ) -> Entry:
         """The entry of `instance` as `calendar` holds it."""
         kind = variant(instance, calendar)
-        entries = self._current(version)
-        found = entries.get((instance.uid, kind))
-        if found is None:
-            event = render_shared(instance, kind, names)
-            found = Entry(event["id"], hash((kind, orjson.dumps(event))), kind)
-            entries[(instance.uid, kind)] = found
+        key = (instance.uid, kind)
+        with self._lock:
+            entries = self._current(version)
+            found = entries.get(key)
+            if found is not None:
+                entries.move_to_end(key)
+                return found
+        found = fresh_entry(instance, kind, names)
+        with self._lock:
+            entries = self._current(version)
+            entries[key] = found
+            if len(entries) > MAX_ENTRIES:
+                entries.popitem(last=False)
         return found
 
     def item(
@@ -74,15 +95,16 @@ class RenderCache:
             return serialise(render(instance, calendar, names), mask)
         found = entry.masked.get(text)
         if found is None:
-            found = serialise(render_shared(instance, entry.variant, names), mask)
-            entry.masked[text] = found
+            event = entry.event or render_shared(instance, entry.variant, names)
+            found = serialise(event, mask)
+            entry.masked[text], entry.event = found, None
         return found
 
-    def _current(self, version: int) -> dict[tuple[str, Variant], Entry]:
-        with self._lock:
-            if version != self._version:
-                self._version, self._entries = version, {}
-            return self._entries
+    def _current(self, version: int) -> OrderedDict[tuple[str, Variant], Entry]:
+        """The entries of `version` (the caller holds the lock)."""
+        if version != self._version:
+            self._version, self._entries = version, OrderedDict()
+        return self._entries
 
 
 def serialise(event: Event, mask: Mask | None) -> bytes:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ Event = dict[str, Any]
 _BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
 
 
+@lru_cache(maxsize=1 << 17)
 def google_id(raw: str) -> str:
     """A Google-looking event id (base32hex) for a model id, keeping an `_R…` suffix."""
     base, sep, suffix = raw.partition("_R")
@@ -38,10 +40,15 @@ def event_id(instance: Instance) -> str:
     """The id every copy of `instance` carries."""
     if instance.series_id is None:
         return google_id(instance.uid)
-    stamp = instance.original_start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{google_id(instance.series_id)}_{stamp}"
+    return f"{google_id(instance.series_id)}_{_slot(instance.original_start)}"
 
 
+@lru_cache(maxsize=1 << 16)
+def _slot(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+@lru_cache(maxsize=1 << 16)
 def rfc3339_utc(moment: datetime) -> str:
     """`2025-01-06T09:00:00.000Z`, the form Google uses for created/updated."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (

@@ -33,22 +33,25 @@ class OrgIndex:
     version: int
     members: dict[str, Member]  # Google members by email
     names: dict[str, str]  # every person's display name
-    calendars: dict[str, list[Instance]]  # copies per Google calendar, stable order
-    watermark: datetime  # latest change in the org (the listing's `updated`)
+    subjects: frozenset[str]  # active Google members: who a token may impersonate
 
 
 def build_index(org: SandboxOrg) -> OrgIndex:
-    """Index the org: which instances sit on which Google member's calendar."""
+    """Index the org's people (calendars are read one at a time, `copies`)."""
     members = {m.email: m for m in org.people if m.provider == "google"}
-    calendars: dict[str, list[Instance]] = {email: [] for email in members}
-    for instance in sorted(org.instances, key=lambda i: (i.original_start, i.uid)):
-        people = {instance.organizer, *(a.email for a in instance.attendees)}
-        for email in people & members.keys():
-            if is_on_calendar(instance, email):
-                calendars[email].append(instance)
-    watermark = max((changed_at(i) for i in org.instances), default=EPOCH)
     names = {m.email: m.name for m in org.people}
-    return OrgIndex(org.version, members, names, calendars, watermark)
+    subjects = frozenset(email for email, m in members.items() if m.active)
+    return OrgIndex(org.version, members, names, subjects)
+
+
+def copies(org: SandboxOrg, calendar: str) -> list[Instance]:
+    """The instances with a copy on the Google `calendar`, in the calendar's order."""
+    return [i for i in org.calendar(calendar) if is_on_calendar(i, calendar)]
+
+
+def watermark(held: list[Instance]) -> datetime:
+    """The latest change of a calendar's copies (the listing's `updated`)."""
+    return max((changed_at(i) for i in held), default=EPOCH)
 
 
 class GoogleState:
@@ -79,8 +82,8 @@ class GoogleState:
             return google_error(403, "insufficientPermissions", "Insufficient Permission")
         return grant
 
-    def _subjects(self) -> set[str]:
-        return {email for email, m in self.index().members.items() if m.active}
+    def _subjects(self) -> frozenset[str]:
+        return self.index().subjects
 
 
 def int_arg(request: Request, name: str, default: int, ceiling: int) -> int | Reply:

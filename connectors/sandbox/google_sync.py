@@ -9,7 +9,9 @@ copies come in full, copies that vanished (deleted, dropped from the model, no l
 invited, renamed by a split) come as cancelled stubs. This catches every mutation of
 the model, whatever timestamps it set. Each calendar keeps its last
 `KEEP_PER_CALENDAR` snapshots; an older token is expired (410), as real sync tokens
-eventually are.
+eventually are. A calendar still exactly as generated is kept as `PRISTINE`, not as
+its digests: it can be regenerated to diff against, and a hundred thousand calendars'
+digests would not fit in memory.
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from connectors.sandbox.google_render import Event
 
 KEEP_PER_CALENDAR = 2
 MAX_OPEN_LISTINGS = 256
-Snapshot = dict[str, int]  # event id -> digest of the rendered copy
+Digests = dict[str, int]  # event id -> digest of the rendered copy
+
+
+class Pristine:
+    """A snapshot of a calendar that was exactly as generated (`SandboxOrg.pristine`)."""
+
+
+PRISTINE = Pristine()
+Snapshot = Digests | Pristine
 _INSTANCE_ID = re.compile(r"^(?P<series>.+)_(?P<stamp>\d{8}T\d{6}Z)$")
 
 
@@ -39,6 +49,7 @@ class Listing:
     query: str  # fingerprint of the query it answers (its fields mask included)
     items: list[bytes]  # serialised events, masked
     snapshot: Snapshot  # the whole calendar when the listing was computed
+    updated: datetime  # the calendar's latest change then
     mask: Mask | None = None  # the fields mask of the whole answer
 
 

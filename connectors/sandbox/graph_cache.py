@@ -6,13 +6,15 @@ isOrganizer…). So the fields every copy shares are rendered and serialised onc
 instance, zone and org state, and a copy is the mailbox's few fields put in front of
 those shared bytes (a `Piece`: joined only into the page that carries it, so each copy
 does not cost a fresh kilobyte-sized allocation). The fingerprint a delta snapshot
-keeps is cached alongside.
+keeps is cached alongside. The `MAX_ENTRIES` most recently used instances are kept:
+a large org's meetings would not all fit.
 
 Not thread-safe on its own: callers hold the Graph state's lock.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +26,7 @@ from connectors.sandbox.graph_render import mailbox_fields, organizer_modified, 
 from connectors.sandbox.graph_views import OrgStamp, fingerprint
 from connectors.sandbox.model import Instance, Member
 
+MAX_ENTRIES = 100_000
 Piece = tuple[bytes, bytes]  # a JSON object cut in two: concatenated, the whole object
 
 
@@ -46,7 +49,7 @@ class RenderCache:
 
     def __init__(self) -> None:
         self._stamp: OrgStamp | None = None
-        self._entries: dict[str, _Entry] = {}
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
 
     def copy(
         self,
@@ -72,9 +75,13 @@ class RenderCache:
 
     def _entry(self, stamp: OrgStamp, instance: Instance) -> _Entry:
         if stamp != self._stamp:
-            self._stamp, self._entries = stamp, {}
+            self._stamp, self._entries = stamp, OrderedDict()
         found = self._entries.get(instance.uid)
         if found is None:
             found = _Entry(fingerprint(instance), organizer_modified(instance))
             self._entries[instance.uid] = found
+            if len(self._entries) > MAX_ENTRIES:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(instance.uid)
         return found

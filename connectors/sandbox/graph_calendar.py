@@ -4,6 +4,8 @@ Pages are cut when a request arrives and held server-side under a `$skiptoken`. 
 delta round ends with a `$deltatoken` that remembers what the mailbox looked like;
 replaying it diffs the org as it is now against that snapshot: new or changed copies
 in full, vanished ones as `@removed`. An unknown token answers 410 `syncStateNotFound`.
+A mailbox still exactly as generated is remembered without fingerprints and, if
+touched since, regenerated as it was to diff against.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from connectors.sandbox.graph_common import (
     unauthorised,
 )
 from connectors.sandbox.graph_render import visible_copies, zone_known
-from connectors.sandbox.graph_views import OrgStamp
+from connectors.sandbox.graph_views import OrgStamp, fingerprint
 from connectors.sandbox.model import Instance
 from connectors.sandbox.server import Reply, Request, Route
 
@@ -50,7 +52,7 @@ class DeltaState:
     mailbox: str
     window: tuple[datetime, datetime]
     stamp: OrgStamp
-    snapshot: dict[str, tuple[Any, ...]]  # instance uid -> fingerprint of the copy
+    snapshot: dict[str, tuple[Any, ...]] | None  # uid -> fingerprint; None: as generated
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -180,7 +182,7 @@ def _first_page(state: GraphState, request: Request, mailbox: str, delta: bool) 
         shown = _shown(state, mailbox, window)
         stamp = OrgStamp.of(state.org)
         events = _rendered(state, stamp, shown, mailbox, zone)
-        prints = _fingerprints(state, stamp, shown) if delta else {}
+        prints = _snapshot(state, stamp, shown, mailbox) if delta else None
     snapshot = DeltaState(mailbox, window, stamp, prints) if delta else None
     return _page(state, request, Pending(events, _link(request), snapshot))
 
@@ -200,14 +202,24 @@ def _fingerprints(
     return {instance.uid: state.renders.fingerprint(stamp, instance) for instance in shown}
 
 
+def _snapshot(
+    state: GraphState, stamp: OrgStamp, shown: list[Instance], mailbox: str
+) -> dict[str, tuple[Any, ...]] | None:
+    """What a deltaLink keeps of the copies just read: None when still as generated."""
+    # Asked after reading: untouched now means the copies read were as generated.
+    return None if state.org.untouched(mailbox) else _fingerprints(state, stamp, shown)
+
+
 def _replay(state: GraphState, request: Request, mailbox: str, token: str) -> Reply:
     with state.lock:
         previous = state.deltas.get(token)
         if previous is None or previous.mailbox != mailbox:
             return _sync_state_gone()
-        if previous.stamp == OrgStamp.of(state.org):
-            # Nothing changed anywhere since the token was issued: nothing to compute.
-            return _page(state, request, Pending([], _link(request), previous))
+        stamp = OrgStamp.of(state.org)
+        if previous.stamp == stamp or (previous.snapshot is None and state.org.untouched(mailbox)):
+            # Nothing changed on this mailbox since the token was issued.
+            following = DeltaState(mailbox, previous.window, stamp, previous.snapshot)
+            return _page(state, request, Pending([], _link(request), following))
         entries, following = _changes(state, previous, prefer_timezone(request))
     return _page(state, request, Pending(entries, _link(request), following))
 
@@ -215,11 +227,15 @@ def _replay(state: GraphState, request: Request, mailbox: str, token: str) -> Re
 def _changes(state: GraphState, previous: DeltaState, zone: str) -> tuple[list[Piece], DeltaState]:
     """Changed copies rendered in full and vanished ones as `@removed`, and the new state."""
     mailbox, stamp = previous.mailbox, OrgStamp.of(state.org)
+    before = previous.snapshot
+    if before is None:  # as generated then: regenerate it as it was
+        generated = visible_copies(state.org.pristine(mailbox) or [], mailbox, previous.window)
+        before = {instance.uid: fingerprint(instance) for instance in generated}
     shown = _shown(state, mailbox, previous.window)
     now = _fingerprints(state, stamp, shown)
-    moved = [i for i in shown if previous.snapshot.get(i.uid) != now[i.uid]]
+    moved = [i for i in shown if before.get(i.uid) != now[i.uid]]
     changed = _rendered(state, stamp, moved, mailbox, zone)
-    removed = [_removed(opaque_id(mailbox, uid)) for uid in previous.snapshot if uid not in now]
+    removed = [_removed(opaque_id(mailbox, uid)) for uid in before if uid not in now]
     return changed + removed, DeltaState(mailbox, previous.window, stamp, now)
 
 

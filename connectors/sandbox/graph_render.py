@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from connectors.sandbox.graph_common import opaque_id
@@ -29,6 +30,7 @@ _RESPONSES = {
 }
 
 
+@lru_cache(maxsize=1 << 16)
 def instant(moment: datetime | None) -> str:
     """Graph's `Edm.DateTimeOffset` rendering: UTC, seven fractional digits, `Z`."""
     if moment is None:

@@ -1,16 +1,14 @@
-"""What each mailbox holds, cheaply: an index of instances per mailbox and fingerprints.
+"""What each mailbox holds, cheaply: its candidate instances and their fingerprints.
 
-Rendering every copy of every mailbox on each request would scan the whole org per
-request, and diffing rendered JSON would make an unchanged delta replay cost as much as
-a full sync. Instead the index (rebuilt when the org or its `version` changes) lists
-each mailbox's candidate instances, and a delta snapshot keeps one small fingerprint
-per copy: a replay renders only the copies whose fingerprint changed, and a replay of
-an org whose `version` did not move renders nothing at all.
+Diffing rendered JSON would make an unchanged delta replay cost as much as a full
+sync. Instead a delta snapshot keeps one small fingerprint per copy: a replay renders
+only the copies whose fingerprint changed, a replay of an org whose `version` did not
+move renders nothing at all, and a mailbox still exactly as generated keeps no
+fingerprints (`None`: it can be regenerated to diff against).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,8 +22,9 @@ Window = tuple[datetime, datetime]
 class OrgStamp:
     """Identifies one state of the org: the same stamp means nothing changed.
 
-    Mutations bump `SandboxOrg.version` (model.py); the id and the instance count also
-    catch an org swapped wholesale or instances appended without a bump.
+    Mutations bump `SandboxOrg.version` (model.py); the id and the instance count (of
+    an org built from a list) also catch an org swapped wholesale or instances appended
+    without a bump.
     """
 
     org_id: int
@@ -34,36 +33,15 @@ class OrgStamp:
 
     @classmethod
     def of(cls, org: SandboxOrg) -> OrgStamp:
-        return cls(id(org), org.version, len(org.instances))
+        return cls(id(org), org.version, org.calendars.count())
 
 
 class MailboxIndex:
-    """Instances per mailbox (organizer or attendee), rebuilt when the org changes.
-
-    Not thread-safe on its own: callers hold the Graph state's lock.
-    """
-
-    def __init__(self) -> None:
-        self._stamp: OrgStamp | None = None
-        self._by_mailbox: dict[str, list[Instance]] = {}
+    """The instances each mailbox may hold, read from the org."""
 
     def candidates(self, org: SandboxOrg, mailbox: str) -> list[Instance]:
         """Instances that may be on `mailbox`'s calendar (visibility not yet checked)."""
-        stamp = OrgStamp.of(org)
-        if stamp != self._stamp:
-            self._by_mailbox = _index(org.instances)
-            self._stamp = stamp
-        return self._by_mailbox.get(mailbox, [])
-
-
-def _index(instances: list[Instance]) -> dict[str, list[Instance]]:
-    found: defaultdict[str, list[Instance]] = defaultdict(list)
-    for instance in instances:
-        found[instance.organizer.lower()].append(instance)
-        for attendee in instance.attendees:
-            if not attendee.resource:
-                found[attendee.email.lower()].append(instance)
-    return dict(found)
+        return org.calendar(mailbox)
 
 
 def fingerprint(instance: Instance) -> tuple[Any, ...]:

@@ -2,7 +2,9 @@
 
 Every mutation stamps the touched instances' `updated_at` and bumps `org.version`, so
 the API modules can tell what changed since a sync token or delta link was handed out.
-Lookups raise `KeyError` for an unknown uid, series or person.
+Lookups raise `KeyError` for an unknown uid, series or person. On a generated org
+they keep what they hand out (`calendars.LazyCalendars` pins it): a mutated calendar
+stays as mutated, whatever is generated or evicted afterwards.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from connectors.sandbox.model import Attendee, Instance, Member, SandboxOrg
 
 def find_instance(org: SandboxOrg, uid: str) -> Instance:
     """The instance with `uid`."""
-    for instance in org.instances:
+    for instance in org.calendars.related(uid):
         if instance.uid == uid:
             return instance
     raise KeyError(uid)
@@ -35,7 +37,7 @@ def one_on_ones(org: SandboxOrg, a: str, b: str) -> list[Instance]:
     wanted = {a, b}
     found = [
         i
-        for i in org.instances
+        for i in org.calendars.pair(a, b)
         if not i.all_day
         and not any(x.group for x in i.attendees)
         and {i.organizer, *(x.email for x in i.attendees if not x.resource)} == wanted
@@ -92,7 +94,9 @@ def split_series(
     Returns the new series id."""
     new_id = f"{series_id}_R{from_start.astimezone(UTC):%Y%m%dT%H%M%S}"
     following = [
-        i for i in org.instances if i.series_id == series_id and i.original_start >= from_start
+        i
+        for i in org.calendars.related(series_id)
+        if i.series_id == series_id and i.original_start >= from_start
     ]
     if not following:
         raise KeyError(f"{series_id} has no instance from {from_start.isoformat()}")
@@ -114,12 +118,12 @@ def change_manager(org: SandboxOrg, report: str, new_manager: str, on: date) -> 
     old = member.manager_email
     member.manager_email, member.reports_since = boss.email, on
     if old is not None:
-        ended = {
-            id(i)
+        ended = [
+            i
             for i in one_on_ones(org, report, old)
             if i.series_id is not None and i.original_start.date() >= on
-        }
-        org.instances[:] = [i for i in org.instances if id(i) not in ended]
+        ]
+        org.calendars.discard(ended)
     org.version += 1
     return member
 

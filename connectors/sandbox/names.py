@@ -59,7 +59,9 @@ def person_names(rng: random.Random, count: int) -> list[tuple[str, str]]:
     """`count` distinct (first, last) pairs in a seeded order."""
     pairs = [(first, last) for first in FIRST_NAMES for last in LAST_NAMES]
     if count > len(pairs):
-        pairs += [(f"{first}{n}", last) for n in range(2, 10) for first, last in pairs]
+        # Numbered namesakes (alan2 …), as many as the count needs.
+        more = range(2, max(10, -(-count // len(pairs)) + 1))
+        pairs += [(f"{first}{n}", last) for n in more for first, last in pairs]
     rng.shuffle(pairs)
     return pairs[:count]
 

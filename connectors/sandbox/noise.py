@@ -1,11 +1,14 @@
 """Everyday noise on the 1:1s of people who are not planted.
 
 Cancellations, declines, removed copies, moved instances, rebooked ("replaced")
-instances and extra one-offs. Margins keep the planted truth intact: no noise in the
-21 days before the anchor (so every such report has a recent held 1:1), none near the
-window's start, never on two instances of a series in a row, and a person initiates a
-cancellation or decline inside the window only while that stays under 12% of their
-1:1s there (the chronic threshold is 25%).
+instances and extra one-offs, decided line by line from the line's own generator.
+Margins keep the planted truth intact: no noise in the 21 days before the anchor (so
+every such report has a recent held 1:1), none near the window's start, never on two
+instances of a series in a row, and on each line a person initiates a cancellation
+or decline inside the window only while that stays under 12% of the line's 1:1s there
+(so under 12% of all their 1:1s there too; the chronic threshold is 25%). One line
+of the plan always gets an extra one-off deleted outright, early in the history
+(outside the window), so every org has one.
 """
 
 from __future__ import annotations
@@ -24,45 +27,38 @@ BUDGET = 0.12
 ACTIONS = ("cancel", "decline", "remove", "move", "move", "replace")
 
 
-def add_noise(rng: random.Random, builder: Builder, lines: list[Line], span: Span) -> None:
-    """Apply noise to `lines` (already stripped of planted people)."""
-    exposure = _exposure(lines, span.anchor)
+def add_noise(
+    rng: random.Random, builder: Builder, line: Line, span: Span, deleted_one_off: bool = False
+) -> None:
+    """Apply noise to one line's series (not a planted person's)."""
+    exposure = sum(
+        1
+        for i in line.instances
+        if span.anchor - timedelta(days=86) <= i.start.date() <= span.anchor - timedelta(days=3)
+    )
     initiated: Counter[str] = Counter()
-    extras: list[Instance] = []
-    for line in lines:
-        noisy: list[date] = []
-        skip_next = False
-        for instance in list(line.instances):
-            day = instance.start.date()
-            if skip_next or not _eligible(day, span) or rng.random() >= RATE:
-                skip_next = False
+    noisy: list[date] = []
+    skip_next = False
+    for instance in list(line.instances):
+        day = instance.start.date()
+        if skip_next or not _eligible(day, span) or rng.random() >= RATE:
+            skip_next = False
+            continue
+        action = rng.choice(ACTIONS)
+        initiator = _initiator(action, instance)
+        if initiator and _in_window(day, span.anchor):
+            if initiated[initiator] + 1 > BUDGET * exposure:
                 continue
-            action = rng.choice(ACTIONS)
-            initiator = _initiator(action, instance)
-            if initiator and _in_window(day, span.anchor):
-                if initiated[initiator] + 1 > BUDGET * exposure[initiator]:
-                    continue
-                initiated[initiator] += 1
-            _apply(rng, builder, action, instance)
-            noisy.append(day)
-            skip_next = True
-        extras += _extra_one_off(rng, builder, line, noisy, span)
-    if extras and not any(i.deleted for i in extras):
-        extras[0].deleted = True  # always at least one one-off deleted outright
+            initiated[initiator] += 1
+        _apply(rng, builder, action, instance)
+        noisy.append(day)
+        skip_next = True
+    extras = _extra_one_off(rng, builder, line, noisy, span)
+    if deleted_one_off:
+        extras += _early_deleted_one_off(rng, builder, line, noisy, span)
     for extra in extras:
         if extra.deleted:  # a day and a half ahead, or as soon as it was booked
             extra.cancelled_at = max(extra.created_at, extra.start - timedelta(hours=36))
-
-
-def _exposure(lines: list[Line], anchor: date) -> Counter[str]:
-    """Instances per person well inside the window (a lower bound of its exposure)."""
-    counts: Counter[str] = Counter()
-    low, high = anchor - timedelta(days=86), anchor - timedelta(days=3)
-    for line in lines:
-        inside = sum(1 for i in line.instances if low <= i.start.date() <= high)
-        counts[line.report] += inside
-        counts[line.manager] += inside
-    return counts
 
 
 def _eligible(day: date, span: Span) -> bool:
@@ -119,19 +115,41 @@ def _extra_one_off(
     """Now and then an extra one-off 1:1, far from any noise (so it replaces nothing)."""
     if not line.instances or rng.random() >= 0.06:
         return []
-    model = line.instances[0]
     day = span.history_start + timedelta(
         days=rng.randrange((span.horizon - span.history_start).days)
     )
+    return _one_off_on(rng, builder, line, noisy, day, rng.random() < 0.1)
+
+
+def _early_deleted_one_off(
+    rng: random.Random, builder: Builder, line: Line, noisy: list[date], span: Span
+) -> list[Instance]:
+    """A one-off deleted outright, on the first free weekday in the history before the
+    window (none when the line is too young)."""
+    last = span.anchor - timedelta(days=100)
+    day = span.history_start + timedelta(days=rng.randrange(14))
+    while day <= last:
+        made = _one_off_on(rng, builder, line, noisy, day, True)
+        if made:
+            return made
+        day += timedelta(days=1)
+    return []
+
+
+def _one_off_on(
+    rng: random.Random, builder: Builder, line: Line, noisy: list[date], day: date, deleted: bool
+) -> list[Instance]:
+    model = line.instances[0] if line.instances else None
     if (
-        day.isoweekday() > 5
+        model is None
+        or day.isoweekday() > 5
         or day < model.start.date() + timedelta(days=3)
         or any(abs((day - n).days) < 10 for n in noisy)
     ):
         return []
     made = builder.one_off(_meeting_of(model), day, _local_time(model), model.created_at)
     made.created_at = made.updated_at = made.start - timedelta(days=rng.randint(1, 10))
-    made.deleted = rng.random() < 0.1
+    made.deleted = deleted
     return [made]
 
 

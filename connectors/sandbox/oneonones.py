@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 
 from connectors.sandbox.builder import Builder, Meeting, every, latest_weekday, utc_midnight
 from connectors.sandbox.model import Instance, Member
-from connectors.sandbox.people import reports_of
 from connectors.sandbox.plan import Plan
 
 CADENCES = (7, 7, 7, 7, 7, 7, 14, 14, 14, 28)
@@ -89,45 +88,36 @@ def line_start(report: Member, manager: Member, span: Span) -> date:
     return max(report.hired_on + timedelta(days=3), manager.hired_on, span.history_start)
 
 
-def normal_lines(
-    rng: random.Random, builder: Builder, people: list[Member], plan: Plan, span: Span
-) -> list[Line]:
-    """A series for every active line whose report is not planted."""
-    by_email = {p.email: p for p in people}
-    lines = []
-    for report in people:
-        if report.manager_email is None or report.email in plan.special:
-            continue
-        manager = by_email[report.manager_email]
-        forced = manager.email == plan.chronic_manager.email
-        period = 7 if forced else rng.choice(CADENCES)
-        minutes = rng.choice(MINUTES)
-        organizer, other = (manager, report) if forced or rng.random() < 0.8 else (report, manager)
-        weekday, at = slot(rng)
-        days = line_days(span, line_start(report, manager, span), period, weekday, rng.randrange(2))
-        meeting = one_on_one(rng, builder, organizer, other, minutes)
-        made = builder.series(meeting, days, at, created_before(days[0]))
-        lines.append(Line(report.email, manager.email, made))
-    return lines
+def normal_line(
+    rng: random.Random, builder: Builder, report: Member, manager: Member, plan: Plan, span: Span
+) -> Line:
+    """The series of a line whose report is not planted (weekly for the chronic manager)."""
+    forced = manager.email == plan.chronic_manager.email
+    period = 7 if forced else rng.choice(CADENCES)
+    minutes = rng.choice(MINUTES)
+    organizer, other = (manager, report) if forced or rng.random() < 0.8 else (report, manager)
+    weekday, at = slot(rng)
+    days = line_days(span, line_start(report, manager, span), period, weekday, rng.randrange(2))
+    meeting = one_on_one(rng, builder, organizer, other, minutes)
+    made = builder.series(meeting, days, at, created_before(days[0]))
+    return Line(report.email, manager.email, made)
 
 
 def skip_and_peer(
-    rng: random.Random, builder: Builder, people: list[Member], plan: Plan, span: Span
+    rng: random.Random,
+    builder: Builder,
+    person: Member,
+    boss: Member | None,
+    peers: list[Member],
+    span: Span,
 ) -> None:
-    """Skip-level series (every four weeks) and biweekly peer 1:1s: not reporting lines."""
-    by_email = {p.email: p for p in people}
-    reports = reports_of(people)
-    for person in people:
-        if person.email in plan.quiet or person.manager_email is None or not person.active:
-            continue
-        manager = by_email[person.manager_email]
-        if manager.manager_email is not None and rng.random() < 0.1:
-            boss = by_email[manager.manager_email]
-            _extra_series(rng, builder, span, boss, person, 28)
-        peers = [p for p in reports[manager.email] if p.email not in plan.quiet and p.active]
-        if len(peers) > 1 and rng.random() < 0.05:
-            peer = rng.choice([p for p in peers if p is not person])
-            _extra_series(rng, builder, span, person, peer, 14)
+    """Now and then a skip-level series with `boss` (every four weeks) and a biweekly
+    peer 1:1 with one of `peers` (the manager's other active, unplanted reports)."""
+    if boss is not None and rng.random() < 0.1:
+        _extra_series(rng, builder, span, boss, person, 28)
+    if len(peers) > 1 and rng.random() < 0.05:
+        peer = rng.choice([p for p in peers if p is not person])
+        _extra_series(rng, builder, span, person, peer, 14)
 
 
 def _extra_series(

@@ -1,11 +1,22 @@
-"""Generate the sandbox organisation: people, 1:1s, planted cases, background meetings.
+"""Generate the sandbox organisation: people up front, calendars on demand.
 
-`generate_org` is deterministic: the same arguments give an identical organisation
-(one `random.Random(seed)`, ids from the seed and counters, datetimes derived from the
-anchor). The planted cases (`SandboxOrg.truth`) are what the metrics (README "What it
+`generate_org` is deterministic: the same arguments give an identical organisation.
+The people, reporting lines, zones, hire dates and planted roles are built up front
+with one `random.Random(seed)`; every calendar is assembled on demand from units of
+meetings, each generated from a seed derived from the org seed and the unit's ids
+(`structure.py`, `units.py`), so calendars come out the same in any order of
+requests, and a meeting shared by several calendars is the same on each.
+
+The planted cases (`SandboxOrg.truth`) are what the metrics (README "What it
 measures") give as of the anchor with default parameters, the org time zone UTC and a
 roster whose line start dates are the reports' `hired_on`; a reference computation
-checks this on every call.
+checks this on every call. Up to `plan.WHOLE_ORG_PART` people the roles are picked
+from, and the check runs over, the whole organisation. In a larger one the roles are
+picked inside the *planted part* (a subtree of at most `plan.PART_LIMIT` people) and
+the check runs over the calendars of that part alone: every line whose report is in
+it, with everything on those calendars, compared on the people of the part. (The
+rest of the org has the same everyday 1:1s and noise, whose margins keep every report
+met recently and every person's cancellations under the chronic rate.)
 """
 
 from __future__ import annotations
@@ -16,14 +27,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
-from connectors.sandbox.background import add_background
-from connectors.sandbox.builder import Builder
+from connectors.sandbox.calendars import LazyCalendars
 from connectors.sandbox.model import SandboxOrg, Truth
-from connectors.sandbox.noise import add_noise
-from connectors.sandbox.oneonones import Span, normal_lines, skip_and_peer
+from connectors.sandbox.oneonones import Span
 from connectors.sandbox.people import build_people
-from connectors.sandbox.plan import Plan, make_plan
-from connectors.sandbox.planted import cancel_pattern, planted_lines
+from connectors.sandbox.plan import WHOLE_ORG_PART, Plan, make_plan
+from connectors.sandbox.structure import Structure
 from connectors.sandbox.truth import check_truth
 
 MIN_SIZE = 40
@@ -45,18 +54,27 @@ def generate_org(
     arguments it cannot honour and `TruthMismatchError` if the planted cases are not what
     the metric rules compute (a generator bug).
     """
-    _validate(size, history_weeks, ahead_weeks, background)
+    _validate(seed, size, history_weeks, ahead_weeks, background)
     anchor = anchor or datetime.now(UTC).date()
-    with _no_gc():
-        org = _generate(seed, size, anchor, history_weeks, ahead_weeks, background)
-    check_truth(org)
+    span = Span(
+        history_start=anchor - timedelta(weeks=history_weeks),
+        anchor=anchor,
+        horizon=anchor + timedelta(weeks=ahead_weeks),
+    )
+    rng = random.Random(seed)
+    people = build_people(rng, size, anchor)
+    plan = make_plan(rng, people, anchor)
+    calendars = LazyCalendars(Structure.of(seed, span, background, people, plan))
+    org = SandboxOrg(people, calendars, _truth(plan), anchor, span.history_start)
+    with no_gc():
+        check_truth(org, None if size <= WHOLE_ORG_PART else plan.part)
     return org
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic collector: the generator allocates hundreds of thousands of
-    objects and no cycles, and repeated full collections would double its run time."""
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic collector: generating calendars allocates hundreds of thousands
+    of objects and no cycles, and repeated full collections would double its run time."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -66,29 +84,9 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _generate(
-    seed: int, size: int, anchor: date, history_weeks: int, ahead_weeks: int, background: str
-) -> SandboxOrg:
-    span = Span(
-        history_start=anchor - timedelta(weeks=history_weeks),
-        anchor=anchor,
-        horizon=anchor + timedelta(weeks=ahead_weeks),
-    )
-    rng = random.Random(seed)
-    people = build_people(rng, size, anchor)
-    plan = make_plan(rng, people, anchor)
-    builder = Builder(seed)
-    lines = normal_lines(rng, builder, people, plan, span)
-    planted_lines(rng, builder, people, plan, span)
-    cancel_pattern(rng, [ln for ln in lines if ln.manager == plan.chronic_manager.email], anchor)
-    add_noise(rng, builder, [ln for ln in lines if not {ln.report, ln.manager} & plan.quiet], span)
-    skip_and_peer(rng, builder, people, plan, span)
-    if background != "none":
-        add_background(rng, builder, people, span, background)
-    return SandboxOrg(people, builder.instances, _truth(plan), anchor, span.history_start)
-
-
-def _validate(size: int, history_weeks: int, ahead_weeks: int, background: str) -> None:
+def _validate(seed: int, size: int, history_weeks: int, ahead_weeks: int, background: str) -> None:
+    if seed < 0:
+        raise ValueError("seed must not be negative")
     if size < MIN_SIZE:
         raise ValueError(f"size must be at least {MIN_SIZE} to hold every planted case")
     if history_weeks < 16:

@@ -2,6 +2,11 @@
 
 Roles go to distinct people picked with the seeded generator. Picking also adjusts the
 roster to fit the role (a new hire's hire date, the manager change, a suspension).
+
+Every role is picked inside the *planted part*: the whole org up to
+`WHOLE_ORG_PART` people; in a larger org, the largest subtree of at most
+`PART_LIMIT` people. The planted truth can then be checked by generating the
+calendars of that part alone (see `org.generate_org`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from datetime import date, timedelta
 
 from connectors.sandbox.model import Member
 from connectors.sandbox.people import reports_of
+
+WHOLE_ORG_PART = 2000
+PART_LIMIT = 500
 
 
 @dataclass
@@ -32,6 +40,8 @@ class Plan:
     merger: Member  # on the other provider than their manager
     recent_hires: list[Member] = field(default_factory=list)  # hired within the history
     quiet: set[str] = field(default_factory=set)
+    part: set[str] = field(default_factory=set)  # emails of the planted part
+    deleted_one_off: str = ""  # a report whose line has an extra one-off, deleted
 
     @property
     def special(self) -> set[str]:
@@ -48,16 +58,38 @@ class Plan:
         }
 
 
+def planted_part(people: list[Member]) -> list[Member]:
+    """The people the planted roles are picked from, in roster order, its root first."""
+    if len(people) <= WHOLE_ORG_PART:
+        return people
+    index = {p.email: i for i, p in enumerate(people)}
+    parents = [index.get(p.manager_email or "", -1) for p in people]
+    if any(parent >= child for child, parent in enumerate(parents)):
+        raise ValueError("a manager must come before their reports in the roster")
+    sizes = [1] * len(people)
+    for child in range(len(people) - 1, 0, -1):
+        sizes[parents[child]] += sizes[child]
+    root = max(
+        (i for i in range(1, len(people)) if sizes[i] <= PART_LIMIT), key=lambda i: (sizes[i], -i)
+    )
+    inside = [False] * len(people)
+    inside[root] = True
+    for child in range(root + 1, len(people)):
+        inside[child] = parents[child] >= 0 and inside[parents[child]]
+    return [p for p, kept in zip(people, inside, strict=True) if kept]
+
+
 def make_plan(rng: random.Random, people: list[Member], anchor: date) -> Plan:
-    """Pick the planted roles and adjust the roster to them."""
+    """Pick the planted roles inside the planted part and adjust the roster to them."""
+    part = planted_part(people)
     reports = reports_of(people)
-    ceo = people[0].email
-    candidates = [m for m in people[1:] if 4 <= len(reports.get(m.email, [])) <= 8]
-    boss = rng.choice(candidates or [m for m in people[1:] if len(reports.get(m.email, [])) >= 4])
+    ceo = part[0].email
+    candidates = [m for m in part[1:] if 4 <= len(reports.get(m.email, [])) <= 8]
+    boss = rng.choice(candidates or [m for m in part[1:] if len(reports.get(m.email, [])) >= 4])
     team = {r.email for r in reports[boss.email]}
     pool = [
         p
-        for p in people
+        for p in part
         if p.email not in reports
         and p.manager_email not in (ceo, boss.email)
         and p.email not in team
@@ -78,11 +110,28 @@ def make_plan(rng: random.Random, people: list[Member], anchor: date) -> Plan:
         suspended=pool.pop(),
         late_night=pool.pop(),
         merger=pool.pop(),
-        recent_hires=[pool.pop() for _ in range(max(1, len(people) // 60))],
+        recent_hires=[pool.pop() for _ in range(max(1, len(part) // 60))],
+        part={p.email for p in part},
     )
-    _adjust_roster(rng, plan, people, reports, anchor)
+    _adjust_roster(rng, plan, part, reports, anchor)
     plan.quiet = plan.special | team | {boss.email, plan.merger.email}
+    plan.deleted_one_off = _deleted_one_off(rng, plan, part, anchor)
     return plan
+
+
+def _deleted_one_off(rng: random.Random, plan: Plan, part: list[Member], anchor: date) -> str:
+    """A long-tenured report, both ends of whose line get everyday noise."""
+    long_ago = anchor - timedelta(days=400)
+    return rng.choice(
+        [
+            p.email
+            for p in part
+            if p.manager_email
+            and p.active
+            and p.hired_on <= long_ago
+            and not {p.email, p.manager_email} & plan.quiet
+        ]
+    )
 
 
 def _adjust_roster(

@@ -29,21 +29,33 @@ from connectors.sandbox.oneonones import (
 from connectors.sandbox.plan import Plan
 
 
-def planted_lines(
-    rng: random.Random, builder: Builder, people: list[Member], plan: Plan, span: Span
+def planted_line(
+    rng: random.Random,
+    builder: Builder,
+    report: Member,
+    manager: Member,
+    plan: Plan,
+    span: Span,
+    old_manager: Member | None = None,
 ) -> list[Line]:
-    """Series of the planted reports (the chronic manager's team is in `lines` already)."""
-    by_email = {p.email: p for p in people}
-    lines = []
-    for email, stopped in sorted(plan.neglected.items()):
-        report = by_email[email]
-        made = _weekly(rng, builder, span, report, by_email[report.manager_email or ""])
-        lines.append(_stop(builder, Line(email, report.manager_email or "", made), span, stopped))
-    lines.append(_chronic_report(rng, builder, span, plan, by_email))
-    lines += _manager_change(rng, builder, span, plan, by_email)
-    lines.append(_suspended(rng, builder, span, plan, by_email))
-    lines.append(_late_night(rng, builder, span, plan, by_email))
-    return lines
+    """The series of a planted report's line (`old_manager`: the changed report's)."""
+    if report.email in plan.neglected:
+        made = _weekly(rng, builder, span, report, manager)
+        return [_stop(builder, Line(report.email, manager.email, made), span, _days(plan, report))]
+    if report.email == plan.chronic_report.email:
+        return [_chronic_report(rng, builder, span, report, manager)]
+    if report.email == plan.changed.email and old_manager is not None:
+        return _manager_change(rng, builder, span, plan, report, old_manager, manager)
+    if report.email == plan.suspended.email:
+        made = _weekly(rng, builder, span, report, manager)
+        return [_stop(builder, Line(report.email, manager.email, made), span, 40)]
+    if report.email == plan.late_night.email:
+        return [_late_night(rng, builder, span, report, manager)]
+    return []  # the never-met report and the new hires: no 1:1 at all
+
+
+def _days(plan: Plan, report: Member) -> int:
+    return plan.neglected[report.email]
 
 
 def cancel_pattern(rng: random.Random, lines: list[Line], anchor: date) -> None:
@@ -83,45 +95,38 @@ def _stop(builder: Builder, line: Line, span: Span, days_before: int) -> Line:
 
 
 def _chronic_report(
-    rng: random.Random, builder: Builder, span: Span, plan: Plan, by_email: dict[str, Member]
+    rng: random.Random, builder: Builder, span: Span, report: Member, manager: Member
 ) -> Line:
-    report = plan.chronic_report
-    made = _weekly(rng, builder, span, report, by_email[report.manager_email or ""])
+    made = _weekly(rng, builder, span, report, manager)
     past = [i for i in made if i.start.date() < span.anchor]
     for back, instance in enumerate(reversed(past)):
         if back % 2:
             instance.attendees[0].response = "declined"
             answered = instance.start - timedelta(hours=rng.randint(2, 48))
             instance.attendees[0].responded_at = instance.updated_at = answered
-    return Line(report.email, report.manager_email or "", made)
+    return Line(report.email, manager.email, made)
 
 
 def _manager_change(
-    rng: random.Random, builder: Builder, span: Span, plan: Plan, by_email: dict[str, Member]
+    rng: random.Random,
+    builder: Builder,
+    span: Span,
+    plan: Plan,
+    report: Member,
+    old: Member,
+    new: Member,
 ) -> list[Line]:
-    report, old = plan.changed, by_email[plan.old_manager]
     before = _weekly(rng, builder, span, report, old)
     cut = (span.anchor - plan.changed_on).days
     before_line = _stop(builder, Line(report.email, old.email, before), span, cut)
     first = latest_weekday(plan.changed_on + timedelta(days=7), rng.randint(1, 5))
-    new = by_email[report.manager_email or ""]
     after = _weekly(rng, builder, span, report, new, start=first)
     return [before_line, Line(report.email, new.email, after)]
 
 
-def _suspended(
-    rng: random.Random, builder: Builder, span: Span, plan: Plan, by_email: dict[str, Member]
-) -> Line:
-    report = plan.suspended
-    made = _weekly(rng, builder, span, report, by_email[report.manager_email or ""])
-    return _stop(builder, Line(report.email, report.manager_email or "", made), span, 40)
-
-
 def _late_night(
-    rng: random.Random, builder: Builder, span: Span, plan: Plan, by_email: dict[str, Member]
+    rng: random.Random, builder: Builder, span: Span, report: Member, manager: Member
 ) -> Line:
-    report = plan.late_night
-    manager = by_email[report.manager_email or ""]
     start = line_start(report, manager, span)
     days = line_days(span, start, 7, rng.randint(1, 4), 0)
     meeting = one_on_one(rng, builder, report, manager, 30)

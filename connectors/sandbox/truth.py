@@ -6,6 +6,8 @@ the org time zone UTC.
 The roster is the active members; the start date of each reporting line is the
 report's `hired_on` (a line present in the roster with a known start date), and there
 is one roster snapshot, so a line's history is credited only to the current manager.
+It can be restricted to a part of the org (`within`): the lines whose report is in
+it, read from its people's calendars, and the sets cut down to its people.
 """
 
 from __future__ import annotations
@@ -39,17 +41,21 @@ class Occurrence:
         return self.start.date()
 
 
-def reference_truth(org: SandboxOrg, params: MetricParams | None = None) -> Truth:
-    """Neglected reports, chronic cancelers, overdue intros and never-met reports."""
+def reference_truth(
+    org: SandboxOrg, params: MetricParams | None = None, within: set[str] | None = None
+) -> Truth:
+    """Neglected reports, chronic cancelers, overdue intros and never-met reports (of the
+    people `within`, when given)."""
     params = params or MetricParams()
     roster = {p.email for p in org.people if p.active}
     lines = {
         (p.email, p.manager_email): p.hired_on
         for p in org.people
-        if p.active and p.manager_email in roster
+        if p.active and p.manager_email in roster and (within is None or p.email in within)
     }
     google = {p.email for p in org.people if p.provider == "google"}
-    occurrences = mark_replaced(candidates(org.instances, roster, google, org.anchor, params))
+    instances = org.calendars.gather({p.email for p in org.people} if within is None else within)
+    occurrences = mark_replaced(candidates(instances, roster, google, org.anchor, params))
     by_pair: dict[frozenset[str], list[Occurrence]] = defaultdict(list)
     for occurrence in occurrences:
         by_pair[occurrence.pair].append(occurrence)
@@ -61,7 +67,8 @@ def reference_truth(org: SandboxOrg, params: MetricParams | None = None) -> Trut
             truth.neglected.add(report)
         if not held and (org.anchor - valid_from).days > params.intro_grace_days:
             truth.intro_overdue.add(report)
-    truth.chronic_cancelers = chronic(by_pair, lines, org.anchor, params)
+    cancelers = chronic(by_pair, lines, org.anchor, params)
+    truth.chronic_cancelers = cancelers if within is None else cancelers & within
     met = {person for o in occurrences if o.status == "held" for person in o.pair}
     truth.never_met = {report for report, _ in lines} - met
     return truth
@@ -180,9 +187,10 @@ def chronic(
     }
 
 
-def check_truth(org: SandboxOrg) -> None:
-    """Raise `TruthMismatchError` unless the reference computation equals `org.truth`."""
-    reference = reference_truth(org)
+def check_truth(org: SandboxOrg, within: set[str] | None = None) -> None:
+    """Raise `TruthMismatchError` unless the reference computation (over the people
+    `within`, when given) equals `org.truth`."""
+    reference = reference_truth(org, within=within)
     for name in ("neglected", "chronic_cancelers", "intro_overdue", "never_met"):
         planted, computed = getattr(org.truth, name), getattr(reference, name)
         if planted != computed:

@@ -107,7 +107,7 @@ def test_reference_truth_equals_the_planted_truth(org: SandboxOrg) -> None:
 def test_a_wrong_planted_truth_is_refused(org: SandboxOrg) -> None:
     wrong = replace(org.truth, neglected=org.truth.neglected - {min(org.truth.neglected)})
     with pytest.raises(TruthMismatchError, match="neglected"):
-        check_truth(replace(org, truth=wrong))
+        check_truth(org.replace_truth(wrong))
 
 
 @pytest.mark.parametrize("seed", range(6))
