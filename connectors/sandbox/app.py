@@ -13,6 +13,7 @@ import gc
 import multiprocessing
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from multiprocessing.connection import Connection
@@ -56,6 +57,11 @@ class RemoteServer:
     def pid(self) -> int | None:
         """The child process's id (benchmarks read its memory)."""
         return self._process.pid
+
+    def mutate(self, change: Callable[..., Any], *args: Any) -> Any:
+        """Run `change(org, *args)` on the child's organisation (an importable function,
+        e.g. from connectors.sandbox.mutations); its result comes back."""
+        return self._ask("mutate", (change, args))
 
     def add_fault(self, fault: Fault) -> None:
         self._ask("fault", fault)
@@ -201,5 +207,8 @@ def _child_main(
         if command == "fault":
             server.add_fault(argument)
             conn.send(None)
+        elif command == "mutate":
+            change, change_args = argument
+            conn.send(change(org, *change_args))
         else:
             conn.send(list(getattr(server, command)))
