@@ -259,10 +259,9 @@ def _cursors(
     """Stored cursors to resume from, where the sources can replay them."""
     if not sources.resumable:
         return {}
+    stored = warehouse.cursors()
     return {
-        p.email: ingest.replay_cursor(
-            warehouse.cursor_for(p.provider, ingest.email(p.email)), p.email
-        )
+        p.email: ingest.replay_cursor(stored.get((p.provider, ingest.email(p.email))), p.email)
         for p in sources.people
     }
 

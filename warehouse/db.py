@@ -99,6 +99,13 @@ class Warehouse:
         ).fetchall()
         return rows[0][0] if rows else None
 
+    def cursors(self) -> dict[tuple[str, str], str | None]:
+        """Every stored sync cursor, by (provider, calendar_email)."""
+        rows = self._con.execute(
+            "SELECT provider, calendar_email, cursor FROM sync_state"
+        ).fetchall()
+        return {(provider, email): cursor for provider, email, cursor in rows}
+
     def store_calendar(self, batch: CalendarBatch, observed_at: datetime) -> None:
         """Store a calendar's batch and its cursor in one transaction (idempotent)."""
         rows = staging.batch_rows([batch]).to_arrow()

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from connectors.model import CalendarBatch
 from core.errors import BadInputError
 from warehouse.files import owner_only
-from warehouse.frames import OBSERVATION_SCHEMA, as_utc, observations_frame
+from warehouse.frames import as_utc, observations_frame
 
 SUFFIX = ".staged.parquet"
 _PARTIAL = ".partial"
@@ -70,13 +70,12 @@ def staging_directory(path: Path) -> Path:
 def batch_rows(batches: Sequence[CalendarBatch]) -> pl.DataFrame:
     """Every batch's observations as rows, the last copy of an id per calendar kept
     (a later page of the same sync supersedes an earlier one)."""
-    frames = [
-        observations_frame(b.observations).unique("event_id", keep="last", maintain_order=True)
-        for b in batches
-    ]
-    if not frames:
-        return pl.DataFrame(schema=OBSERVATION_SCHEMA)
-    return pl.concat(frames)
+    observations = [obs for b in batches for obs in b.observations]
+    rows = observations_frame(observations)
+    if rows.is_empty():
+        return rows
+    key = ["provider", "calendar_email", "event_id"]
+    return rows.unique(key, keep="last", maintain_order=True)
 
 
 def calendars_table(batches: Sequence[CalendarBatch], observed_at: datetime) -> pa.Table:

@@ -20,7 +20,7 @@ its neighbours'.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -96,7 +96,11 @@ class ListingBatcher:
         retry: RetryPolicy,
         limits: RequestLimits,
         size: int,
+        token_pool: Executor,
     ) -> None:
+        """`token_pool`: the source's long-lived threads that mint tokens (each keeps its
+        connection to the token endpoint, so a round does not reconnect per token)."""
+        self._token_pool = token_pool
         self._owner = owner
         self._tokens = tokens
         self._http = http
@@ -141,9 +145,7 @@ class ListingBatcher:
     def _refresh_tokens(self, jobs: list[ListingJob]) -> None:
         """Mint the missing or stale tokens concurrently (token requests are slow)."""
         stale = [job for job in jobs if not job.credentials.valid]
-        workers = max(1, min(self._http.max_concurrency, len(stale)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(self._refresh, stale))
+        list(self._token_pool.map(self._refresh, stale))
 
     def _refresh(self, job: ListingJob) -> None:
         def refresh() -> None:

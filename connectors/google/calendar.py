@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -78,8 +79,12 @@ class GoogleCalendarSource(Portable):
         self._clients = ThreadClients(http, self.endpoint)
         credentials = load_credentials(settings, [CALENDAR_SCOPE])
         self._tokens = SubjectTokens(credentials, self._clients.transport)
+        # Token minting for batched rounds: threads (and their connections) kept.
+        self._token_pool = ThreadPoolExecutor(
+            max_workers=max(1, http.max_concurrency), thread_name_prefix="google-tokens"
+        )
         # Connections close with the source even when nobody calls `close`.
-        self._closer = weakref.finalize(self, self._clients.close)
+        self._closer = weakref.finalize(self, _close, self._clients, self._token_pool)
         self.batch_requests = 0  # batch POSTs made by sync_many, retries included
 
     @property
@@ -113,7 +118,9 @@ class GoogleCalendarSource(Portable):
         results: dict[int, CalendarBatch | SourceError] = {}
         batched = {n: r for n, r in enumerate(requests) if r[1] is not None}
         size = self._settings.limits.batch_size
-        batcher = ListingBatcher(self, self._tokens, self._http, self._retry, self.limits, size)
+        batcher = ListingBatcher(
+            self, self._tokens, self._http, self._retry, self.limits, size, self._token_pool
+        )
         for n, outcome in batcher.run(batched).items():
             if not isinstance(outcome, CursorExpiredError):
                 results[n] = outcome
@@ -161,6 +168,11 @@ class GoogleCalendarSource(Portable):
             events_read=len(items),
             requests=requests,
         )
+
+
+def _close(clients: ThreadClients, pool: ThreadPoolExecutor) -> None:
+    pool.shutdown(wait=False)
+    clients.close()
 
 
 class _PageRequests:
