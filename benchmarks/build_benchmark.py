@@ -140,7 +140,7 @@ def child_build(path: str, partitions: int | None) -> None:
         if partitions is None:
             counts = wh.build(CONTEXT)
         else:
-            counts = wh.build(CONTEXT, partitions=partitions)  # type: ignore[call-arg]
+            counts = wh.build(CONTEXT, partitions=partitions)
         seconds = time.perf_counter() - began
     print(json.dumps({"seconds": seconds, "counts": counts}))
 
@@ -176,8 +176,8 @@ def main() -> None:
         result, peak = run_build(path, args.partitions)
     counts = result["counts"]
     assert isinstance(counts, dict)
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} "
-          f"{platform.python_version()}, polars {pl.__version__}, duckdb {duckdb.__version__}")  # fmt: skip
+    versions = f"Python {platform.python_version()}, polars {pl.__version__}"
+    print(f"machine: {platform.machine()}, {versions}, duckdb {duckdb.__version__}")
     print(f"occurrences: {counts['occurrences']:,}  pair_metrics: {counts['pair_metrics']:,}")
     print(f"build seconds: {result['seconds']:.1f}")
     print(f"peak RSS of the build process: {peak:,.0f} MiB")

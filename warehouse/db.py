@@ -15,15 +15,15 @@ import polars as pl
 from connectors.model import CalendarBatch, Person
 from core.errors import BadInputError
 from warehouse import raw
-from warehouse.build import compute
 from warehouse.files import connect, owner_only
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
+from warehouse.rebuild import HISTORY_TABLES as HISTORY_TABLES  # re-exported
+from warehouse.rebuild import build_history_tables, build_tables
 from warehouse.roster import snapshot_frame
 from warehouse.schema import DERIVED_TABLES, MIGRATIONS, STORED_TABLES
 
 OUTCOMES = ("complete", "partial", "failed", "aborted")  # aborted: killed, noticed by the next run
-HISTORY_TABLES = ("weekly_activity", "manager_metrics")  # kept per as_of by build_history
 RUN_COUNTS = ("calendars_synced", "calendars_failed", "events_read", "occurrences")
 
 
@@ -171,32 +171,26 @@ class Warehouse:
         ).fetchall()
         return frozenset(email for (email,) in rows)
 
-    def build(self, ctx: BuildContext) -> dict[str, int]:
-        """Rebuild every derived table as of ctx.as_of in one transaction; row counts."""
-        frames = compute(*self.raw_frames(), ctx, self.synced_calendars())
-        with self._transaction() as con:
-            for name, frame in frames.items():
-                con.register("_frame", frame.to_arrow())
-                try:
-                    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
-                finally:
-                    con.unregister("_frame")
-        return {name: frame.height for name, frame in frames.items()}
+    def build(self, ctx: BuildContext, partitions: int | None = None) -> dict[str, int]:
+        """Rebuild every derived table as of ctx.as_of in one transaction; row counts.
 
-    def build_history(self, contexts: Sequence[BuildContext]) -> dict[date, int]:
+        The raw table is read and computed one partition (by pair) at a time:
+        `partitions` forces their number (default: from the raw table's size).
+        """
+        synced = self.synced_calendars()
+        with self._transaction() as con:
+            return build_tables(con, ctx, synced, partitions)
+
+    def build_history(
+        self, contexts: Sequence[BuildContext], partitions: int | None = None
+    ) -> dict[date, int]:
         """Compute the metrics as of each context's date into `<table>_history` tables
         (HISTORY_TABLES, plus an `as_of` column), replacing rows of the same as_of in
-        one transaction; the current derived tables are not touched."""
-        observations, snapshots = self.raw_frames()
+        one transaction; the current derived tables are not touched. Partitioned as
+        `build` is; weekly rows per date."""
         synced = self.synced_calendars()
-        rows: dict[date, int] = {}
         with self._transaction() as con:
-            for ctx in contexts:
-                frames = compute(observations, snapshots, ctx, synced)
-                for name in HISTORY_TABLES:
-                    _replace_history(con, name, frames[name], ctx.as_of)
-                rows[ctx.as_of] = frames["weekly_activity"].height
-        return rows
+            return build_history_tables(con, contexts, synced, partitions)
 
     def table(self, name: str) -> pl.DataFrame:
         """A whole table as a frame (only the warehouse's own tables)."""
@@ -214,16 +208,3 @@ class Warehouse:
 
 def _columns(schema: Mapping[str, pl.DataType]) -> str:
     return ", ".join(f'"{name}"' for name in schema)
-
-
-def _replace_history(
-    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, as_of: date
-) -> None:
-    table = f"{name}_history"
-    con.register("_frame", frame.with_columns(as_of=pl.lit(as_of, pl.Date)).to_arrow())
-    try:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame LIMIT 0")
-        con.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
-    finally:
-        con.unregister("_frame")
