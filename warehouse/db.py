@@ -179,7 +179,7 @@ class Warehouse:
         """
         synced = self.synced_calendars()
         with self._transaction() as con:
-            return build_tables(con, ctx, synced, partitions)
+            return build_tables(con, ctx, synced, partitions, self._workdir())
 
     def build_history(
         self, contexts: Sequence[BuildContext], partitions: int | None = None
@@ -190,7 +190,12 @@ class Warehouse:
         `build` is; weekly rows per date."""
         synced = self.synced_calendars()
         with self._transaction() as con:
-            return build_history_tables(con, contexts, synced, partitions)
+            return build_history_tables(con, contexts, synced, partitions, self._workdir())
+
+    def _workdir(self) -> Path | None:
+        """Where a build splits the raw table: beside the warehouse file (its disk,
+        not a RAM-backed /tmp), or the system's temporary folder for ":memory:"."""
+        return None if self.path == ":memory:" else Path(self.path).resolve().parent
 
     def table(self, name: str) -> pl.DataFrame:
         """A whole table as a frame (only the warehouse's own tables)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -22,6 +23,7 @@ from warehouse.roster import reporting_lines
 from warehouse.schema import DERIVED_TABLES
 
 HISTORY_TABLES = ("weekly_activity", "manager_metrics")  # kept per as_of by build_history
+# Staging tables, dropped before the transaction commits.
 _WEEKLY = "_build_weekly"  # weekly activity of the partitions so far, sorted at the end
 _WEEKLY_ORDER = "week_start, manager_email, report_email"
 _MANAGERS = "_build_managers"  # one date's manager metrics, on their way to the history
@@ -32,15 +34,17 @@ def build_tables(
     ctx: BuildContext,
     synced: frozenset[str],
     partitions: int | None = None,
+    workdir: Path | None = None,
 ) -> dict[str, int]:
     """Replace every derived table with its state as of ctx.as_of; row counts.
 
-    `partitions` forces a partition count (default: from the raw table's size).
+    `partitions` forces a partition count (default: from the raw table's size);
+    `workdir` is where the partitions' files go (None: the system's temporary folder).
     """
     snapshots = _snapshots(con)
     lines = reporting_lines(snapshots)
     summaries = []
-    with RawPartitions(con, _count(con, partitions)) as parts:
+    with RawPartitions(con, _count(con, partitions), workdir) as parts:
         for index in range(parts.count):
             summaries.append(_build_partition(con, parts, index, lines, ctx, synced))
     con.execute(
@@ -67,7 +71,7 @@ def _build_partition(
     result = compute_partition(raw, series, lines, ctx, synced)
     del raw
     _write(con, "occurrences", result.occurrences, create=index == 0)
-    _write(con, _WEEKLY, result.weekly_activity, create=index == 0, temp=True)
+    _write(con, _WEEKLY, result.weekly_activity, create=index == 0)
     return result.summary
 
 
@@ -76,25 +80,26 @@ def build_history_tables(
     contexts: Sequence[BuildContext],
     synced: frozenset[str],
     partitions: int | None = None,
+    workdir: Path | None = None,
 ) -> dict[date, int]:
     """Write the HISTORY_TABLES as of each context's date into `<table>_history`
     (plus an `as_of` column), replacing rows of the same as_of; weekly rows per date.
 
     Each partition is read once for every date; a date given twice keeps its last
-    context.
+    context. `partitions` and `workdir` as for `build_tables`.
     """
     by_date = {ctx.as_of: ctx for ctx in contexts}
     snapshots = _snapshots(con)
     lines = reporting_lines(snapshots)
     summaries: dict[date, list[PartitionSummary]] = {day: [] for day in by_date}
-    with RawPartitions(con, _count(con, partitions)) as parts:
+    with RawPartitions(con, _count(con, partitions), workdir) as parts:
         for index in range(parts.count):
             found = _history_partition(con, parts, index, lines, by_date, synced)
             for day, summary in found.items():
                 summaries[day].append(summary)
     for day, ctx in by_date.items():
         managers = combine(summaries[day], snapshots, ctx, synced)["manager_metrics"]
-        _write(con, _MANAGERS, managers.with_columns(as_of=pl.lit(day)), create=True, temp=True)
+        _write(con, _MANAGERS, managers.with_columns(as_of=pl.lit(day)), create=True)
         _replace_history(con, "manager_metrics", f"SELECT * FROM {_MANAGERS}", [day])
         con.execute(f"DROP TABLE {_MANAGERS}")
     weekly = f"SELECT * FROM {_WEEKLY} ORDER BY as_of, {_WEEKLY_ORDER}"
@@ -119,7 +124,7 @@ def _history_partition(
     for number, (day, ctx) in enumerate(by_date.items()):
         result = compute_partition(raw, series, lines, ctx, synced)
         weekly = result.weekly_activity.with_columns(as_of=pl.lit(day))
-        _write(con, _WEEKLY, weekly, create=index == 0 and number == 0, temp=True)
+        _write(con, _WEEKLY, weekly, create=index == 0 and number == 0)
         summaries[day] = result.summary
     return summaries
 
@@ -140,23 +145,19 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    frame: pl.DataFrame,
-    *,
-    create: bool,
-    temp: bool = False,
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, *, create: bool
 ) -> None:
-    """Replace `table` with the frame (`create`), or append the frame to it."""
-    con.register("_frame", frame.to_arrow())
-    try:
-        if create:
-            kind = "TEMP TABLE" if temp else "TABLE"
-            con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM _frame")
-        else:
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
-    finally:
-        con.unregister("_frame")
+    """Replace `table` with the frame (`create`), or append the frame to it.
+
+    Through a relation, not a registered view: DuckDB keeps what is registered alive
+    until the transaction ends.
+    """
+    rows = con.from_arrow(frame.to_arrow())
+    if create:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        rows.create(table)
+    else:
+        rows.insert_into(table)
 
 
 def _replace_history(
