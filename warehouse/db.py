@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +19,7 @@ from warehouse.files import connect, owner_only
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
 from warehouse.rebuild import HISTORY_TABLES as HISTORY_TABLES  # re-exported
-from warehouse.rebuild import build_history_tables, build_tables
+from warehouse.rebuild import build_history_tables, build_tables, duckdb_memory
 from warehouse.roster import snapshot_frame
 from warehouse.schema import DERIVED_TABLES, MIGRATIONS, STORED_TABLES
 
@@ -178,7 +178,7 @@ class Warehouse:
         `partitions` forces their number (default: from the raw table's size).
         """
         synced = self.synced_calendars()
-        with self._transaction() as con:
+        with self._build_memory(), self._transaction() as con:
             return build_tables(con, ctx, synced, partitions, self._workdir())
 
     def build_history(
@@ -189,8 +189,13 @@ class Warehouse:
         one transaction; the current derived tables are not touched. Partitioned as
         `build` is; weekly rows per date."""
         synced = self.synced_calendars()
-        with self._transaction() as con:
+        with self._build_memory(), self._transaction() as con:
             return build_history_tables(con, contexts, synced, partitions, self._workdir())
+
+    def _build_memory(self) -> AbstractContextManager[None]:
+        """DuckDB's memory capped while a file warehouse builds (the excess spills to
+        the file); an in-memory one has nowhere to spill."""
+        return nullcontext() if self.path == ":memory:" else duckdb_memory(self._con)
 
     def _workdir(self) -> Path | None:
         """Where a build splits the raw table: beside the warehouse file (its disk,

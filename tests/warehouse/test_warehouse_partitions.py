@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -100,10 +101,10 @@ def _raw(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(copies, schema=RAW_SCHEMA)
 
 
-def _warehouse(raw: pl.DataFrame, synced: list[str]) -> Warehouse:
-    """An in-memory warehouse holding `raw` as it is, two roster snapshots and the
-    sync state of the `synced` calendars."""
-    wh = Warehouse(":memory:")
+def _warehouse(raw: pl.DataFrame, synced: list[str], path: Path | str = ":memory:") -> Warehouse:
+    """A warehouse holding `raw` as it is, two roster snapshots and the sync state of
+    the `synced` calendars."""
+    wh = Warehouse(path)
     wh.snapshot_roster(roster(FIRST_ROSTER), date(2029, 6, 1))
     wh.snapshot_roster(roster(MOVED_ROSTER), date(2029, 10, 15))
     con = wh._con  # raw rows as generated, not as a sync would merge them
@@ -224,3 +225,23 @@ def test_two_copies_of_a_meeting_on_one_calendar_fold_the_same_in_any_read_order
     ctx = BuildContext(as_of=AS_OF)
     read = [compute(rows, snapshots, ctx)["occurrences"] for rows in (raw, raw.reverse())]
     assert read[0]["minutes"].to_list() == read[1]["minutes"].to_list() == [30]  # e0's
+
+
+def _memory_limit(wh: Warehouse) -> str:
+    return str(wh._con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+
+def test_a_file_warehouse_builds_in_partitions_and_leaves_no_files_or_settings(
+    tmp_path: Path,
+) -> None:
+    rows = [LIVE, {**LIVE, "who": [R2, M], "day": 4}, {**LIVE, "who": [M2, R3], "day": 5}]
+    path = tmp_path / "w.duckdb"
+    with _warehouse(_raw(rows), synced=[M, R2], path=path) as wh:
+        limit = _memory_limit(wh)
+        ctx = BuildContext(as_of=AS_OF)
+        expected = _expected(wh, ctx)
+        wh.build(ctx, partitions=3)
+        assert _memory_limit(wh) == limit
+        for name in DERIVED_TABLES:
+            assert_frame_equal(_sorted(wh.table(name)), expected[name], check_exact=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
