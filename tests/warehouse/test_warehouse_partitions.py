@@ -11,11 +11,15 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from integration.sync_world import build_context as sandbox_context
+from integration.sync_world import open_world, sync_once
 from polars.testing import assert_frame_equal
 from wh_factory import BOSS, R2, M, R, roster
 
+from connectors.sandbox.org import generate_org
 from core.errors import BadInputError
 from warehouse.build import compute
+from warehouse.copies import is_stub
 from warehouse.db import HISTORY_TABLES, Warehouse
 from warehouse.frames import RAW_SCHEMA
 from warehouse.params import BuildContext
@@ -143,7 +147,7 @@ ROWS = st.lists(ROW, min_size=8, max_size=30)
 SYNCED = st.lists(st.sampled_from(PEOPLE), unique=True)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ROWS, SYNCED, st.integers(1, 8), st.sampled_from([None, date(2029, 8, 1)]))
 def test_every_partition_count_builds_the_tables_of_the_whole_raw_table(
     rows: list[dict[str, Any]], synced: list[str], partitions: int, history: date | None
@@ -245,3 +249,18 @@ def test_a_file_warehouse_builds_in_partitions_and_leaves_no_files_or_settings(
         for name in DERIVED_TABLES:
             assert_frame_equal(_sorted(wh.table(name)), expected[name], check_exact=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
+
+
+def test_a_synced_sandbox_org_builds_the_same_tables_in_four_partitions(tmp_path: Path) -> None:
+    anchor = date(2026, 11, 16)
+    org = generate_org(seed=11, size=40, anchor=anchor)
+    synced_at = datetime(2026, 11, 15, 12, tzinfo=UTC)
+    with open_world(tmp_path / "sandbox", org) as world, Warehouse(":memory:") as wh:
+        sync_once(world, wh, anchor - timedelta(days=1), synced_at)
+        ctx = sandbox_context(anchor)
+        expected = _expected(wh, ctx)
+        counts = wh.build(ctx, partitions=4)
+        assert counts["occurrences"] > 500  # a real org's worth ...
+        assert not wh.raw_frames()[0].filter(is_stub()).is_empty()  # ... Google's stubs too
+        for name in DERIVED_TABLES:
+            assert_frame_equal(_sorted(wh.table(name)), expected[name], check_exact=True)
