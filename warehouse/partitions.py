@@ -16,6 +16,7 @@ alone; the copies of series with stubs are split the same way, by series.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -89,7 +90,7 @@ class RawPartitions:
         if self.count > 1:
             self._files = tempfile.TemporaryDirectory(prefix="oneonone-build-", dir=self._workdir)
         try:
-            slices = self._parts(_STUB_SERIES_COPIES, "series")
+            slices = self._parts(_STUB_SERIES_COPIES, "series")  # each read, summed up, freed
             found = [stub_series(_cast(copies)) for copies in slices if copies.width]
             self.series = pl.concat([self.series, *found])
             keyed = self.series.select(*SERIES, "s_participants")
@@ -118,13 +119,15 @@ class RawPartitions:
         folder.mkdir()
         return folder
 
-    def _parts(self, query: str, name: str) -> list[pl.DataFrame]:
-        """Every part of `query`'s rows (by its `_part` column), as frames."""
+    def _parts(self, query: str, name: str) -> Iterator[pl.DataFrame]:
+        """Every part of `query`'s rows (by its `_part` column), one frame at a time."""
         if self._files is None:
-            return [self.con.sql(query.format(count=1)).pl().drop("_part")]
+            yield self.con.sql(query.format(count=1)).pl().drop("_part")
+            return
         folder = self._folder(name)
         _split(self.con, query.format(count=self.count), folder)
-        return [_read(folder, index) for index in range(self.count)]
+        for index in range(self.count):
+            yield _read(folder, index)
 
     def read(self, index: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Partition `index`'s raw copies (RAW_SCHEMA) and the `stub_series` rows of
