@@ -1,78 +1,98 @@
-"""Time and peak memory of the transforms: 1,000,000 occurrences → every metric table.
+"""Time and peak memory of a warehouse build, the way `oneonone build` runs it.
 
-10,000 manager–report pairs × 100 weekly 1:1s, seen on the organizer's calendar (and,
-with --both, on the report's too), with cancellations, declines, moved instances and
-rebooked one-offs. Run: `uv run python benchmarks/build_benchmark.py [--both]`.
+N occurrences = N/100 manager–report pairs × 100 weekly 1:1s, seen on the organizer's
+calendar (and, with --both, on the report's too), with cancellations (Google's as
+stubs: id, series and original slot only), declines, moved instances, and every
+calendar synced. The rows are generated column-wise with Polars (no Python object per
+row) and inserted into a file warehouse chunk by chunk; then a child process opens it
+and runs `Warehouse.build`, and this process prints the build's seconds and the
+child's peak RSS.
+
+Run: `uv run python benchmarks/build_benchmark.py --occurrences 10000000`
+(`--partitions N` forces a partition count; `--warehouse FILE` keeps the generated
+warehouse, and reuses it when it exists).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import platform
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import duckdb
 import polars as pl
 
-from warehouse.build import compute
+from warehouse.db import Warehouse
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext, OrgCalendar
 
-PAIRS, WEEKS, REPORTS_PER_MANAGER = 10_000, 100, 8
+WEEKS, REPORTS_PER_MANAGER, PAIRS_PER_CHUNK = 100, 8, 10_000
 FIRST = datetime(2028, 1, 3, 9, tzinfo=UTC)
 AS_OF = date(2029, 12, 3)
+SEEN = datetime(2029, 12, 1, tzinfo=UTC)
+CONTEXT = BuildContext(as_of=AS_OF, org=OrgCalendar(timezone="Europe/Berlin"))
 
 
-def synthetic_raw(both_calendars: bool) -> pl.DataFrame:
-    """One row per copy, in RAW_SCHEMA, built column-wise (no per-row Python)."""
-    grid = pl.DataFrame({"p": pl.int_range(PAIRS, eager=True)}).join(
+def synthetic_raw(first_pair: int, pairs: int, both_calendars: bool) -> pl.DataFrame:
+    """The copies of pairs [first_pair, first_pair + pairs), in RAW_SCHEMA, column-wise."""
+    grid = pl.DataFrame({"p": pl.int_range(first_pair, first_pair + pairs, eager=True)}).join(
         pl.DataFrame({"w": pl.int_range(WEEKS, eager=True)}), how="cross"
     )
     roll = (pl.col("p") * 7919 + pl.col("w") * 104729) % 100
     slot = pl.lit(FIRST) + pl.duration(weeks=pl.col("w"), hours=pl.col("p") % 8)
+    google = pl.col("p") % 2 == 0
+    stub = google & (roll < 5)  # Google sends a cancelled instance as a bare stub
     manager = pl.format("m{}@x.org", pl.col("p") // REPORTS_PER_MANAGER)
     report = pl.format("r{}@x.org", pl.col("p"))
+    start = pl.when(roll == 7).then(slot + pl.duration(hours=3)).otherwise(slot)
     copies = grid.with_columns(
         manager=manager,
         report=report,
         slot=slot,
-        start=pl.when(roll == 7).then(slot + pl.duration(hours=3)).otherwise(slot),
+        start=pl.when(stub).then(None).otherwise(start),
         state=pl.when(roll < 5).then(pl.lit("cancelled")).otherwise(pl.lit("live")),
         declined=pl.when(roll.is_between(5, 7, "left")).then(report),
+        stub=stub,
     ).select(
-        provider=pl.when(pl.col("p") % 2 == 0)
-        .then(pl.lit("google"))
-        .otherwise(pl.lit("microsoft")),
+        provider=pl.when(google).then(pl.lit("google")).otherwise(pl.lit("microsoft")),
         calendar_email="manager",
         event_id=pl.format("e{}_{}", "p", "w"),
         series_key=pl.format("s{}", "p"),
-        organizer_email="manager",
-        participants=pl.concat_list("manager", "report").list.sort(),
+        organizer_email=pl.when(~pl.col("stub")).then("manager"),
+        participants=pl.when(pl.col("stub"))
+        .then(pl.lit([], pl.List(pl.String)))
+        .otherwise(pl.concat_list("manager", "report").list.sort()),
         declined_by=pl.concat_list("declined").list.drop_nulls(),
         state="state",
         start="start",
         end=pl.col("start") + pl.duration(minutes=30),
         original_start="slot",
         recurring=pl.lit(True),
-        has_agenda=(roll % 3 == 0),
+        has_agenda=(roll % 3 == 0) & ~pl.col("stub"),
         created_at=pl.lit(FIRST - timedelta(days=1)),
         updated_at=pl.when(roll < 5).then(pl.col("slot") - pl.duration(hours=roll * 5)),
         response_at=pl.lit(None, pl.Datetime("us", "UTC")),
     )
     if both_calendars:
-        copies = pl.concat([copies, copies.with_columns(
-            calendar_email=pl.col("participants").list.get(1))])  # fmt: skip
-    seen = pl.lit(datetime(2029, 12, 1, tzinfo=UTC))
+        copies = pl.concat([copies, copies.with_columns(calendar_email=pl.format(
+            "r{}@x.org", pl.col("event_id").str.extract(r"^e(\d+)_")))])  # fmt: skip
     return copies.with_columns(
-        first_seen_at=seen, last_seen_at=seen, live_seen_at=seen, cancel_seen_at=None,
-        first_start="start",
+        first_seen_at=pl.lit(SEEN), last_seen_at=pl.lit(SEEN), live_seen_at=pl.lit(SEEN),
+        cancel_seen_at=None, first_start="start",
     ).cast(RAW_SCHEMA)  # type: ignore[arg-type]  # fmt: skip
 
 
-def synthetic_snapshots() -> pl.DataFrame:
+def synthetic_snapshots(pairs: int) -> pl.DataFrame:
     """One roster snapshot: reports → managers → one head."""
-    managers = PAIRS // REPORTS_PER_MANAGER
-    reports = pl.DataFrame({"i": pl.int_range(PAIRS, eager=True)}).select(
+    managers = -(-pairs // REPORTS_PER_MANAGER)
+    reports = pl.DataFrame({"i": pl.int_range(pairs, eager=True)}).select(
         email=pl.format("r{}@x.org", "i"),
         manager_email=pl.format("m{}@x.org", pl.col("i") // REPORTS_PER_MANAGER),
     )
@@ -85,22 +105,82 @@ def synthetic_snapshots() -> pl.DataFrame:
     ).select(list(SNAPSHOT_SCHEMA)).cast(SNAPSHOT_SCHEMA)  # type: ignore[arg-type]  # fmt: skip
 
 
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("_chunk", frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM _chunk")
+    finally:
+        con.unregister("_chunk")
+
+
+def generate(path: Path, pairs: int, both_calendars: bool) -> None:
+    """A file warehouse holding the synthetic raw rows, roster and sync state."""
+    Warehouse(path).close()  # creates the file with every migration
+    con = duckdb.connect(str(path))
+    try:
+        for first in range(0, pairs, PAIRS_PER_CHUNK):
+            count = min(PAIRS_PER_CHUNK, pairs - first)
+            _insert(con, "raw_observations", synthetic_raw(first, count, both_calendars))
+        snapshots = synthetic_snapshots(pairs)
+        _insert(con, "roster_snapshots", snapshots)
+        synced = snapshots.select(
+            provider=pl.lit("google"), calendar_email="email", cursor=pl.lit("c"),
+            last_full_sync=pl.lit(SEEN), last_sync=pl.lit(SEEN), status=pl.lit("ok"),
+            error=pl.lit(None, pl.String), events=pl.lit(WEEKS, pl.Int64),
+        )  # fmt: skip
+        _insert(con, "sync_state", synced)
+    finally:
+        con.close()
+
+
+def child_build(path: str, partitions: int | None) -> None:
+    """In the child: open the warehouse, build, print seconds and row counts as JSON."""
+    with Warehouse(path) as wh:
+        began = time.perf_counter()
+        if partitions is None:
+            counts = wh.build(CONTEXT)
+        else:
+            counts = wh.build(CONTEXT, partitions=partitions)
+        seconds = time.perf_counter() - began
+    print(json.dumps({"seconds": seconds, "counts": counts}))
+
+
+def run_build(path: Path, partitions: int | None) -> tuple[dict[str, object], float]:
+    """Build in a child process; its printed result and its peak RSS in MiB."""
+    command = [sys.executable, __file__, "--child-build", str(path)]
+    if partitions is not None:
+        command += ["--partitions", str(partitions)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return json.loads(done.stdout.strip().splitlines()[-1]), peak
+
+
 def main() -> None:
-    """Generate, transform, print seconds and peak memory."""
+    """Generate (or reuse) the warehouse, build it in a child, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--occurrences", type=int, default=1_000_000)
     parser.add_argument("--both", action="store_true", help="copies on both calendars")
+    parser.add_argument("--partitions", type=int, help="force a partition count")
+    parser.add_argument("--warehouse", type=Path, help="keep (or reuse) the warehouse here")
+    parser.add_argument("--child-build", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    raw, snapshots = synthetic_raw(args.both), synthetic_snapshots()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    ctx = BuildContext(as_of=AS_OF, org=OrgCalendar(timezone="Europe/Berlin"))
-    began = time.perf_counter()
-    frames = compute(raw, snapshots, ctx)
-    seconds = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"copies: {raw.height:,}  occurrences: {frames['occurrences'].height:,}")
-    print({name: frame.height for name, frame in frames.items()})
-    print(f"transform seconds: {seconds:.2f}")
-    print(f"peak RSS: {peak:,.0f} MiB (after generating inputs: {before:,.0f} MiB)")
+    if args.child_build:
+        child_build(args.child_build, args.partitions)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.warehouse or Path(tmp) / "bench.duckdb"
+        if not path.exists():
+            began = time.perf_counter()
+            generate(path, args.occurrences // WEEKS, args.both)
+            print(f"generated {path} in {time.perf_counter() - began:.1f} s")
+        result, peak = run_build(path, args.partitions)
+    counts = result["counts"]
+    assert isinstance(counts, dict)
+    versions = f"Python {platform.python_version()}, polars {pl.__version__}"
+    print(f"machine: {platform.machine()}, {versions}, duckdb {duckdb.__version__}")
+    print(f"occurrences: {counts['occurrences']:,}  pair_metrics: {counts['pair_metrics']:,}")
+    print(f"build seconds: {result['seconds']:.1f}")
+    print(f"peak RSS of the build process: {peak:,.0f} MiB")
 
 
 if __name__ == "__main__":

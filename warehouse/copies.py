@@ -13,35 +13,53 @@ import polars as pl
 from warehouse.params import MetricParams
 
 KEY = ("person_a", "person_b", "scheduled_start")
-_SERIES = ("provider", "calendar_email", "series_key")
+SERIES = ("provider", "calendar_email", "series_key")
+# The columns `stub_series` reads besides the series key.
+_SERIES_FACTS = ("participants", "organizer_email", "start", "end", "last_seen_at", "event_id")
 
 
-def complete_stubs(raw: pl.DataFrame) -> pl.DataFrame:
-    """Give stubs (no participants/organizer) what the rest of their series knows.
+def is_stub() -> pl.Expr:
+    """A copy that needs its series: no participants, or no organizer."""
+    return (pl.col("participants").list.len() == 0) | pl.col("organizer_email").is_null()
 
-    A Google cancelled instance carries only its id, series and original slot: its
-    participants and organizer come from other copies of the series on the same
-    calendar, its start is the original slot, and its length the series' length.
+
+def stub_series(raw: pl.DataFrame) -> pl.DataFrame:
+    """What each series with a stub knows, from its other copies on the same calendar:
+    the participants and organizer of its latest-seen copy and its median length.
+
+    `raw` needs every copy of those series (any other rows are ignored), so a caller
+    may pass a slice holding whole series.
     """
-    is_stub = (pl.col("participants").list.len() == 0) | pl.col("organizer_email").is_null()
-    stubs = raw.filter(is_stub)
-    if stubs.is_empty():  # the common case: nothing to complete, skip the series scan
-        return raw.with_columns(start=pl.coalesce("start", "original_start"))
-    known = raw.filter(~is_stub, pl.col("series_key").is_not_null()).join(
-        stubs.select(_SERIES).unique(), on=list(_SERIES), how="semi"
+    needed = raw.select(*SERIES, *_SERIES_FACTS)
+    stubs = needed.filter(is_stub()).select(SERIES).unique()
+    known = needed.filter(~is_stub(), pl.col("series_key").is_not_null()).join(
+        stubs, on=list(SERIES), how="semi"
     )
-    series = (
+    return (
         known.sort("last_seen_at", "event_id")
-        .group_by(_SERIES)
+        .group_by(SERIES)
         .agg(
             s_participants=pl.col("participants").last(),
             s_organizer=pl.col("organizer_email").last(),
             s_length=(pl.col("end") - pl.col("start")).median(),
         )
     )
+
+
+def fill_stubs(raw: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+    """Give stubs (no participants/organizer) what their series knows.
+
+    A Google cancelled instance carries only its id, series and original slot: its
+    participants and organizer come from other copies of the series on the same
+    calendar (`series`, from `stub_series`; rows of other series are ignored), its
+    start is the original slot, and its length the series' length.
+    """
+    stubs = raw.filter(is_stub())
     start = pl.coalesce("start", "original_start")
+    if stubs.is_empty():  # the common case: nothing to complete, skip the join
+        return raw.with_columns(start=start)
     completed = (
-        stubs.join(series, on=list(_SERIES), how="left")
+        stubs.join(series, on=list(SERIES), how="left")
         .with_columns(
             participants=pl.when(pl.col("participants").list.len() == 0)
             .then(pl.col("s_participants"))
@@ -52,7 +70,7 @@ def complete_stubs(raw: pl.DataFrame) -> pl.DataFrame:
         )
         .drop("s_participants", "s_organizer", "s_length")
     )
-    return pl.concat([raw.filter(~is_stub).with_columns(start=start), completed])
+    return pl.concat([raw.filter(~is_stub()).with_columns(start=start), completed])
 
 
 def candidates(raw: pl.DataFrame, params: MetricParams) -> pl.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -16,15 +16,15 @@ import pyarrow as pa
 from connectors.model import CalendarBatch, Person
 from core.errors import BadInputError
 from warehouse import raw, staging
-from warehouse.build import compute
 from warehouse.files import connect, is_damage, owner_only, unreadable
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
+from warehouse.rebuild import HISTORY_TABLES as HISTORY_TABLES  # re-exported
+from warehouse.rebuild import build_history_tables, build_tables, duckdb_memory
 from warehouse.roster import snapshot_frame
 from warehouse.schema import DERIVED_TABLES, MIGRATIONS, STORED_TABLES
 
 OUTCOMES = ("complete", "partial", "failed", "aborted")  # aborted: killed, noticed by the next run
-HISTORY_TABLES = ("weekly_activity", "manager_metrics")  # kept per as_of by build_history
 RUN_COUNTS = ("calendars_synced", "calendars_failed", "events_read", "occurrences")
 
 
@@ -195,32 +195,36 @@ class Warehouse:
         ).fetchall()
         return frozenset(email for (email,) in rows)
 
-    def build(self, ctx: BuildContext) -> dict[str, int]:
-        """Rebuild every derived table as of ctx.as_of in one transaction; row counts."""
-        frames = compute(*self.raw_frames(), ctx, self.synced_calendars())
-        with self._transaction() as con:
-            for name, frame in frames.items():
-                con.register("_frame", frame.to_arrow())
-                try:
-                    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _frame")
-                finally:
-                    con.unregister("_frame")
-        return {name: frame.height for name, frame in frames.items()}
+    def build(self, ctx: BuildContext, partitions: int | None = None) -> dict[str, int]:
+        """Rebuild every derived table as of ctx.as_of in one transaction; row counts.
 
-    def build_history(self, contexts: Sequence[BuildContext]) -> dict[date, int]:
+        The raw table is read and computed one partition (by pair) at a time:
+        `partitions` forces their number (default: from the raw table's size).
+        """
+        synced = self.synced_calendars()
+        with self._build_memory(), self._transaction() as con:
+            return build_tables(con, ctx, synced, partitions, self._workdir())
+
+    def build_history(
+        self, contexts: Sequence[BuildContext], partitions: int | None = None
+    ) -> dict[date, int]:
         """Compute the metrics as of each context's date into `<table>_history` tables
         (HISTORY_TABLES, plus an `as_of` column), replacing rows of the same as_of in
-        one transaction; the current derived tables are not touched."""
-        observations, snapshots = self.raw_frames()
+        one transaction; the current derived tables are not touched. Partitioned as
+        `build` is; weekly rows per date."""
         synced = self.synced_calendars()
-        rows: dict[date, int] = {}
-        with self._transaction() as con:
-            for ctx in contexts:
-                frames = compute(observations, snapshots, ctx, synced)
-                for name in HISTORY_TABLES:
-                    _replace_history(con, name, frames[name], ctx.as_of)
-                rows[ctx.as_of] = frames["weekly_activity"].height
-        return rows
+        with self._build_memory(), self._transaction() as con:
+            return build_history_tables(con, contexts, synced, partitions, self._workdir())
+
+    def _build_memory(self) -> AbstractContextManager[None]:
+        """DuckDB's memory capped while a file warehouse builds (the excess spills to
+        the file); an in-memory one has nowhere to spill."""
+        return nullcontext() if self.path == ":memory:" else duckdb_memory(self._con)
+
+    def _workdir(self) -> Path | None:
+        """Where a build splits the raw table: beside the warehouse file (its disk,
+        not a RAM-backed /tmp), or the system's temporary folder for ":memory:"."""
+        return None if self.path == ":memory:" else Path(self.path).resolve().parent
 
     def table(self, name: str) -> pl.DataFrame:
         """A whole table as a frame (only the warehouse's own tables)."""
@@ -243,16 +247,3 @@ class Warehouse:
 
 def _columns(schema: Mapping[str, pl.DataType]) -> str:
     return ", ".join(f'"{name}"' for name in schema)
-
-
-def _replace_history(
-    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, as_of: date
-) -> None:
-    table = f"{name}_history"
-    con.register("_frame", frame.with_columns(as_of=pl.lit(as_of, pl.Date)).to_arrow())
-    try:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame LIMIT 0")
-        con.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
-    finally:
-        con.unregister("_frame")

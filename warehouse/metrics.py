@@ -97,10 +97,24 @@ def pair_metrics(
     """One row per line active on as_of with every pair figure; `data` says whether the
     line's calendars were ever read (see `data_status`): without data, a line is not
     called neglected or overdue and has no coverage."""
+    figures = pair_figures(occ, active_lines(lines, ctx.as_of), ctx, synced)
+    return with_neglect(figures, ctx, history_start)
+
+
+def pair_figures(
+    occ: pl.DataFrame,
+    active: pl.DataFrame,
+    ctx: BuildContext,
+    synced: frozenset[str] | None = None,
+) -> pl.DataFrame:
+    """Every figure of `pair_metrics` but `neglected` (which needs the whole history's
+    start) for the given active lines (`active_lines` rows), from their occurrences.
+
+    A line's figures depend on its own occurrences only, so lines can be computed apart.
+    """
     mr = reporting_occurrences(occ)
     w0 = window_start(ctx)
     held = _relevant_held_dates(mr, w0)
-    active = active_lines(lines, ctx.as_of)
     eligible = active.select(
         *PAIR, eligible_from=pl.max_horizontal(pl.lit(w0), pl.col("valid_from"))
     )
@@ -117,10 +131,18 @@ def pair_metrics(
         .join(cover, on=list(PAIR), how="left")
         .join(eligible, on=list(PAIR), how="left")
     )
+    return _derive(frame, ctx).with_columns(data=data_status(synced))
+
+
+def with_neglect(figures: pl.DataFrame, ctx: BuildContext, history_start: date) -> pl.DataFrame:
+    """`pair_figures` → `pair_metrics`: add `neglected` (a line never met and dated
+    before the synced history counts from `history_start`), blank what needs data."""
+    reference = pl.coalesce("last_held_date", "valid_from", pl.lit(history_start))
     with_data = pl.col("data") != "none"
     return (
-        _derive(frame, ctx, history_start)
-        .with_columns(data=data_status(synced))
+        figures.with_columns(
+            neglected=(pl.lit(ctx.as_of) - reference).dt.total_days() > ctx.params.neglect_days
+        )
         .with_columns(pl.when(with_data).then(pl.col(c)).alias(c) for c in NEEDS_DATA)
         .select(PAIR_METRIC_COLUMNS)
         .sort(PAIR)
@@ -142,13 +164,12 @@ def _relevant_held_dates(mr: pl.DataFrame, w0: date) -> pl.DataFrame:
     return pl.concat([before, held.filter(pl.col("local_date") >= w0)])
 
 
-def _derive(frame: pl.DataFrame, ctx: BuildContext, history_start: date) -> pl.DataFrame:
+def _derive(frame: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
     counts = ["scheduled", "held", "cancelled", "declined", "cancelled_by_manager",
               "cancelled_by_report", "late_cancellations", "rescheduled", "_with_agenda",
               "covered_days"]  # fmt: skip
     as_of = pl.lit(ctx.as_of)
     days_eligible = workdays_between(pl.col("eligible_from"), as_of, ctx.org.workdays)
-    reference = pl.coalesce("last_held_date", "valid_from", pl.lit(history_start))
     return (
         frame.with_columns(
             pl.col(counts).fill_null(0).cast(pl.Int64), pl.col("held_hours").fill_null(0.0)
@@ -158,7 +179,6 @@ def _derive(frame: pl.DataFrame, ctx: BuildContext, history_start: date) -> pl.D
             coverage=_ratio(pl.col("covered_days"), days_eligible),
             leverage_hours=pl.col("covered_days") * ctx.org.work_hours_per_day,
             agenda_rate=_ratio(pl.col("_with_agenda"), pl.col("held")),
-            neglected=(as_of - reference).dt.total_days() > ctx.params.neglect_days,
             intro_overdue=pl.col("valid_from").is_not_null()
             & ~(pl.col("last_held_date") >= pl.col("valid_from")).fill_null(False)
             & ((as_of - pl.col("valid_from")).dt.total_days() > ctx.params.intro_grace_days),

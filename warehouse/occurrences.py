@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from warehouse.copies import KEY, candidates, complete_stubs, occurrence_ids
+from warehouse.copies import KEY, candidates, fill_stubs, occurrence_ids, stub_series
 from warehouse.params import BuildContext
 from warehouse.relation import assign_relation
 from warehouse.status import fold_copies
@@ -70,11 +70,21 @@ def mark_replaced(occ: pl.DataFrame) -> pl.DataFrame:
     ).drop("_i")
 
 
-def build_occurrences(raw: pl.DataFrame, lines: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
-    """One row per occurrence of a 1:1 candidate, deduplicated across calendars."""
+def build_occurrences(
+    raw: pl.DataFrame,
+    lines: pl.DataFrame,
+    ctx: BuildContext,
+    series: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """One row per occurrence of a 1:1 candidate, deduplicated across calendars.
+
+    `series` is `stub_series` of the whole raw table when `raw` is only a slice of it
+    (None: computed from `raw`).
+    """
     tz = ctx.org.timezone
     cutoff = local_midnight_utc(ctx.as_of, tz)
-    copies = candidates(complete_stubs(raw), ctx.params)
+    known = stub_series(raw) if series is None else series
+    copies = candidates(fill_stubs(raw, known), ctx.params)
     occ = mark_replaced(fold_copies(copies).sort(*KEY))
     occ = occ.with_columns(
         status=pl.when(pl.col("status").is_not_null())

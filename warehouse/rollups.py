@@ -12,28 +12,50 @@ CANCELER_COLUMNS = ("person_email", "role", "exposure", "initiated", "initiated_
                     "chronic")  # fmt: skip
 
 
-def cancelers(occ: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
-    """Per person: exposure to scheduled manager–report occurrences in W, initiated, late."""
+def canceler_counts(occ: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
+    """Per person, over these occurrences: the roles they appear in, exposure to
+    scheduled manager–report occurrences in W, initiated and late cancellations.
+
+    Counts of disjoint sets of occurrences add up: `cancelers` sums them.
+    """
     window = in_window(reporting_occurrences(occ), ctx).filter(SCHEDULED)
     sides = [
-        window.select(person_email=pl.col(column), role=pl.lit(role), _lost=LOST,
+        window.select(person_email=pl.col(column), _role=pl.lit(role), _lost=LOST,
                       _by=pl.col("canceled_by"), _late=late(ctx))
         for column, role in (("manager_email", "manager"), ("report_email", "report"))
     ]  # fmt: skip
     mine = pl.col("_by") == pl.col("person_email")
-    p = ctx.params
     return (
         pl.concat(sides)
         .group_by("person_email")
         .agg(
-            role=pl.when(pl.col("role").n_unique() > 1)
-            .then(pl.lit("both"))
-            .otherwise(pl.col("role").first()),
+            as_manager=(pl.col("_role") == "manager").any(),
+            as_report=(pl.col("_role") == "report").any(),
             exposure=pl.len().cast(pl.Int64),
             initiated=(pl.col("_lost") & mine).sum().cast(pl.Int64),
             late=(pl.col("_late") & mine).sum().cast(pl.Int64),
         )
-        .with_columns(initiated_rate=pl.col("initiated") / pl.col("exposure"))
+    )
+
+
+def cancelers(counts: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
+    """Per person: role, exposure, initiated, late (`canceler_counts` of any number of
+    disjoint parts, summed), the initiated rate and whether they are chronic."""
+    p = ctx.params
+    return (
+        counts.group_by("person_email")
+        .agg(
+            pl.col("as_manager", "as_report").any(),
+            pl.col("exposure", "initiated", "late").sum(),
+        )
+        .with_columns(
+            role=pl.when(pl.col("as_manager") & pl.col("as_report"))
+            .then(pl.lit("both"))
+            .when(pl.col("as_manager"))
+            .then(pl.lit("manager"))
+            .otherwise(pl.lit("report")),
+            initiated_rate=pl.col("initiated") / pl.col("exposure"),
+        )
         .with_columns(
             chronic=(pl.col("exposure") >= p.chronic_min_scheduled)
             & (pl.col("initiated_rate") >= p.chronic_cancel_rate)
@@ -43,17 +65,29 @@ def cancelers(occ: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
     )
 
 
-def manager_metrics(
-    pairs: pl.DataFrame, occ: pl.DataFrame, people_cancel: pl.DataFrame, ctx: BuildContext
-) -> pl.DataFrame:
-    """Per manager with active lines: reports, coverage, hours, cancellations."""
+def manager_cancellations(occ: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
+    """Per manager, over these occurrences: scheduled and lost manager–report
+    occurrences in W and the cancellations they initiated (parts add up)."""
     window = in_window(reporting_occurrences(occ), ctx).filter(SCHEDULED)
-    lost = window.group_by("manager_email").agg(
-        _scheduled=pl.len(),
-        _lost=LOST.sum(),
+    return window.group_by("manager_email").agg(
+        scheduled=pl.len().cast(pl.Int64),
+        lost=LOST.sum().cast(pl.Int64),
         initiated_cancellations=(LOST & (pl.col("canceled_by") == pl.col("manager_email")))
         .sum()
         .cast(pl.Int64),
+    )
+
+
+def manager_metrics(
+    pairs: pl.DataFrame,
+    cancellations: pl.DataFrame,
+    people_cancel: pl.DataFrame,
+    ctx: BuildContext,
+) -> pl.DataFrame:
+    """Per manager with active lines: reports, coverage, hours, cancellations
+    (`manager_cancellations` of any number of disjoint parts, summed)."""
+    lost = cancellations.group_by("manager_email").agg(
+        pl.col("scheduled", "lost", "initiated_cancellations").sum()
     )
     chronic = people_cancel.select(manager_email="person_email", chronic_canceler="chronic")
     return (
@@ -71,13 +105,11 @@ def manager_metrics(
         .join(lost, on="manager_email", how="left")
         .join(chronic, on="manager_email", how="left")
         .with_columns(
-            cancel_rate=pl.when(pl.col("_scheduled") > 0).then(
-                pl.col("_lost") / pl.col("_scheduled")
-            ),
+            cancel_rate=pl.when(pl.col("scheduled") > 0).then(pl.col("lost") / pl.col("scheduled")),
             initiated_cancellations=pl.col("initiated_cancellations").fill_null(0),
             chronic_canceler=pl.col("chronic_canceler").fill_null(False),
         )
-        .drop("_scheduled", "_lost")
+        .drop("scheduled", "lost")
         .sort("manager_email")
     )
 

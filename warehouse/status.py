@@ -88,7 +88,8 @@ _FIRST = ("org", "other", "organizer_email", "start", "end", "minutes")
 
 
 def _fold(copies: pl.DataFrame) -> pl.DataFrame:
-    ranked = _flag_columns(copies).sort("priority", "provider", "calendar_email")
+    # The event id breaks ties, so the fold never depends on the order copies were read.
+    ranked = _flag_columns(copies).sort("priority", "provider", "calendar_email", "event_id")
     return (
         ranked.group_by(KEY)
         .agg(

@@ -1,0 +1,169 @@
+"""The raw table split by pair, read one partition at a time.
+
+A copy's partition is a hash of its sorted pair (its two participants) modulo the
+partition count, so every copy of an occurrence, every occurrence of a pair and every
+figure of a reporting line fall in the same partition. A stub without participants
+takes the pair its series gives it (`stub_series`, computed first from whole series,
+which may hold copies of other pairs or of no pair); copies that cannot be a 1:1 (not
+exactly two participants) are left out.
+
+With more than one partition, one scan of the raw table writes every partition's rows
+to a file of its own (Arrow IPC, in a private temporary directory), batch by batch, so
+that neither DuckDB nor Python holds more than a batch and each partition is read back
+alone; the copies of series with stubs are split the same way, by series.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core.errors import BadInputError
+from warehouse.copies import SERIES, stub_series
+from warehouse.frames import RAW_SCHEMA
+
+ROWS_PER_PARTITION = 1_000_000  # raw rows; a partition's build peaks near 1 GiB per million
+_BATCH_ROWS = 200_000  # rows DuckDB hands over at a time while splitting
+_SERIES_TABLE = "_build_stub_series"
+_KEYS = ", ".join(SERIES)
+_SERIES_ON = " AND ".join(f"r.{c} = s.{c}" for c in SERIES)
+
+# Copies of series that have a stub, keyed by a hash of the series.
+_STUB_SERIES_COPIES = f"""
+WITH keys AS (
+    SELECT DISTINCT {_KEYS} FROM raw_observations
+    WHERE (len(participants) = 0 OR organizer_email IS NULL) AND series_key IS NOT NULL
+)
+SELECT {_KEYS}, participants, organizer_email, start, "end", last_seen_at, event_id,
+    hash({_KEYS}) % {{count}} AS _part
+FROM raw_observations SEMI JOIN keys USING ({_KEYS})
+"""
+
+# Raw copies keyed by pair; a stub without participants takes its series' last ones
+# (as `fill_stubs` will).
+_RAW_COPIES = f"""
+SELECT * EXCLUDE (_pair),
+    hash(least(_pair[1], _pair[2]), greatest(_pair[1], _pair[2])) % {{count}} AS _part
+FROM (
+    SELECT {", ".join(f'r."{name}"' for name in RAW_SCHEMA)},
+        CASE WHEN len(r.participants) = 0 THEN s.s_participants ELSE r.participants END
+            AS _pair
+    FROM raw_observations r
+    LEFT JOIN {_SERIES_TABLE} s ON len(r.participants) = 0 AND {_SERIES_ON}
+)
+WHERE len(_pair) = 2
+"""
+
+
+def partition_count(raw_rows: int, requested: int | None = None) -> int:
+    """`requested` when given, else one partition per ROWS_PER_PARTITION raw rows."""
+    if requested is None:
+        return max(1, -(-raw_rows // ROWS_PER_PARTITION))
+    if isinstance(requested, bool) or not isinstance(requested, int) or requested < 1:
+        raise BadInputError(f"partitions must be a whole number of at least 1, got {requested!r}")
+    return requested
+
+
+class RawPartitions:
+    """Reads `raw_observations` partition by partition, inside the caller's transaction.
+
+    Entering computes `stub_series` (slice by slice) and, with more than one
+    partition, splits the raw table into files under `workdir` (None: the system's
+    temporary directory); leaving removes them.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, count: int, workdir: Path | None) -> None:
+        self.con = con
+        self.count = count
+        self.series = stub_series(pl.DataFrame(schema=RAW_SCHEMA))
+        self._workdir = workdir
+        self._files: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> RawPartitions:
+        if self.count > 1:
+            self._files = tempfile.TemporaryDirectory(prefix="oneonone-build-", dir=self._workdir)
+        try:
+            slices = self._parts(_STUB_SERIES_COPIES, "series")  # each read, summed up, freed
+            found = [stub_series(_cast(copies)) for copies in slices if copies.width]
+            self.series = pl.concat([self.series, *found])
+            keyed = self.series.select(*SERIES, "s_participants")
+            self.con.from_arrow(keyed.to_arrow()).create(_SERIES_TABLE)
+            if self._files is not None:
+                _split(self.con, _RAW_COPIES.format(count=self.count), self._folder("raw"))
+        except BaseException:
+            self._remove_files()  # the caller's rollback drops the table
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._remove_files()
+        if kind is None:  # after an error, the caller's rollback drops it
+            self.con.execute(f"DROP TABLE {_SERIES_TABLE}")
+
+    def _remove_files(self) -> None:
+        if self._files is not None:
+            self._files.cleanup()
+
+    def _folder(self, name: str) -> Path:
+        assert self._files is not None
+        folder = Path(self._files.name) / name
+        folder.mkdir()
+        return folder
+
+    def _parts(self, query: str, name: str) -> Iterator[pl.DataFrame]:
+        """Every part of `query`'s rows (by its `_part` column), one frame at a time."""
+        if self._files is None:
+            yield self.con.sql(query.format(count=1)).pl().drop("_part")
+            return
+        folder = self._folder(name)
+        _split(self.con, query.format(count=self.count), folder)
+        for index in range(self.count):
+            yield _read(folder, index)
+
+    def read(self, index: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Partition `index`'s raw copies (RAW_SCHEMA) and the `stub_series` rows of
+        its stubs."""
+        if self._files is None:
+            raw = self.con.sql(_RAW_COPIES.format(count=1)).pl().drop("_part")
+        else:
+            raw = _read(Path(self._files.name) / "raw", index)
+        raw = _cast(raw) if raw.width else pl.DataFrame(schema=RAW_SCHEMA)
+        series = self.series.join(raw.select(SERIES).unique(), on=list(SERIES), how="semi")
+        return raw, series
+
+
+def _cast(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.cast({name: RAW_SCHEMA[name] for name in frame.columns})
+
+
+def _split(con: duckdb.DuckDBPyConnection, query: str, folder: Path) -> None:
+    """Run `query` once and write each `_part`'s rows (without it) to `<part>.arrow`."""
+    writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+    try:
+        for batch in con.sql(query).to_arrow_reader(batch_size=_BATCH_ROWS):
+            parts = batch.column("_part")
+            for part in pc.unique(parts).to_pylist():
+                rows = batch.filter(pc.equal(parts, part)).drop_columns(["_part"])
+                if part not in writers:
+                    options = pa.ipc.IpcWriteOptions(compression="lz4")
+                    sink = str(folder / f"{part}.arrow")
+                    writers[part] = pa.ipc.new_file(sink, rows.schema, options=options)
+                writers[part].write_batch(rows)
+    finally:
+        for writer in writers.values():
+            writer.close()
+
+
+def _read(folder: Path, part: int) -> pl.DataFrame:
+    """One part's rows; a part no row went to is an empty frame (no columns)."""
+    path = folder / f"{part}.arrow"
+    return pl.read_ipc(path) if path.exists() else pl.DataFrame()
