@@ -57,6 +57,6 @@ def backfill_history(
     start = start or end - timedelta(weeks=DEFAULT_WEEKS)
     contexts = [build_context(config, day) for day in as_of_dates(start, end, every_days)]
     with warehouse_lock(config.warehouse.path), Warehouse(config.warehouse.path) as warehouse:
-        rows = warehouse.build_history(contexts)
+        rows = warehouse.build_history(contexts, config.run.build_partitions)
     log().info("backfilled %d as_of dates from %s to %s", len(rows), start, end)
     return rows

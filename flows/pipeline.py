@@ -62,7 +62,7 @@ PARTIAL = "Partial"
 def build_warehouse(config: Config, as_of: date) -> dict[str, int]:
     """Rebuild occurrences and every metric table as of `as_of`, in one transaction."""
     with warehouse_lock(config.warehouse.path), Warehouse(config.warehouse.path) as warehouse:
-        counts = warehouse.build(build_context(config, as_of))
+        counts = warehouse.build(build_context(config, as_of), config.run.build_partitions)
     log().info(
         "built the warehouse: %d occurrences, %d reporting lines",
         counts.get("occurrences", 0),

@@ -203,6 +203,7 @@ class RunConfig(Section):
     executor: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # an existing scheduler; None starts a local cluster
     staging_dir: Path | None = None  # None: <warehouse.path>.staging beside the warehouse
+    build_partitions: int | None = Field(None, ge=1, le=4096)  # None: from the raw size
 
     def staging_for(self, warehouse: Path) -> Path:
         """Where sync tasks stage their batches for the writer."""
