@@ -10,7 +10,8 @@ exactly two participants) are left out.
 With more than one partition, one scan of the raw table writes every partition's rows
 to a file of its own (Arrow IPC, in a private temporary directory), batch by batch, so
 that neither DuckDB nor Python holds more than a batch and each partition is read back
-alone; the copies of series with stubs are split the same way, by series.
+alone; the copies of series with stubs are split the same way, by series. One
+partition is the whole table, read as it is (its stubs' series are in it).
 """
 
 from __future__ import annotations
@@ -74,9 +75,9 @@ def partition_count(raw_rows: int, requested: int | None = None) -> int:
 class RawPartitions:
     """Reads `raw_observations` partition by partition, inside the caller's transaction.
 
-    Entering computes `stub_series` (slice by slice) and, with more than one
-    partition, splits the raw table into files under `workdir` (None: the system's
-    temporary directory); leaving removes them.
+    With more than one partition, entering computes `stub_series` (slice by slice)
+    and splits the raw table into files under `workdir` (None: the system's temporary
+    directory); leaving removes them. One partition is simply the whole table.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, count: int, workdir: Path | None) -> None:
@@ -87,31 +88,30 @@ class RawPartitions:
         self._files: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> RawPartitions:
-        if self.count > 1:
-            self._files = tempfile.TemporaryDirectory(prefix="oneonone-build-", dir=self._workdir)
+        if self.count == 1:
+            return self
+        self._files = tempfile.TemporaryDirectory(prefix="oneonone-build-", dir=self._workdir)
         try:
-            slices = self._parts(_STUB_SERIES_COPIES, "series")  # each read, summed up, freed
-            found = [stub_series(_cast(copies)) for copies in slices if copies.width]
+            folder = self._folder("series")
+            _split(self.con, _STUB_SERIES_COPIES.format(count=self.count), folder)
+            found = [stub_series(_cast(copies)) for copies in _parts(folder, self.count)]
             self.series = pl.concat([self.series, *found])
             keyed = self.series.select(*SERIES, "s_participants")
             self.con.from_arrow(keyed.to_arrow()).create(_SERIES_TABLE)
-            if self._files is not None:
-                _split(self.con, _RAW_COPIES.format(count=self.count), self._folder("raw"))
+            _split(self.con, _RAW_COPIES.format(count=self.count), self._folder("raw"))
         except BaseException:
-            self._remove_files()  # the caller's rollback drops the table
+            self._files.cleanup()  # the caller's rollback drops the table
             raise
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._remove_files()
+        if self._files is None:
+            return
+        self._files.cleanup()
         if kind is None:  # after an error, the caller's rollback drops it
             self.con.execute(f"DROP TABLE {_SERIES_TABLE}")
-
-    def _remove_files(self) -> None:
-        if self._files is not None:
-            self._files.cleanup()
 
     def _folder(self, name: str) -> Path:
         assert self._files is not None
@@ -119,23 +119,13 @@ class RawPartitions:
         folder.mkdir()
         return folder
 
-    def _parts(self, query: str, name: str) -> Iterator[pl.DataFrame]:
-        """Every part of `query`'s rows (by its `_part` column), one frame at a time."""
-        if self._files is None:
-            yield self.con.sql(query.format(count=1)).pl().drop("_part")
-            return
-        folder = self._folder(name)
-        _split(self.con, query.format(count=self.count), folder)
-        for index in range(self.count):
-            yield _read(folder, index)
-
-    def read(self, index: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def read(self, index: int) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         """Partition `index`'s raw copies (RAW_SCHEMA) and the `stub_series` rows of
-        its stubs."""
+        its stubs (None: the copies are the whole table, which holds its series)."""
         if self._files is None:
-            raw = self.con.sql(_RAW_COPIES.format(count=1)).pl().drop("_part")
-        else:
-            raw = _read(Path(self._files.name) / "raw", index)
+            columns = ", ".join(f'"{name}"' for name in RAW_SCHEMA)
+            return _cast(self.con.sql(f"SELECT {columns} FROM raw_observations").pl()), None
+        raw = _read(Path(self._files.name) / "raw", index)
         raw = _cast(raw) if raw.width else pl.DataFrame(schema=RAW_SCHEMA)
         series = self.series.join(raw.select(SERIES).unique(), on=list(SERIES), how="semi")
         return raw, series
@@ -161,6 +151,14 @@ def _split(con: duckdb.DuckDBPyConnection, query: str, folder: Path) -> None:
     finally:
         for writer in writers.values():
             writer.close()
+
+
+def _parts(folder: Path, count: int) -> Iterator[pl.DataFrame]:
+    """The parts written to `folder` that hold rows, one frame at a time."""
+    for part in range(count):
+        frame = _read(folder, part)
+        if frame.width:
+            yield frame
 
 
 def _read(folder: Path, part: int) -> pl.DataFrame:
