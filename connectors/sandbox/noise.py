@@ -8,7 +8,8 @@ instances of a series in a row, and on each line a person initiates a cancellati
 or decline inside the window only while that stays under 12% of the line's 1:1s there
 (so under 12% of all their 1:1s there too; the chronic threshold is 25%). One line
 of the plan always gets an extra one-off deleted outright, early in the history
-(outside the window), so every org has one.
+(outside the window), so every org has one, and a line per provider one booked in
+the weeks ahead.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ ACTIONS = ("cancel", "decline", "remove", "move", "move", "replace")
 
 
 def add_noise(
-    rng: random.Random, builder: Builder, line: Line, span: Span, deleted_one_off: bool = False
+    rng: random.Random,
+    builder: Builder,
+    line: Line,
+    span: Span,
+    deleted_one_off: bool = False,
+    booked_ahead: bool = False,
 ) -> None:
     """Apply noise to one line's series (not a planted person's)."""
     exposure = sum(
@@ -56,6 +62,8 @@ def add_noise(
     extras = _extra_one_off(rng, builder, line, noisy, span)
     if deleted_one_off:
         extras += _early_deleted_one_off(rng, builder, line, noisy, span)
+    if booked_ahead:
+        extras += _first_one_off(rng, builder, line, noisy, span.anchor + timedelta(days=3), span)
     for extra in extras:
         if extra.deleted:  # a day and a half ahead, or as soon as it was booked
             extra.cancelled_at = max(extra.created_at, extra.start - timedelta(hours=36))
@@ -126,10 +134,25 @@ def _early_deleted_one_off(
 ) -> list[Instance]:
     """A one-off deleted outright, on the first free weekday in the history before the
     window (none when the line is too young)."""
-    last = span.anchor - timedelta(days=100)
-    day = span.history_start + timedelta(days=rng.randrange(14))
+    first = span.history_start + timedelta(days=rng.randrange(14))
+    return _first_one_off(rng, builder, line, noisy, first, span, deleted=True)
+
+
+def _first_one_off(
+    rng: random.Random,
+    builder: Builder,
+    line: Line,
+    noisy: list[date],
+    first: date,
+    span: Span,
+    deleted: bool = False,
+) -> list[Instance]:
+    """A one-off on the first free weekday from `first` (deleted ones before the window,
+    others before the horizon); none when there is no such day."""
+    last = span.anchor - timedelta(days=100) if deleted else span.horizon - timedelta(days=1)
+    day = first
     while day <= last:
-        made = _one_off_on(rng, builder, line, noisy, day, True)
+        made = _one_off_on(rng, builder, line, noisy, day, deleted)
         if made:
             return made
         day += timedelta(days=1)

@@ -42,6 +42,7 @@ class Plan:
     quiet: set[str] = field(default_factory=set)
     part: set[str] = field(default_factory=set)  # emails of the planted part
     deleted_one_off: str = ""  # a report whose line has an extra one-off, deleted
+    booked_ahead: set[str] = field(default_factory=set)  # lines with a one-off ahead
 
     @property
     def special(self) -> set[str]:
@@ -116,22 +117,44 @@ def make_plan(rng: random.Random, people: list[Member], anchor: date) -> Plan:
     _adjust_roster(rng, plan, part, reports, anchor)
     plan.quiet = plan.special | team | {boss.email, plan.merger.email}
     plan.deleted_one_off = _deleted_one_off(rng, plan, part, anchor)
+    plan.booked_ahead = _booked_ahead(rng, plan, part, anchor)
     return plan
 
 
 def _deleted_one_off(rng: random.Random, plan: Plan, part: list[Member], anchor: date) -> str:
     """A long-tenured report, both ends of whose line get everyday noise."""
+    return rng.choice(_noisy_lines(plan, part, anchor))
+
+
+def _booked_ahead(rng: random.Random, plan: Plan, part: list[Member], anchor: date) -> set[str]:
+    """Per provider, a line on it at both ends with a one-off booked in the weeks ahead
+    (mutation tests delete one)."""
+    provider = {p.email: p.provider for p in part}
+    lines = [e for e in _noisy_lines(plan, part, anchor) if e != plan.deleted_one_off]
+    chosen = set()
+    for side in ("google", "microsoft"):
+        same = [e for e in lines if provider[e] == side == provider.get(_manager(part, e), "")]
+        chosen |= {rng.choice(same)} if same else set()
+    return chosen
+
+
+def _manager(part: list[Member], email: str) -> str:
+    return next(p.manager_email or "" for p in part if p.email == email)
+
+
+def _noisy_lines(plan: Plan, part: list[Member], anchor: date) -> list[str]:
+    """Reports of long standing whose line (both ends) gets everyday noise, away from
+    every planted person (the manager change's managers included)."""
     long_ago = anchor - timedelta(days=400)
-    return rng.choice(
-        [
-            p.email
-            for p in part
-            if p.manager_email
-            and p.active
-            and p.hired_on <= long_ago
-            and not {p.email, p.manager_email} & plan.quiet
-        ]
-    )
+    avoid = plan.quiet | {plan.old_manager, plan.changed.manager_email or ""}
+    return [
+        p.email
+        for p in part
+        if p.manager_email
+        and p.active
+        and p.hired_on <= long_ago
+        and not {p.email, p.manager_email} & avoid
+    ]
 
 
 def _adjust_roster(

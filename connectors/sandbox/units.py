@@ -84,7 +84,8 @@ def _line(rng: random.Random, builder: Builder, structure: Structure, person: in
     if manager.email == plan.chronic_manager.email:
         cancel_pattern(rng, [line], span.anchor)
     elif not {report.email, manager.email} & plan.quiet:
-        add_noise(rng, builder, line, span, report.email == plan.deleted_one_off)
+        deleted, ahead = report.email == plan.deleted_one_off, report.email in plan.booked_ahead
+        add_noise(rng, builder, line, span, deleted, ahead)
 
 
 def _extra(rng: random.Random, builder: Builder, structure: Structure, person: int) -> None:

@@ -75,12 +75,19 @@ class PairPicker:
             and not {p.email, p.manager_email} & avoid
         ]
 
-    def take(self, wanted: str = "series") -> tuple[Member, Member, list[Instance]]:
+    def take(
+        self, wanted: str = "series", after: datetime | None = None
+    ) -> tuple[Member, Member, list[Instance]]:
         """The next pair whose 1:1s are all series instances ("series") or that has a
-        one-off ("one-off"); the pair's instances come with it."""
+        one-off ("one-off"; with `after`, a live one starting after it); the pair's
+        instances come with it."""
         for n, (report, manager) in enumerate(self._free):
             found = one_on_ones(self.org, report.email, manager.email)
-            one_offs = [i for i in found if i.series_id is None]
+            one_offs = [
+                i
+                for i in found
+                if i.series_id is None and (after is None or (i.start > after and not i.deleted))
+            ]
             if found and (bool(one_offs) == (wanted == "one-off")):
                 del self._free[n]
                 return report, manager, found
@@ -133,8 +140,9 @@ def _rebooked(one_off: Instance, instances: list[Instance]) -> tuple[Key, ...]:
 
 
 def delete(picker: PairPicker, at: datetime) -> Target:
-    """The pair's last one-off is deleted outright (with what it rebooked, if anything)."""
-    found = picker.take("one-off")[2]
+    """The pair's last one-off, still to come at `at`, is deleted outright (with what it
+    rebooked, if anything)."""
+    found = picker.take("one-off", after=at)[2]
     instance = [i for i in found if i.series_id is None and not i.deleted][-1]
     delete_one_off(picker.org, instance.uid, at)
     return target(instance, at, rebooked=_rebooked(instance, found))
