@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
-MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
-    (
-        1,
-        "raw observations, sync state, roster snapshots, runs",
-        (
-            """CREATE TABLE raw_observations (
+# The columns of raw_observations (migration 1 created them with a primary-key index,
+# migration 3 rebuilt the table without it).
+_RAW_COLUMNS = """\
                 provider VARCHAR NOT NULL,
                 calendar_email VARCHAR NOT NULL,
                 event_id VARCHAR NOT NULL,
@@ -34,7 +31,15 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
                 last_seen_at TIMESTAMPTZ NOT NULL,
                 live_seen_at TIMESTAMPTZ,
                 cancel_seen_at TIMESTAMPTZ,
-                first_start TIMESTAMPTZ,
+                first_start TIMESTAMPTZ"""
+
+MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
+    (
+        1,
+        "raw observations, sync state, roster snapshots, runs",
+        (
+            f"""CREATE TABLE raw_observations (
+{_RAW_COLUMNS},
                 PRIMARY KEY (provider, calendar_email, event_id)
             )""",
             """CREATE TABLE sync_state (
@@ -80,28 +85,8 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
         3,
         "raw_observations without its primary-key index: bulk merges join instead",
         (
-            """CREATE TABLE _raw_observations_v3 (
-                provider VARCHAR NOT NULL,
-                calendar_email VARCHAR NOT NULL,
-                event_id VARCHAR NOT NULL,
-                series_key VARCHAR,
-                organizer_email VARCHAR,
-                participants VARCHAR[] NOT NULL,
-                declined_by VARCHAR[] NOT NULL,
-                state VARCHAR NOT NULL,
-                start TIMESTAMPTZ,
-                "end" TIMESTAMPTZ,
-                original_start TIMESTAMPTZ,
-                recurring BOOLEAN NOT NULL,
-                has_agenda BOOLEAN NOT NULL,
-                created_at TIMESTAMPTZ,
-                updated_at TIMESTAMPTZ,
-                response_at TIMESTAMPTZ,
-                first_seen_at TIMESTAMPTZ NOT NULL,
-                last_seen_at TIMESTAMPTZ NOT NULL,
-                live_seen_at TIMESTAMPTZ,
-                cancel_seen_at TIMESTAMPTZ,
-                first_start TIMESTAMPTZ
+            f"""CREATE TABLE _raw_observations_v3 (
+{_RAW_COLUMNS}
             )""",
             "INSERT INTO _raw_observations_v3 SELECT * FROM raw_observations",
             "DROP TABLE raw_observations",
