@@ -119,7 +119,10 @@ def sync_people(
 
 
 def staging_of(warehouse: Warehouse) -> Path:
-    """Where a run stages its batches by default: beside the warehouse file."""
+    """Where a run stages its batches by default: beside the warehouse file (an
+    in-memory warehouse's in the temporary folder, not the working directory)."""
+    if warehouse.path == ":memory:":
+        return Path(tempfile.gettempdir()) / f"oneonone-memory-{id(warehouse)}.staging"
     return Path(warehouse.path + ".staging")
 
 
