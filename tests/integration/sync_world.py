@@ -114,7 +114,7 @@ def sync_people(
         for batch in batches:
             progress(batch.calendar_email)
         stored += len(batches)
-    writer.flush()
+    writer.finish()
     return stored
 
 
