@@ -4,8 +4,8 @@ Pure Polars over `pair_metrics` (one row per active reporting line) and `cancele
 The hierarchy is the active lines themselves (report → manager). A manager's
 organisation is every line whose manager is that manager or one of their direct or
 indirect reports; `org_rollups` sums or averages the line figures over it, and
-`org_kpis` over every line. Both use the same per-lines aggregations (`line_totals`),
-the ones the dashboard's headline tiles are computed from.
+`org_kpis` over every line. Both use the same per-lines aggregations
+(`line_aggregations`), with the meaning of the dashboard's headline tiles.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ _ANCESTOR = "_ancestor"  # a manager above a line (its own manager included)
 _CHRONIC = "_chronic"  # the line's report is a chronic canceler
 
 
-def line_totals() -> list[pl.Expr]:
+def line_aggregations() -> list[pl.Expr]:
     """Sums and means over a set of active lines (whole org, or grouped).
 
     `_held_leverage` is the leverage of the lines with held hours, the numerator of
@@ -86,8 +86,8 @@ def line_totals() -> list[pl.Expr]:
 
 
 def with_rates(totals: pl.DataFrame) -> pl.DataFrame:
-    """`line_totals` plus cancel_rate (lost / scheduled) and leverage_ratio (leverage of
-    the lines with held hours / held hours), each null when its denominator is 0."""
+    """`line_aggregations` plus cancel_rate (lost / scheduled) and leverage_ratio
+    (leverage of the lines with held hours / held hours), each null at a 0 denominator."""
     return totals.with_columns(
         cancel_rate=pl.when(pl.col("scheduled") > 0).then(pl.col("lost") / pl.col("scheduled")),
         leverage_ratio=pl.when(pl.col("held_hours") > 0).then(
@@ -103,7 +103,7 @@ def _count(flag: str) -> pl.Expr:
 def org_kpis(pairs: pl.DataFrame, cancelers: pl.DataFrame) -> pl.DataFrame:
     """The whole organisation's headline figures, one row (every chronic canceler)."""
     chronic = cancelers.get_column("chronic").fill_null(False).sum()
-    totals = with_rates(pairs.select(line_totals()))
+    totals = with_rates(pairs.select(line_aggregations()))
     return totals.with_columns(chronic_cancelers=pl.lit(chronic, pl.Int64)).select(
         pl.col(name).cast(dtype) for name, dtype in ORG_KPI_SCHEMA.items()
     )
@@ -122,7 +122,7 @@ def org_rollups(pairs: pl.DataFrame, cancelers: pl.DataFrame) -> pl.DataFrame:
     subtree = above.join(lines, on=_LINE)
     totals = with_rates(
         subtree.group_by(_ANCESTOR).agg(
-            *line_totals(),
+            *line_aggregations(),
             people=pl.col("report_email").n_unique().cast(pl.Int64),
             chronic_cancelers=pl.col("report_email").filter(_CHRONIC).n_unique().cast(pl.Int64),
         )
