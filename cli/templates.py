@@ -68,6 +68,9 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 [warehouse]
 # path = $warehouse_path
 
+[run]
+# history_weeks = $run_history_weeks  # weekly snapshots a new install's first run starts with
+
 [report]
 # out_dir = $report_out_dir
 

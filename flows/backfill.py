@@ -4,11 +4,14 @@ The weekly run keeps only the current metric tables; this flow recomputes
 `weekly_activity` and `manager_metrics` as of every `every_days` from `start` to `end`
 from the raw observations already synced, into `weekly_activity_history` and
 `manager_metrics_history` (one `as_of` per snapshot; rerunning replaces, never
-duplicates). It syncs nothing.
+duplicates). It syncs nothing. The same goes for `kpi_history` and
+`org_rollups_history`. `backfill_new_install` is the weekly run's first-run step: when
+the warehouse keeps no snapshot before the run's date, it backfills the weeks before it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from prefect import flow
 from core.errors import BadInputError
 from runtime.config import Config, load_config, today_in
 from runtime.context import build_context
-from runtime.engine import log
+from runtime.engine import log, step
 from runtime.lock import warehouse_lock
 from warehouse import Warehouse
 
@@ -60,3 +63,24 @@ def backfill_history(
         rows = warehouse.build_history(contexts, config.run.build_partitions)
     log().info("backfilled %d as_of dates from %s to %s", len(rows), start, end)
     return rows
+
+
+def new_install_dates(as_of: date, weeks: int, kept: Sequence[date]) -> list[date]:
+    """as_of − 7·(weeks − 1), …, as_of − 14, as_of − 7 when `kept` (the dates already
+    in the history) holds none before as_of; else nothing. With as_of's own snapshot
+    (written by the build) that is `weeks` weekly points."""
+    if any(day < as_of for day in kept):
+        return []
+    return [as_of - timedelta(weeks=n) for n in range(weeks - 1, 0, -1)]
+
+
+@flow(name="backfill_new_install")
+def backfill_new_install(config: Config, as_of: date) -> dict[date, int]:
+    """On a warehouse with no history before `as_of`, backfill `run.history_weeks`
+    − 1 weekly dates before it (the build adds as_of itself); weekly rows per date."""
+    with warehouse_lock(config.warehouse.path), Warehouse(config.warehouse.path) as warehouse:
+        kept = warehouse.snapshot_dates()
+    dates = new_install_dates(as_of, config.run.history_weeks, kept)
+    if not dates:
+        return {}
+    return step(backfill_history, start=dates[0], end=dates[-1], every_days=7, config=config)

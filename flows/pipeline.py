@@ -18,6 +18,7 @@ from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 from core.errors import OneOnOneError
+from flows.backfill import backfill_new_install
 from flows.sync import (
     CalendarFailure,
     SyncJob,
@@ -135,11 +136,13 @@ def weekly_report(
 
 
 def _run_steps(config: Config, as_of: date) -> RunReport:
-    """Sync, build and render, recording the run; a run that raises is recorded failed."""
+    """Sync, backfill the history of a new install, build and render, recording the
+    run; a run that raises is recorded failed."""
     with Warehouse(config.warehouse.path) as warehouse:
         run_id = warehouse.start_run(as_of, config.uses_sandbox)
     try:
         summary = step(sync_flow(config), config, as_of)
+        step(backfill_new_install, config, as_of)
         counts = step(build_warehouse, config, as_of)
         dashboard = step(render_reports_flow, config, as_of)
     except BaseException:

@@ -204,6 +204,9 @@ class RunConfig(Section):
     dask_address: str | None = None  # an existing scheduler; None starts a local cluster
     staging_dir: Path | None = None  # None: <warehouse.path>.staging beside the warehouse
     build_partitions: int | None = Field(None, ge=1, le=4096)  # None: from the raw size
+    # Weekly snapshots a first run leaves in the history tables (its own and the weeks
+    # before it, backfilled); 0 backfills nothing. At most ten years of weeks.
+    history_weeks: int = Field(12, ge=0, le=520)
 
     def staging_for(self, warehouse: Path) -> Path:
         """Where sync tasks stage their batches for the writer."""

@@ -33,8 +33,7 @@ def warehouse_tables() -> list[str]:
     from warehouse.db import HISTORY_TABLES
     from warehouse.schema import DERIVED_TABLES, STORED_TABLES
 
-    history = [f"{name}_history" for name in HISTORY_TABLES]
-    return sorted({*DERIVED_TABLES, *STORED_TABLES, *history})
+    return sorted({*DERIVED_TABLES, *STORED_TABLES, *HISTORY_TABLES})
 
 
 @pytest.mark.parametrize("table", warehouse_tables())

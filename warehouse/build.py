@@ -25,6 +25,7 @@ from warehouse.metrics import (
     with_neglect,
 )
 from warehouse.occurrences import build_occurrences
+from warehouse.org import org_kpis, org_rollups
 from warehouse.params import BuildContext
 from warehouse.rollups import (
     canceler_counts,
@@ -100,12 +101,13 @@ def combine(
     synced: frozenset[str] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The tables that need the whole organisation, from every partition's summary:
-    people, reporting_lines, pair_metrics, manager_metrics, (chronic_)cancelers and
-    neglected_reports."""
+    people, reporting_lines, pair_metrics, manager_metrics, (chronic_)cancelers,
+    neglected_reports, org_rollups and org_kpis."""
     people = people_table(snapshots)
     lines = reporting_lines(snapshots)
     pairs = with_neglect(_all_pair_figures(summaries, lines, ctx, synced), ctx,
                          history_start(ctx, summaries))  # fmt: skip
+    pairs = pairs.with_columns(behind_phase=pl.lit(None, pl.Boolean)) if "behind_phase" not in pairs.columns else pairs  # until phases land  # fmt: skip  # noqa: E501
     who_cancels = cancelers(pl.concat([s.canceler_counts for s in summaries]), ctx)
     cancellations = pl.concat([s.manager_cancellations for s in summaries])
     return {
@@ -116,6 +118,8 @@ def combine(
         "cancelers": who_cancels,
         "chronic_cancelers": who_cancels.filter("chronic"),
         "neglected_reports": neglected_reports(pairs, people),
+        "org_rollups": org_rollups(pairs, who_cancels),
+        "org_kpis": org_kpis(pairs, who_cancels),
     }
 
 

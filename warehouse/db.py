@@ -196,7 +196,8 @@ class Warehouse:
         return frozenset(email for (email,) in rows)
 
     def build(self, ctx: BuildContext, partitions: int | None = None) -> dict[str, int]:
-        """Rebuild every derived table as of ctx.as_of in one transaction; row counts.
+        """Rebuild every derived table as of ctx.as_of, and replace that date's
+        snapshot in the history tables, in one transaction; row counts.
 
         The raw table is read and computed one partition (by pair) at a time:
         `partitions` forces their number (default: from the raw table's size).
@@ -208,9 +209,9 @@ class Warehouse:
     def build_history(
         self, contexts: Sequence[BuildContext], partitions: int | None = None
     ) -> dict[date, int]:
-        """Compute the metrics as of each context's date into `<table>_history` tables
-        (HISTORY_TABLES, plus an `as_of` column), replacing rows of the same as_of in
-        one transaction; the current derived tables are not touched. Partitioned as
+        """Compute the metrics as of each context's date into the HISTORY_TABLES
+        (`as_of`, then the table's columns), replacing rows of the same as_of in one
+        transaction; the current derived tables are not touched. Partitioned as
         `build` is; weekly rows per date."""
         synced = self.synced_calendars()
         with self._build_memory(), self._transaction() as con:
@@ -228,7 +229,7 @@ class Warehouse:
 
     def table(self, name: str) -> pl.DataFrame:
         """A whole table as a frame (only the warehouse's own tables)."""
-        if name not in DERIVED_TABLES + STORED_TABLES:
+        if name not in (*DERIVED_TABLES, *STORED_TABLES, *HISTORY_TABLES):
             raise BadInputError(f"no warehouse table named {name!r}")
         try:
             return self._con.sql(f'SELECT * FROM "{name}"').pl()
@@ -236,6 +237,13 @@ class Warehouse:
             if is_damage(error):  # a reader meets damage only where it reads
                 raise unreadable(Path(self.path), error) from None
             raise
+
+    def snapshot_dates(self) -> list[date]:
+        """The as_of dates kept in kpi_history, oldest first (none before a build)."""
+        if not self.has_table("kpi_history"):
+            return []
+        rows = self._con.execute("SELECT DISTINCT as_of FROM kpi_history ORDER BY 1").fetchall()
+        return [day for (day,) in rows]
 
     def has_table(self, name: str) -> bool:
         """Whether `name` exists yet (derived tables appear with the first build)."""

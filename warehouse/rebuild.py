@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Final
 
 import duckdb
 import polars as pl
@@ -23,14 +24,23 @@ from warehouse.partitions import RawPartitions, partition_count
 from warehouse.roster import reporting_lines
 from warehouse.schema import DERIVED_TABLES
 
-HISTORY_TABLES = ("weekly_activity", "manager_metrics")  # kept per as_of by build_history
+# History table → the derived table it keeps one snapshot of per as_of (as_of first,
+# then the table's columns). Every build writes its own date's snapshot of the
+# SNAPSHOT_HISTORY ones; the backfill writes all of them for a range of dates.
+HISTORY_TABLES: Final[dict[str, str]] = {
+    "kpi_history": "org_kpis",
+    "manager_metrics_history": "manager_metrics",
+    "org_rollups_history": "org_rollups",
+    "weekly_activity_history": "weekly_activity",
+}
+SNAPSHOT_HISTORY: Final = ("kpi_history", "manager_metrics_history", "org_rollups_history")
 # DuckDB's own share of a build's memory: beyond it, its cache of the raw table goes
 # and the rows being written spill to the file (measured: no slower at 10M occurrences).
 DUCKDB_BUILD_MEMORY = "512MB"
 # Staging tables, dropped before the transaction commits.
 _WEEKLY = "_build_weekly"  # weekly activity of the partitions so far, sorted at the end
 _WEEKLY_ORDER = "week_start, manager_email, report_email"
-_MANAGERS = "_build_managers"  # one date's manager metrics, on their way to the history
+_SNAPSHOT = "_build_snapshot"  # one date's table, on its way to its history
 
 
 @contextmanager
@@ -61,7 +71,8 @@ def build_tables(
     partitions: int | None = None,
     workdir: Path | None = None,
 ) -> dict[str, int]:
-    """Replace every derived table with its state as of ctx.as_of; row counts.
+    """Replace every derived table with its state as of ctx.as_of, and that date's
+    snapshot in the SNAPSHOT_HISTORY tables; row counts of the derived tables.
 
     `partitions` forces a partition count (default: from the raw table's size);
     `workdir` is where the partitions' files go (None: the system's temporary folder).
@@ -77,9 +88,22 @@ def build_tables(
         f"SELECT * FROM {_WEEKLY} ORDER BY {_WEEKLY_ORDER}"
     )
     con.execute(f"DROP TABLE {_WEEKLY}")
-    for name, frame in combine(summaries, snapshots, ctx, synced).items():
+    tables = combine(summaries, snapshots, ctx, synced)
+    for name, frame in tables.items():
         _write(con, name, frame, create=True)
+    _write_snapshots(con, tables, ctx.as_of)
     return {name: _rows(con, name) for name in DERIVED_TABLES}
+
+
+def _write_snapshots(
+    con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.DataFrame], day: date
+) -> None:
+    """Replace `day`'s rows in every SNAPSHOT_HISTORY table with `tables`' frames."""
+    for history in SNAPSHOT_HISTORY:
+        frame = tables[HISTORY_TABLES[history]]
+        _write(con, _SNAPSHOT, frame.select(pl.lit(day).alias("as_of"), pl.all()), create=True)
+        _replace_history(con, history, f"SELECT * FROM {_SNAPSHOT}", [day])
+        con.execute(f"DROP TABLE {_SNAPSHOT}")
 
 
 def _build_partition(
@@ -107,8 +131,8 @@ def build_history_tables(
     partitions: int | None = None,
     workdir: Path | None = None,
 ) -> dict[date, int]:
-    """Write the HISTORY_TABLES as of each context's date into `<table>_history`
-    (plus an `as_of` column), replacing rows of the same as_of; weekly rows per date.
+    """Write the HISTORY_TABLES as of each context's date (`as_of` first, then the
+    table's columns), replacing rows of the same as_of; weekly rows per date.
 
     Each partition is read once for every date; a date given twice keeps its last
     context. `partitions` and `workdir` as for `build_tables`.
@@ -123,12 +147,9 @@ def build_history_tables(
             for day, summary in found.items():
                 summaries[day].append(summary)
     for day, ctx in by_date.items():
-        managers = combine(summaries[day], snapshots, ctx, synced)["manager_metrics"]
-        _write(con, _MANAGERS, managers.with_columns(as_of=pl.lit(day)), create=True)
-        _replace_history(con, "manager_metrics", f"SELECT * FROM {_MANAGERS}", [day])
-        con.execute(f"DROP TABLE {_MANAGERS}")
+        _write_snapshots(con, combine(summaries[day], snapshots, ctx, synced), day)
     weekly = f"SELECT * FROM {_WEEKLY} ORDER BY as_of, {_WEEKLY_ORDER}"
-    _replace_history(con, "weekly_activity", weekly, list(by_date))
+    _replace_history(con, "weekly_activity_history", weekly, list(by_date))
     rows = con.execute(f"SELECT as_of, count(*) FROM {_WEEKLY} GROUP BY as_of").fetchall()
     con.execute(f"DROP TABLE {_WEEKLY}")
     return {day: dict(rows).get(day, 0) for day in by_date}
@@ -148,7 +169,7 @@ def _history_partition(
     summaries = {}
     for number, (day, ctx) in enumerate(by_date.items()):
         result = compute_partition(raw, series, lines, ctx, synced)
-        weekly = result.weekly_activity.with_columns(as_of=pl.lit(day))
+        weekly = result.weekly_activity.select(pl.lit(day).alias("as_of"), pl.all())
         _write(con, _WEEKLY, weekly, create=index == 0 and number == 0)
         summaries[day] = result.summary
     return summaries
@@ -186,11 +207,40 @@ def _write(
 
 
 def _replace_history(
-    con: duckdb.DuckDBPyConnection, name: str, query: str, days: Sequence[date]
+    con: duckdb.DuckDBPyConnection, table: str, query: str, days: Sequence[date]
 ) -> None:
-    """Replace the rows of `days` in `<name>_history` (created on first use) with the
-    rows of `query`."""
-    table = f"{name}_history"
+    """Replace the rows of `days` in the history `table` with the rows of `query`.
+
+    The table is created on first use with the query's columns; one made by an earlier
+    version (other columns, or `as_of` last) is first brought to them (see
+    `_conform_history`), so its columns stay in the order the query gives.
+    """
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS {query} LIMIT 0")
+    _conform_history(con, table, _column_types(con, f"{query} LIMIT 0"))
     con.execute(f"DELETE FROM {table} WHERE list_contains(?, as_of)", [list(days)])
     con.execute(f"INSERT INTO {table} BY NAME {query}")
+
+
+def _conform_history(
+    con: duckdb.DuckDBPyConnection, table: str, wanted: Sequence[tuple[str, str]]
+) -> None:
+    """Rebuild `table` with the `wanted` (name, type) columns first, in order: kept
+    rows keep their values, a column they lack is null, and a column no longer
+    written stays after the others (history is never dropped)."""
+    have = [name for name, _ in _column_types(con, f"SELECT * FROM {table} LIMIT 0")]
+    names = [name for name, _ in wanted]
+    if have[: len(names)] == names:
+        return
+    columns = [
+        f'"{name}"' if name in have else f'CAST(NULL AS {kind}) AS "{name}"'
+        for name, kind in wanted
+    ] + [f'"{name}"' for name in have if name not in names]
+    con.execute(f"CREATE TABLE _conformed AS SELECT {', '.join(columns)} FROM {table}")
+    con.execute(f"DROP TABLE {table}")
+    con.execute(f"ALTER TABLE _conformed RENAME TO {table}")
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column `query` returns."""
+    relation = con.sql(query)
+    return [(name, str(kind)) for name, kind in zip(relation.columns, relation.types, strict=True)]

@@ -105,6 +105,8 @@ DERIVED_TABLES: Final[tuple[str, ...]] = (
     "chronic_cancelers",
     "neglected_reports",
     "weekly_activity",
+    "org_rollups",
+    "org_kpis",
 )
 
 STORED_TABLES: Final[tuple[str, ...]] = (

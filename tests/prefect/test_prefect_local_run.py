@@ -7,7 +7,7 @@ import hashlib
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from connectors.sandbox.org import generate_org
 from core.errors import BadInputError, WarehouseBusyError
-from flows.backfill import as_of_dates, backfill_history
+from flows.backfill import as_of_dates, backfill_history, new_install_dates
 from flows.pipeline import final_state, weekly_report
 from flows.sync import interleave
 from runtime.artifacts import RunReport
@@ -125,6 +125,27 @@ def test_lock_is_reentrant_within_a_process_and_released_after(tmp_path: Path) -
     assert probe.stdout.strip() == "held", probe.stderr
 
 
+def test_the_first_run_on_a_new_warehouse_starts_with_twelve_weekly_snapshots(
+    env: Path, partial_run: Path
+) -> None:
+    weeks = [AS_OF - timedelta(weeks=n) for n in range(11, -1, -1)]
+    for history in ("kpi_history", "org_rollups_history", "manager_metrics_history"):
+        assert [day for (day,) in sql(env, f"select distinct as_of from {history} order by 1")] == (
+            weeks
+        ), history
+    backfilled = sql(env, "select distinct as_of from weekly_activity_history order by 1")
+    assert [day for (day,) in backfilled] == weeks[:-1]  # the run's own date is weekly_activity
+    managers = sql(env, "select count(*) from org_rollups_history group by as_of")
+    assert all(count > 0 for (count,) in managers)
+
+
+def test_a_run_backfills_only_when_no_snapshot_is_older_than_its_date() -> None:
+    assert new_install_dates(AS_OF, 3, []) == [AS_OF - timedelta(weeks=2), AS_OF - timedelta(7)]
+    assert new_install_dates(AS_OF, 3, [AS_OF]) == new_install_dates(AS_OF, 3, [])
+    assert new_install_dates(AS_OF, 3, [AS_OF - timedelta(days=1)]) == []
+    assert new_install_dates(AS_OF, 1, []) == new_install_dates(AS_OF, 0, []) == []
+
+
 def test_backfill_keeps_one_history_snapshot_per_as_of_and_rerun_replaces_it(
     env: Path, partial_run: Path
 ) -> None:
@@ -132,7 +153,11 @@ def test_backfill_keeps_one_history_snapshot_per_as_of_and_rerun_replaces_it(
     for _ in range(2):
         rows = run_flow(backfill_history, start=start, end=AS_OF, every_days=7)
     assert sorted(rows) == [date(2026, 10, 26), date(2026, 11, 2), date(2026, 11, 9), AS_OF]
-    counts = sql(env, "select as_of, count(*) from weekly_activity_history group by 1 order by 1")
+    counts = sql(
+        env,
+        f"select as_of, count(*) from weekly_activity_history where as_of >= '{start}' "
+        "group by 1 order by 1",
+    )  # the first run backfilled the weeks before `start` too
     assert [(day, n) for day, n in counts] == sorted(rows.items())
     current = sql(env, "select count(*) from weekly_activity")[0][0]
     assert rows[AS_OF] == current

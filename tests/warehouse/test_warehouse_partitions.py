@@ -172,9 +172,9 @@ def test_history_split_by_pair_matches_each_dates_whole_build(
     for ctx in contexts:
         expected = _expected(wh, ctx)
         assert weekly_rows[ctx.as_of] == expected["weekly_activity"].height
-        for name in HISTORY_TABLES:
+        for history, name in HISTORY_TABLES.items():
             stored = wh._con.sql(
-                f"SELECT * EXCLUDE (as_of) FROM {name}_history WHERE as_of = ?",
+                f"SELECT * EXCLUDE (as_of) FROM {history} WHERE as_of = ?",
                 params=[ctx.as_of],
             ).pl()
             assert_frame_equal(_sorted(stored), expected[name], check_exact=True)
