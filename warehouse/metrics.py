@@ -9,8 +9,8 @@ import polars as pl
 from warehouse.coverage import covered_days, workdays_between
 from warehouse.gaps import gap_metrics
 from warehouse.params import BuildContext
-from warehouse.phases import line_progress, no_title_changes, with_phases
-from warehouse.roster import active_on
+from warehouse.phases import line_progress, with_phases
+from warehouse.roster import TITLE_CHANGES_SCHEMA, active_on
 
 PAIR = ("manager_email", "report_email")
 HELD = pl.col("status") == "held"
@@ -26,7 +26,7 @@ PAIR_METRIC_COLUMNS = (
     "leverage_hours", "leverage_ratio", "agenda_rate", "neglected", "intro_overdue", "data",
     "phase", "phase_since", "expected_in_window", "adherence", "behind_phase", "gap_cv",
 )  # fmt: skip
-# Null for a line with no data (`with_phases` leaves adherence, hence behind_phase, null).
+# Null for a line with no data (so are adherence and behind_phase: see `with_phases`).
 NEEDS_DATA = ("coverage", "neglected", "intro_overdue")
 
 
@@ -103,7 +103,7 @@ def pair_metrics(
     called neglected or overdue and has no coverage or adherence. `title_changes` is
     `warehouse.roster.title_changes` (None: no title ever changed)."""
     figures = pair_figures(occ, active_lines(lines, ctx.as_of), ctx, synced)
-    changes = no_title_changes() if title_changes is None else title_changes
+    changes = pl.DataFrame(schema=TITLE_CHANGES_SCHEMA) if title_changes is None else title_changes
     return finish_pair_metrics(figures, ctx, history_start, changes)
 
 
@@ -115,8 +115,8 @@ def pair_figures(
 ) -> pl.DataFrame:
     """Every figure of `pair_metrics` but `neglected` and the phase columns (which need
     the whole history's start and the roster's title changes) for the given active
-    lines (`active_lines` rows), from their occurrences; `held_on_line` and `known_on`
-    (see `line_progress`) are kept for the phases.
+    lines (`active_lines` rows), from their occurrences; `known_on` (see
+    `line_progress`) is kept for the phases.
 
     A line's figures depend on its own occurrences only, so lines can be computed apart.
     """
@@ -179,7 +179,7 @@ def _relevant_held_dates(mr: pl.DataFrame, w0: date) -> pl.DataFrame:
 def _derive(frame: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
     counts = ["scheduled", "held", "cancelled", "declined", "cancelled_by_manager",
               "cancelled_by_report", "late_cancellations", "rescheduled", "_with_agenda",
-              "covered_days", "held_on_line"]  # fmt: skip
+              "covered_days"]  # fmt: skip
     as_of = pl.lit(ctx.as_of)
     days_eligible = workdays_between(pl.col("eligible_from"), as_of, ctx.org.workdays)
     return (

@@ -23,17 +23,12 @@ from warehouse.params import BuildContext, PhaseParams
 
 PAIR = ("manager_email", "report_email")
 PHASES = ("get_to_know", "share_context", "maintain")
-PHASE_COLUMNS = ("phase", "phase_since", "expected_in_window", "adherence", "behind_phase")
-TITLE_CHANGES_SCHEMA: dict[str, pl.DataType] = {
-    "report_email": pl.String(),
-    "title_changed_on": pl.Date(),
-}
 
 
 def line_progress(held: pl.DataFrame, active: pl.DataFrame, phases: PhaseParams) -> pl.DataFrame:
-    """Per active line: `held_on_line`, its held 1:1s on or after valid_from (every one
-    for a line without a start date), and `known_on`, the local date of the
-    `get_to_know_held`-th of them (null while there are fewer).
+    """Per active line met at least `get_to_know_held` times on or after valid_from
+    (ever, for a line without a start date): `known_on`, the local date of that held
+    1:1, when get_to_know ended.
 
     `held` has (manager_email, report_email, local_date) of held occurrences, all of
     them (not only the window's); `active` has (manager_email, report_email, valid_from).
@@ -45,16 +40,9 @@ def line_progress(held: pl.DataFrame, active: pl.DataFrame, phases: PhaseParams)
         .join(active.select(*PAIR, "valid_from"), on=list(PAIR))
         .filter(on_line)
         .group_by(PAIR)
-        .agg(
-            held_on_line=pl.len().cast(pl.Int64),
-            known_on=pl.col("local_date").sort().slice(nth, 1).first(),
-        )
+        .agg(known_on=pl.col("local_date").sort().slice(nth, 1).first())
+        .drop_nulls("known_on")
     )
-
-
-def no_title_changes() -> pl.DataFrame:
-    """A roster without title changes (TITLE_CHANGES_SCHEMA)."""
-    return pl.DataFrame(schema=TITLE_CHANGES_SCHEMA)
 
 
 def with_phases(
@@ -63,8 +51,9 @@ def with_phases(
     history_start: date,
     title_changes: pl.DataFrame,
 ) -> pl.DataFrame:
-    """`figures` (valid_from, held in W, held_on_line, known_on, data) plus
-    PHASE_COLUMNS. `title_changes` is `warehouse.roster.title_changes` as of ctx.as_of.
+    """`figures` (valid_from, held in W, known_on, data) plus
+    phase, phase_since, expected_in_window, adherence and behind_phase.
+    `title_changes` is `warehouse.roster.title_changes` as of ctx.as_of.
 
     `expected_in_window` counts calendar days of W on or after valid_from over the
     current phase's expected days; `adherence` (held in W over it, at most 1) is null

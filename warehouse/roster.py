@@ -22,6 +22,10 @@ LINES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 PEOPLE_COLUMNS = ("email", "name", "manager_email", "provider", "title")
+TITLE_CHANGES_SCHEMA: dict[str, pl.DataType] = {
+    "report_email": pl.String(),
+    "title_changed_on": pl.Date(),
+}
 
 
 def snapshot_frame(people: Sequence[Person], taken_on: date) -> pl.DataFrame:
@@ -60,6 +64,7 @@ def title_changes(snapshots: pl.DataFrame, as_of: date) -> pl.DataFrame:
         .group_by("email")
         .agg(title_changed_on=pl.col("taken_on").max())
         .select(report_email="email", title_changed_on="title_changed_on")
+        .cast(TITLE_CHANGES_SCHEMA)  # type: ignore[arg-type]
         .sort("report_email")
     )
 

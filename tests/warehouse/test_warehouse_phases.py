@@ -167,7 +167,7 @@ def test_title_changes_keep_the_last_change_before_as_of_and_skip_missing_titles
 def figures(**columns: object) -> pl.DataFrame:
     """One line's figures as `pair_figures` leaves them for the phases."""
     row = {"manager_email": M, "report_email": R, "valid_from": None, "held": 0,
-           "held_on_line": 0, "known_on": None, "data": "ok"} | columns  # fmt: skip
+           "known_on": None, "data": "ok"} | columns  # fmt: skip
     schema = {"valid_from": pl.Date, "known_on": pl.Date, "held": pl.Int64}
     return pl.DataFrame([row], schema_overrides=schema)
 
@@ -186,7 +186,7 @@ def phases(frame: pl.DataFrame, changed_on: date | None = None) -> dict[str, obj
 
 def test_a_title_change_after_reaching_maintain_reopens_share_context_from_that_day() -> None:
     start, known = AS_OF - timedelta(days=170), AS_OF - timedelta(days=160)
-    line = figures(valid_from=start, held=12, held_on_line=16, known_on=known)
+    line = figures(valid_from=start, held=12, known_on=known)
     assert (phases(line)["phase"], phases(line)["phase_since"]) == (
         "maintain",
         start + timedelta(days=120),
@@ -202,7 +202,7 @@ def test_a_title_change_after_reaching_maintain_reopens_share_context_from_that_
 
 def test_a_title_change_while_sharing_context_extends_it_from_the_same_day() -> None:
     start, known = AS_OF - timedelta(days=150), AS_OF - timedelta(days=140)
-    line = figures(valid_from=start, held=12, held_on_line=14, known_on=known)
+    line = figures(valid_from=start, held=12, known_on=known)
     extended = phases(line, changed_on=start + timedelta(days=60))  # ends at start + 180
     assert (extended["phase"], extended["phase_since"]) == ("share_context", known)
 
