@@ -101,7 +101,7 @@ def synthetic_snapshots(pairs: int) -> pl.DataFrame:
     )
     return pl.concat([reports, bosses]).with_columns(
         taken_on=pl.lit(date(2027, 12, 1)), name=pl.col("email"), provider=pl.lit("google"),
-        start_date=pl.lit(None, pl.Date),
+        start_date=pl.lit(None, pl.Date), title=pl.lit(None, pl.String),
     ).select(list(SNAPSHOT_SCHEMA)).cast(SNAPSHOT_SCHEMA)  # type: ignore[arg-type]  # fmt: skip
 
 

@@ -65,6 +65,12 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 # min_minutes = $metrics_min_minutes
 # max_minutes = $metrics_max_minutes
 
+[phases]                   # get_to_know → share_context → maintain, per reporting line
+# get_to_know_held = $phases_get_to_know_held       # held 1:1s that end get_to_know
+# share_context_days = $phases_share_context_days   # days from the line's start to maintain
+# expected_days = $phases_expected_days # a 1:1 expected every … days, per phase
+# behind_below = $phases_behind_below         # adherence below this is behind the phase
+
 [warehouse]
 # path = $warehouse_path
 
@@ -89,7 +95,8 @@ def _toml(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, tuple):
-        return "[" + ", ".join(_toml(str(item).capitalize()) for item in value) + "]"
+        items = (item if isinstance(item, int) else str(item).capitalize() for item in value)
+        return "[" + ", ".join(_toml(item) for item in items) + "]"
     return f'"{value}"'  # strings and paths
 
 

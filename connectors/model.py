@@ -23,7 +23,8 @@ class Person:
     """One roster member. Emails are lower-case.
 
     `start_date` is the day the person started reporting to `manager_email` when the
-    roster knows it (CSV column, or the directory's hire date), else None.
+    roster knows it (CSV column, or the directory's hire date), else None. `title` is
+    the job title when the roster has one (a change of it dates a change of role).
     """
 
     email: str
@@ -31,6 +32,7 @@ class Person:
     manager_email: str | None
     provider: Provider
     start_date: date | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

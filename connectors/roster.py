@@ -16,10 +16,11 @@ PROVIDERS = ("google", "microsoft")
 
 
 class CsvRoster:
-    """`email,name,manager_email,provider[,start_date]`, one person per line.
+    """`email,name,manager_email,provider[,start_date][,title]`, one person per line.
 
     `start_date` (YYYY-MM-DD, optional) is the day the person started reporting to
-    `manager_email`: a hire date or the date of a change of manager.
+    `manager_email`: a hire date or the date of a change of manager. `title`
+    (optional; empty: none) is the job title.
     """
 
     def __init__(self, path: Path) -> None:
@@ -52,7 +53,7 @@ class CsvRoster:
         if missing:
             raise BadInputError(
                 f"{self.path}: line 1: missing column(s) {', '.join(missing)};"
-                f" expected header {','.join(CSV_COLUMNS)}[,start_date]"
+                f" expected header {','.join(CSV_COLUMNS)}[,start_date][,title]"
             )
 
     def _person(self, row: dict[str | None, str], line: int) -> Person:
@@ -76,6 +77,7 @@ class CsvRoster:
             manager_email=_email(row.get("manager_email"), where, "manager_email"),
             provider=provider,  # type: ignore[arg-type]
             start_date=_start_date(row.get("start_date"), where),
+            title=(row.get("title") or "").strip() or None,
         )
 
 

@@ -29,7 +29,7 @@ from connectors.settings import (
 )
 from core.errors import BadInputError
 from runtime.config_checks import Origin, check_ca_bundle, check_consistency, describe
-from warehouse.params import MetricParams, OrgCalendar
+from warehouse.params import MetricParams, OrgCalendar, PhaseParams
 
 ENV_PREFIX = "ONEONONE_"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -46,7 +46,7 @@ def _secret_reference(value: str) -> str:
 
 # Where a secret goes: a reference to it, never the value.
 SecretReference = Annotated[str, AfterValidator(_secret_reference)]
-_METRICS, _ORG, _HTTP = MetricParams(), OrgCalendar(), HttpSettings()
+_METRICS, _ORG, _HTTP, _PHASES = MetricParams(), OrgCalendar(), HttpSettings(), PhaseParams()
 _GOOGLE, _MICROSOFT = GoogleLimits(), MicrosoftLimits()
 
 
@@ -166,6 +166,34 @@ class MetricsConfig(Section):
         return MetricParams(**self.model_dump())
 
 
+class PhasesConfig(Section):
+    """Relationship phases (get_to_know, share_context, maintain) and their cadences."""
+
+    get_to_know_held: int = Field(_PHASES.get_to_know_held, ge=1, le=1000)
+    share_context_days: int = Field(_PHASES.share_context_days, ge=0, le=3660)
+    expected_days: tuple[int, ...] = _PHASES.expected_days
+    behind_below: float = Field(_PHASES.behind_below, gt=0, le=1)
+
+    @field_validator("expected_days")
+    @classmethod
+    def _three_cadences(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(value) != 3 or any(days < 1 or days > 3660 for days in value):
+            raise ValueError(
+                "expected three whole numbers of days (1–3660), for get_to_know,"
+                " share_context and maintain, such as [7, 7, 14]"
+            )
+        return value
+
+    def params(self) -> PhaseParams:
+        get_to_know, share_context, maintain = self.expected_days
+        return PhaseParams(
+            self.get_to_know_held,
+            self.share_context_days,
+            (get_to_know, share_context, maintain),
+            self.behind_below,
+        )
+
+
 class WarehouseConfig(Section):
     path: Path = Path("oneonone.duckdb")
 
@@ -228,6 +256,7 @@ class Config(Section):
     http: HttpConfig = HttpConfig()
     sync: SyncConfig = SyncConfig()
     metrics: MetricsConfig = MetricsConfig()
+    phases: PhasesConfig = PhasesConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
     report: ReportConfig = ReportConfig()
     privacy: PrivacyConfig = PrivacyConfig()

@@ -10,10 +10,11 @@ from warehouse.params import BuildContext
 
 
 def build_context(config: Config, as_of: date) -> BuildContext:
-    """The as_of, org calendar and metric parameters a build runs with."""
+    """The as_of, org calendar, metric and phase parameters a build runs with."""
     return BuildContext(
         as_of=as_of,
         org=config.org.calendar(),
         params=config.metrics.params(),
+        phases=config.phases.params(),
         history_start=as_of - timedelta(days=config.sync.history_days),
     )

@@ -35,13 +35,20 @@ class Pseudonymizer:
         return None if email is None else self.email(email)
 
     def person(self, person: Person) -> Person:
+        """Emails and name as pseudonyms; the job title as a keyed digest (a rare title
+        names its holder; a change of title stays a change)."""
         pseudonym = self.email(person.email)
         return replace(
             person,
             email=pseudonym,
             name=pseudonym.split("@", 1)[0],
             manager_email=self._optional(person.manager_email),
+            title=None if person.title is None else self._title(person.title),
         )
+
+    def _title(self, title: str) -> str:
+        digest = hmac.new(self._key, b"title:" + title.encode(), hashlib.sha256).hexdigest()
+        return f"t-{digest[:12]}"
 
     def observation(self, observation: Observation) -> Observation:
         return replace(

@@ -163,3 +163,74 @@ def test_init_template_shows_the_provider_limits() -> None:
     assert "# requests_per_minute_per_calendar = 600\n" in CONFIG_TEMPLATE
     assert "# concurrent_per_mailbox = 4\n" in CONFIG_TEMPLATE
     assert "# requests_per_10_minutes_per_mailbox = 10000\n" in CONFIG_TEMPLATE
+
+
+def test_phases_default_to_the_documented_rules_and_reach_the_build_context(
+    tmp_path: Path,
+) -> None:
+    from datetime import date
+
+    from runtime.context import build_context
+    from warehouse.params import PhaseParams
+
+    defaults = load_config(None, environ={})
+    assert build_context(defaults, date(2030, 1, 7)).phases == PhaseParams(3, 120, (7, 7, 14), 0.5)
+    path = write(tmp_path, "[phases]\nget_to_know_held = 2\nexpected_days = [7, 14, 28]\n")
+    env = {"ONEONONE_PHASES__BEHIND_BELOW": "0.8"}
+    phases = build_context(load_config(path, environ=env), date(2030, 1, 7)).phases
+    assert phases == PhaseParams(2, 120, (7, 14, 28), 0.8)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "get_to_know_held = 0",
+            r"phases\.get_to_know_held: Input should be greater than or equal to 1",
+            id="no-held",
+        ),
+        pytest.param(
+            "share_context_days = -1",
+            r"phases\.share_context_days: Input should be greater than or equal to 0",
+            id="negative-days",
+        ),
+        pytest.param(
+            "expected_days = [7, 14]",
+            r"phases\.expected_days: expected three whole numbers of days \(1–3660\), for "
+            r"get_to_know, share_context and maintain",
+            id="two-cadences",
+        ),
+        pytest.param(
+            "expected_days = [7, 0, 14]",
+            r"phases\.expected_days: expected three whole numbers of days",
+            id="zero-cadence",
+        ),
+        pytest.param(
+            'expected_days = [7, "weekly", 14]',
+            r"phases\.expected_days\.1: Input should be a valid integer",
+            id="not-a-number",
+        ),
+        pytest.param(
+            "behind_below = 0",
+            r"phases\.behind_below: Input should be greater than 0",
+            id="behind-zero",
+        ),
+        pytest.param(
+            "behind_below = 1.5",
+            r"phases\.behind_below: Input should be less than or equal to 1",
+            id="behind-past-one",
+        ),
+    ],
+)
+def test_bad_phase_value_names_the_file_the_key_and_what_is_expected(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path, f"[phases]\n{text}\n")
+    with pytest.raises(BadInputError, match=rf"{path}: {expected}"):
+        load_config(path, environ={})
+
+
+def test_init_template_shows_the_phases() -> None:
+    assert "# get_to_know_held = 3 " in CONFIG_TEMPLATE
+    assert "# expected_days = [7, 7, 14] " in CONFIG_TEMPLATE
+    assert "# behind_below = 0.5 " in CONFIG_TEMPLATE

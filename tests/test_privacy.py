@@ -47,6 +47,16 @@ def test_no_email_or_name_survives_in_people_or_batches() -> None:
     assert batch.observations[0].participants == tuple(sorted([p.email(ANA), p.email(BOB)]))
 
 
+def test_a_title_is_hidden_but_its_change_still_shows() -> None:
+    p = Pseudonymizer(Secret("key"))
+    before = p.person(Person(BOB, "Bob Stone", ANA, "google", title="Chief Data Officer"))
+    same = p.person(Person(BOB, "Bob Stone", ANA, "google", title="Chief Data Officer"))
+    after = p.person(Person(BOB, "Bob Stone", ANA, "google", title="Chief Risk Officer"))
+    assert before.title is not None and "Chief" not in before.title
+    assert before.title == same.title != after.title
+    assert p.person(Person(BOB, "Bob Stone", ANA, "google")).title is None
+
+
 def test_a_hidden_mailbox_is_restored_for_replay() -> None:
     link = "https://graph.example/v1.0/users/ana@example.com/calendarView/delta?$deltatoken=x"
     hidden = hide_mailbox(link, ANA)

@@ -96,3 +96,13 @@ def test_long_cycle_is_named_by_its_first_people_and_size(tmp_path: Path) -> Non
     body = chain(500).replace("p0@example.com,P0,,", "p0@example.com,P0,p499@example.com,", 1)
     with pytest.raises(BadInputError, match=r"management cycle: .* → … \(500 people\)"):
         roster(tmp_path, body).people()
+
+
+def test_title_column_is_optional_and_empty_means_none(tmp_path: Path) -> None:
+    body = (
+        "boss@example.com,Boss,,google,,Director\nana@example.com,Ana,boss@example.com,google,,\n"
+    )
+    people = roster(tmp_path, body, HEADER.strip() + ",title\n").people()
+    assert [p.title for p in people] == ["Director", None]
+    untitled = roster(tmp_path, "ana@example.com,Ana,,google,\n").people()
+    assert untitled[0].title is None

@@ -19,10 +19,10 @@ from warehouse.frames import RAW_SCHEMA
 from warehouse.metrics import (
     PAIR,
     active_lines,
+    finish_pair_metrics,
     pair_figures,
     reporting_occurrences,
     window_start,
-    with_neglect,
 )
 from warehouse.occurrences import build_occurrences
 from warehouse.org import org_kpis, org_rollups
@@ -35,7 +35,7 @@ from warehouse.rollups import (
     neglected_reports,
     weekly_activity,
 )
-from warehouse.roster import people_table, reporting_lines
+from warehouse.roster import people_table, reporting_lines, title_changes
 from warehouse.schema import DERIVED_TABLES
 
 
@@ -105,9 +105,12 @@ def combine(
     neglected_reports, org_rollups and org_kpis."""
     people = people_table(snapshots)
     lines = reporting_lines(snapshots)
-    pairs = with_neglect(_all_pair_figures(summaries, lines, ctx, synced), ctx,
-                         history_start(ctx, summaries))  # fmt: skip
-    pairs = pairs.with_columns(behind_phase=pl.lit(None, pl.Boolean)) if "behind_phase" not in pairs.columns else pairs  # until phases land  # fmt: skip  # noqa: E501
+    pairs = finish_pair_metrics(
+        _all_pair_figures(summaries, lines, ctx, synced),
+        ctx,
+        history_start(ctx, summaries),
+        title_changes(snapshots, ctx.as_of),
+    )
     who_cancels = cancelers(pl.concat([s.canceler_counts for s in summaries]), ctx)
     cancellations = pl.concat([s.manager_cancellations for s in summaries])
     return {

@@ -141,7 +141,7 @@ class Warehouse:
             con.execute("DELETE FROM roster_snapshots WHERE taken_on = ?", [taken_on])
             con.register("_snapshot", frame.to_arrow())
             try:
-                con.execute("INSERT INTO roster_snapshots SELECT * FROM _snapshot")
+                con.execute("INSERT INTO roster_snapshots BY NAME SELECT * FROM _snapshot")
             finally:
                 con.unregister("_snapshot")
 

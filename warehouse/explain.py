@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -11,11 +12,14 @@ from warehouse.build import compute
 from warehouse.db import Warehouse
 from warehouse.metrics import window_start
 from warehouse.params import BuildContext
+from warehouse.phases import PHASES
+from warehouse.roster import title_changes
 
 
 def explain_pair(wh: Warehouse, report_email: str, ctx: BuildContext) -> str:
     """The report's line, its occurrences in the window, and each metric's derivation."""
-    frames = compute(*wh.raw_frames(), ctx, wh.synced_calendars())
+    raw, snapshots = wh.raw_frames()
+    frames = compute(raw, snapshots, ctx, wh.synced_calendars())
     email = report_email.lower()
     pairs = frames["pair_metrics"].filter(pl.col("report_email") == email)
     if pairs.is_empty():
@@ -32,7 +36,67 @@ def explain_pair(wh: Warehouse, report_email: str, ctx: BuildContext) -> str:
     lines += [_occurrence_line(row) for row in occ.sort("scheduled_start").iter_rows(named=True)]
     if occ.is_empty():
         lines.append("  (none in the window)")
-    return "\n".join([*lines, "", *_derivations(pair, ctx)])
+    changes = title_changes(snapshots, ctx.as_of).filter(pl.col("report_email") == email)
+    retitled = changes["title_changed_on"].max()
+    held_on_line = _held_on_line(frames["occurrences"], pair)
+    phase = _phase_lines(pair, ctx, held_on_line, retitled if isinstance(retitled, date) else None)
+    return "\n".join([*lines, "", *_derivations(pair, ctx), *phase])
+
+
+def _held_on_line(occurrences: pl.DataFrame, pair: dict[str, Any]) -> int:
+    """Held 1:1s of the line since it started (every one when its start is unknown)."""
+    since = pair["valid_from"]
+    return occurrences.filter(
+        pl.col("manager_email") == pair["manager_email"],
+        pl.col("report_email") == pair["report_email"],
+        pl.col("relation") == "manager_report",
+        pl.col("status") == "held",
+        pl.lit(True) if since is None else pl.col("local_date") >= since,
+    ).height
+
+
+def _phase_lines(
+    p: dict[str, Any], ctx: BuildContext, held_on_line: int, retitled: date | None
+) -> list[str]:
+    """The line's phase and why, then its expected against held 1:1s in the window."""
+    prm = ctx.phases
+    phase, since, start = p["phase"], p["phase_since"], p["valid_from"]
+    on_line = retitled if retitled is not None and (start is None or retitled >= start) else None
+    share = timedelta(days=prm.share_context_days)
+    if phase == "get_to_know":
+        why = (
+            f"get_to_know: {held_on_line} of {prm.get_to_know_held} held 1:1s since the "
+            f"line started on {start}"
+        )
+    elif phase == "share_context" and on_line is not None and since == on_line:
+        why = f"share_context: title changed on {on_line}; until {on_line + share}"
+    elif phase == "share_context":
+        ends = max(start, on_line or start) + share
+        title = f", title changed on {on_line}" if on_line else ""
+        why = (
+            f"share_context since {since} (held 1:1 number {prm.get_to_know_held}) until "
+            f"{ends} ({prm.share_context_days} days after the line started on {start}{title})"
+        )
+    elif since is None:
+        why = "maintain: the line predates the synced history"
+    else:
+        why = f"maintain since {since} ({held_on_line} held 1:1s since the line started)"
+    expected_days = dict(zip(PHASES, prm.expected_days, strict=True))
+    return [
+        f"phase = {why}",
+        f"expected_in_window = calendar days of the window on the line / "
+        f"{expected_days[phase]} (a 1:1 every {expected_days[phase]} days in {phase}) = "
+        f"{_number(p['expected_in_window'])}; held {p['held']}",
+        f"adherence = min(1, held / expected) = {_number(p['adherence'])}; behind_phase = "
+        f"{p['behind_phase']} (adherence below {prm.behind_below} once at least one 1:1 "
+        f"was expected)",
+        f"gap_cv = sample standard deviation / mean of the gaps in the window = "
+        f"{_number(p['gap_cv'])} (null under three gaps)",
+    ]
+
+
+def _number(value: float | None) -> str:
+    return "null" if value is None else f"{value:.2f}"
 
 
 def _header(pair: dict[str, Any], ctx: BuildContext) -> str:

@@ -48,6 +48,7 @@ SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "manager_email": pl.String(),
     "provider": pl.String(),
     "start_date": pl.Date(),
+    "title": pl.String(),
 }
 
 

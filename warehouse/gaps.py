@@ -24,9 +24,16 @@ def cadence(median_gap: pl.Expr) -> pl.Expr:
     )
 
 
+def gap_cv(gaps: pl.Expr) -> pl.Expr:
+    """Coefficient of variation of gaps: sample standard deviation over the mean; null
+    under three gaps."""
+    return pl.when(gaps.count() >= 3).then(gaps.std(ddof=1) / gaps.mean())
+
+
 def gap_metrics(held_dates: pl.DataFrame, window_start: date, as_of: date) -> pl.DataFrame:
-    """Per pair: gaps, cadence, the last held 1:1 (`last_held_at`, its start in UTC, and
-    `last_held_date`, its local date) and days_since_last.
+    """Per pair: gaps (their median, maximum and `gap_cv`), cadence, the last held 1:1
+    (`last_held_at`, its start in UTC, and `last_held_date`, its local date) and
+    days_since_last.
 
     `held_dates` has (manager_email, report_email, local_date, start). Gaps are whole
     days between consecutive distinct held dates; a gap counts when its later date is
@@ -47,6 +54,7 @@ def gap_metrics(held_dates: pl.DataFrame, window_start: date, as_of: date) -> pl
         .agg(
             median_gap_days=pl.col("_gap").filter(in_window).median().cast(pl.Float64),
             max_gap_days=pl.max_horizontal(pl.col("_gap").filter(in_window).max(), open_gap),
+            gap_cv=gap_cv(pl.col("_gap").filter(in_window)).cast(pl.Float64),
             last_held_at=pl.col("start").max(),
             last_held_date=pl.col("local_date").max(),
             days_since_last=open_gap,

@@ -9,7 +9,8 @@ import polars as pl
 from warehouse.coverage import covered_days, workdays_between
 from warehouse.gaps import gap_metrics
 from warehouse.params import BuildContext
-from warehouse.roster import active_on
+from warehouse.phases import line_progress, with_phases
+from warehouse.roster import TITLE_CHANGES_SCHEMA, active_on
 
 PAIR = ("manager_email", "report_email")
 HELD = pl.col("status") == "held"
@@ -23,8 +24,10 @@ PAIR_METRIC_COLUMNS = (
     "cadence", "last_held_at", "last_held_date", "days_since_last", "next_scheduled_at",
     "coverage",
     "leverage_hours", "leverage_ratio", "agenda_rate", "neglected", "intro_overdue", "data",
+    "phase", "phase_since", "expected_in_window", "adherence", "behind_phase", "gap_cv",
 )  # fmt: skip
-NEEDS_DATA = ("coverage", "neglected", "intro_overdue")  # null for a line with no data
+# Null for a line with no data (so are adherence and behind_phase: see `with_phases`).
+NEEDS_DATA = ("coverage", "neglected", "intro_overdue")
 
 
 def window_start(ctx: BuildContext) -> date:
@@ -93,12 +96,15 @@ def pair_metrics(
     ctx: BuildContext,
     history_start: date,
     synced: frozenset[str] | None = None,
+    title_changes: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per line active on as_of with every pair figure; `data` says whether the
     line's calendars were ever read (see `data_status`): without data, a line is not
-    called neglected or overdue and has no coverage."""
+    called neglected or overdue and has no coverage or adherence. `title_changes` is
+    `warehouse.roster.title_changes` (None: no title ever changed)."""
     figures = pair_figures(occ, active_lines(lines, ctx.as_of), ctx, synced)
-    return with_neglect(figures, ctx, history_start)
+    changes = pl.DataFrame(schema=TITLE_CHANGES_SCHEMA) if title_changes is None else title_changes
+    return finish_pair_metrics(figures, ctx, history_start, changes)
 
 
 def pair_figures(
@@ -107,14 +113,17 @@ def pair_figures(
     ctx: BuildContext,
     synced: frozenset[str] | None = None,
 ) -> pl.DataFrame:
-    """Every figure of `pair_metrics` but `neglected` (which needs the whole history's
-    start) for the given active lines (`active_lines` rows), from their occurrences.
+    """Every figure of `pair_metrics` but `neglected` and the phase columns (which need
+    the whole history's start and the roster's title changes) for the given active
+    lines (`active_lines` rows), from their occurrences; `known_on` (see
+    `line_progress`) is kept for the phases.
 
     A line's figures depend on its own occurrences only, so lines can be computed apart.
     """
     mr = reporting_occurrences(occ)
     w0 = window_start(ctx)
     held = _relevant_held_dates(mr, w0)
+    progress = line_progress(mr.filter(HELD), active, ctx.phases)
     eligible = active.select(
         *PAIR, eligible_from=pl.max_horizontal(pl.lit(w0), pl.col("valid_from"))
     )
@@ -130,19 +139,22 @@ def pair_figures(
         .join(upcoming, on=list(PAIR), how="left")
         .join(cover, on=list(PAIR), how="left")
         .join(eligible, on=list(PAIR), how="left")
+        .join(progress, on=list(PAIR), how="left")
     )
     return _derive(frame, ctx).with_columns(data=data_status(synced))
 
 
-def with_neglect(figures: pl.DataFrame, ctx: BuildContext, history_start: date) -> pl.DataFrame:
+def finish_pair_metrics(
+    figures: pl.DataFrame, ctx: BuildContext, history_start: date, title_changes: pl.DataFrame
+) -> pl.DataFrame:
     """`pair_figures` → `pair_metrics`: add `neglected` (a line never met and dated
-    before the synced history counts from `history_start`), blank what needs data."""
+    before the synced history counts from `history_start`) and the phases (see
+    `warehouse.phases.with_phases`), blank what needs data."""
     reference = pl.coalesce("last_held_date", "valid_from", pl.lit(history_start))
     with_data = pl.col("data") != "none"
+    neglected = (pl.lit(ctx.as_of) - reference).dt.total_days() > ctx.params.neglect_days
     return (
-        figures.with_columns(
-            neglected=(pl.lit(ctx.as_of) - reference).dt.total_days() > ctx.params.neglect_days
-        )
+        with_phases(figures.with_columns(neglected=neglected), ctx, history_start, title_changes)
         .with_columns(pl.when(with_data).then(pl.col(c)).alias(c) for c in NEEDS_DATA)
         .select(PAIR_METRIC_COLUMNS)
         .sort(PAIR)

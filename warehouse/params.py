@@ -27,10 +27,21 @@ class MetricParams:
 
 
 @dataclass(frozen=True)
+class PhaseParams:
+    """Relationship phases: get to know → share context → maintain."""
+
+    get_to_know_held: int = 3  # held 1:1s on a line that end get_to_know
+    share_context_days: int = 120  # share_context lasts until this long after the line's start
+    expected_days: tuple[int, int, int] = (7, 7, 14)  # a 1:1 expected every … days, per phase
+    behind_below: float = 0.5  # a line whose adherence is below this is behind its phase
+
+
+@dataclass(frozen=True)
 class BuildContext:
     """Everything a build needs besides the data."""
 
     as_of: date
     org: OrgCalendar = field(default_factory=OrgCalendar)
     params: MetricParams = field(default_factory=MetricParams)
+    phases: PhaseParams = field(default_factory=PhaseParams)
     history_start: date | None = None  # first day of synced history (neglect fallback)

@@ -21,15 +21,20 @@ LINES_SCHEMA: dict[str, pl.DataType] = {
     "valid_to": pl.Date(),
 }
 
-PEOPLE_COLUMNS = ("email", "name", "manager_email", "provider")
+PEOPLE_COLUMNS = ("email", "name", "manager_email", "provider", "title")
+TITLE_CHANGES_SCHEMA: dict[str, pl.DataType] = {
+    "report_email": pl.String(),
+    "title_changed_on": pl.Date(),
+}
 
 
 def snapshot_frame(people: Sequence[Person], taken_on: date) -> pl.DataFrame:
     """One snapshot as rows of SNAPSHOT_SCHEMA; a repeated email keeps its last row."""
     rows = [
-        (taken_on, p.email.lower(), p.name, _lower(p.manager_email), p.provider, p.start_date)
+        (taken_on, p.email.lower(), p.name, _lower(p.manager_email), p.provider, p.start_date,
+         p.title or None)
         for p in people
-    ]
+    ]  # fmt: skip
     frame = pl.DataFrame(rows, schema=SNAPSHOT_SCHEMA, orient="row")
     return frame.unique("email", keep="last", maintain_order=True)
 
@@ -44,6 +49,24 @@ def people_table(snapshots: pl.DataFrame) -> pl.DataFrame:
         return snapshots.select(PEOPLE_COLUMNS)
     latest = snapshots.get_column("taken_on").max()
     return snapshots.filter(pl.col("taken_on") == latest).select(PEOPLE_COLUMNS).sort("email")
+
+
+def title_changes(snapshots: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Per report whose title ever changed by `as_of`: `title_changed_on`, the date of
+    the last snapshot whose title differs from the previous snapshot's non-null title.
+
+    A title appearing for the first time (or a snapshot without one) is no change.
+    """
+    titled = snapshots.filter(pl.col("title").is_not_null(), pl.col("taken_on") <= as_of)
+    return (
+        titled.sort("email", "taken_on")
+        .filter(pl.col("title") != pl.col("title").shift(1).over("email"))
+        .group_by("email")
+        .agg(title_changed_on=pl.col("taken_on").max())
+        .select(report_email="email", title_changed_on="title_changed_on")
+        .cast(TITLE_CHANGES_SCHEMA)  # type: ignore[arg-type]
+        .sort("report_email")
+    )
 
 
 def reporting_lines(snapshots: pl.DataFrame) -> pl.DataFrame:

@@ -93,6 +93,11 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
             "ALTER TABLE _raw_observations_v3 RENAME TO raw_observations",
         ),
     ),
+    (
+        4,
+        "roster_snapshots.title: the job title, whose changes date a change of role",
+        ("ALTER TABLE roster_snapshots ADD COLUMN title VARCHAR",),
+    ),
 )
 
 DERIVED_TABLES: Final[tuple[str, ...]] = (

@@ -1,10 +1,11 @@
 """The roster from the Google Workspace Directory (Admin SDK `users.list`).
 
 Impersonates `google.admin_subject` (domain-wide delegation, read-only user scope).
-Suspended users are left out. A manager comes from the user's `relations` entry of
-type `manager`; one that is not itself a listed user (suspended, outside the domain,
-a typo) is dropped and reported as a `RosterIssue`, so a report is never attached to
-a manager the roster does not have.
+Suspended users are left out. The job title is the primary organization's (users.list
+returns `organizations` in its default projection). A manager comes from the user's
+`relations` entry of type `manager`; one that is not itself a listed user (suspended,
+outside the domain, a typo) is dropped and reported as a `RosterIssue`, so a report
+is never attached to a manager the roster does not have.
 """
 
 from __future__ import annotations
@@ -103,7 +104,16 @@ def manager_of(user: User) -> str | None:
 
 def _person(user: User, email: str, manager: str | None) -> Person:
     name = str(user.get("name", {}).get("fullName") or email)
-    return Person(email, name, manager, "google", _creation_date(user.get("creationTime")))
+    created = _creation_date(user.get("creationTime"))
+    return Person(email, name, manager, "google", created, job_title(user))
+
+
+def job_title(user: User) -> str | None:
+    """The title of the user's primary organization, else of the first one with a title."""
+    organizations = [o for o in user.get("organizations") or () if isinstance(o, Mapping)]
+    ordered = sorted(organizations, key=lambda o: not o.get("primary"))
+    titles = (str(o.get("title") or "").strip() for o in ordered)
+    return next((title for title in titles if title), None)
 
 
 def _creation_date(value: str | None) -> date | None:

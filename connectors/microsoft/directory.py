@@ -29,7 +29,7 @@ from connectors.model import Person
 from connectors.retry import RetryPolicy
 from connectors.settings import HttpSettings, MicrosoftSettings
 
-USER_FIELDS = "id,displayName,mail,userPrincipalName,accountEnabled,employeeHireDate"
+USER_FIELDS = "id,displayName,mail,userPrincipalName,accountEnabled,employeeHireDate,jobTitle"
 MANAGER_FIELDS = "mail,userPrincipalName"
 _USER_TYPE = "#microsoft.graph.user"
 
@@ -57,6 +57,7 @@ def person_from_user(user: Mapping[str, Any], manager_email: str | None) -> Pers
         manager_email=manager_email,
         provider="microsoft",
         start_date=hire_date(user),
+        title=str(user.get("jobTitle") or "").strip() or None,
     )
 
 

@@ -63,7 +63,7 @@ def write_roster_csv(sandbox: Sandbox, path: Path) -> Path:
     """The sandbox roster as a CSV file, so a config can point at it."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["email", "name", "manager_email", "provider", "start_date"])
+        writer.writerow(["email", "name", "manager_email", "provider", "start_date", "title"])
         for member in sandbox.org.people:
             if member.active:
                 writer.writerow(
@@ -73,6 +73,7 @@ def write_roster_csv(sandbox: Sandbox, path: Path) -> Path:
                         member.manager_email or "",
                         member.provider,
                         (member.reports_since or member.hired_on).isoformat(),
+                        member.title or "",
                     ]
                 )
     return path

@@ -62,6 +62,8 @@ def directory_user(member: Member) -> dict[str, Any]:
             datetime(member.hired_on.year, member.hired_on.month, member.hired_on.day, tzinfo=UTC)
         ),
     }
+    if member.title:
+        user["organizations"] = [{"title": member.title, "primary": True, "customType": ""}]
     if member.manager_email:
         user["relations"] = [{"value": member.manager_email, "type": "manager"}]
     return user

@@ -39,7 +39,7 @@ def _user_resource(member: Member) -> dict[str, Any]:
         "displayName": member.name,
         "givenName": first,
         "surname": last,
-        "jobTitle": None,
+        "jobTitle": member.title,
         "mail": member.email,
         "userPrincipalName": member.email,
         "accountEnabled": member.active,

@@ -30,6 +30,7 @@ class Member:
     hired_on: date
     active: bool = True  # False: suspended (Google) / accountEnabled false (Graph)
     reports_since: date | None = None  # a change of manager's date; None: since hired_on
+    title: str | None = None  # job title, as the directories serve it
 
 
 @dataclass(slots=True)

@@ -19,6 +19,9 @@ ZONES = (
     "Australia/Sydney",
 )
 MIN_SPAN, MAX_SPAN = 2, 12
+LEAD_TITLES = ("Director", "Head of Engineering", "Director of Operations")
+MANAGER_TITLES = ("Engineering Manager", "Product Manager", "Team Lead", "Support Manager")
+STAFF_TITLES = ("Engineer", "Senior Engineer", "Analyst", "Designer", "Support Specialist")
 Provider = Literal["google", "microsoft"]
 
 
@@ -34,6 +37,7 @@ def build_people(rng: random.Random, size: int, anchor: date) -> list[Member]:
     division = _divisions(parents)
     providers = _providers(division)
     zones = {d: ZONES[i % len(ZONES)] for i, d in enumerate(sorted(set(division)))}
+    titles = _titles(parents)
     people = []
     for i, ((first, last), parent) in enumerate(zip(names, parents, strict=True)):
         zone = zones[division[i]] if rng.random() > 0.12 else rng.choice(ZONES)
@@ -45,10 +49,30 @@ def build_people(rng: random.Random, size: int, anchor: date) -> list[Member]:
                 provider=providers[i],
                 timezone=zone,
                 hired_on=anchor - timedelta(days=rng.randint(400, 3600)),
+                title=titles[i],
             )
         )
     people[0].timezone = "America/Los_Angeles"
     return people
+
+
+def _titles(parents: list[int | None]) -> list[str]:
+    """A job title per person from their place in the hierarchy (no random draw, so the
+    rest of the org stays as the seed made it): the CEO, managers of managers,
+    managers, and everyone else, cycling through each list by position."""
+    managers = {p for p in parents if p is not None}
+    leads = {parents[m] for m in managers} - {None, 0}
+    titles = []
+    for i in range(len(parents)):
+        if i == 0:
+            titles.append("Chief Executive Officer")
+        elif i in leads:
+            titles.append(LEAD_TITLES[i % len(LEAD_TITLES)])
+        elif i in managers:
+            titles.append(MANAGER_TITLES[i % len(MANAGER_TITLES)])
+        else:
+            titles.append(STAFF_TITLES[i % len(STAFF_TITLES)])
+    return titles
 
 
 def _hierarchy(rng: random.Random, size: int) -> list[int | None]:

@@ -111,4 +111,5 @@ def _copy(member: Member) -> Member:
         member.hired_on,
         member.active,
         member.reports_since,
+        member.title,
     )

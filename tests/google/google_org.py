@@ -29,7 +29,15 @@ def members() -> list[Member]:
     return [
         Member(BOSS, "Bo Boss", None, "google", "America/New_York", hired),
         Member(MIA, "Mia Lane", BOSS, "google", "America/Los_Angeles", hired),
-        Member(RAJ, "Raj Iyer", BOSS, "google", "Europe/Berlin", date(2024, 11, 4)),
+        Member(
+            RAJ,
+            "Raj Iyer",
+            BOSS,
+            "google",
+            "Europe/Berlin",
+            date(2024, 11, 4),
+            title="Data Engineer",
+        ),
         Member(SUE, "Sue Park", BOSS, "google", "America/New_York", hired, active=False),
         Member(MAX, "Max Roe", BOSS, "microsoft", "Europe/London", hired),
         Member(ANN, "Ann Vo", "ghost@example.com", "google", "Asia/Tokyo", hired),

@@ -18,6 +18,7 @@ def test_roster_lists_active_users_with_managers_resolved(world: GoogleWorld) ->
     assert sorted(by_email) == [ANN, BOSS, MIA, RAJ]  # SUE is suspended
     assert by_email[MIA].manager_email == BOSS and by_email[BOSS].manager_email is None
     assert by_email[RAJ].name == "Raj Iyer" and by_email[RAJ].start_date == date(2024, 11, 4)
+    assert (by_email[RAJ].title, by_email[MIA].title) == ("Data Engineer", None)
     assert {p.provider for p in people} == {"google"}
     assert SUE not in by_email
 
@@ -61,3 +62,17 @@ def test_manager_relation_is_normalised_before_it_is_resolved() -> None:
         ("mia@example.com", "boss@example.com"),
     ]
     assert people[1].start_date == date(2024, 2, 3) and issues == []
+
+
+def test_title_is_the_primary_organizations_else_the_first_with_one() -> None:
+    def user(email: str, *organizations: dict[str, object]) -> dict[str, object]:
+        return {"primaryEmail": email, "organizations": list(organizations)}
+
+    users = [
+        user("a@x.org", {"title": "Analyst"}, {"title": " Lead ", "primary": True}),
+        user("b@x.org", {"primary": True, "name": "Acme"}, {"title": "Designer"}),
+        user("c@x.org", {"primary": True}),
+        {"primaryEmail": "d@x.org"},
+    ]
+    people, _ = people_from_users(users)
+    assert [p.title for p in people] == ["Lead", "Designer", None, None]

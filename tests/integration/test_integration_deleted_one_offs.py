@@ -150,3 +150,5 @@ def test_explain_shows_the_deleted_one_off_with_its_organizer_and_lead_time(
     assert result.exit_code == 0, result.output
     text = result.stdout
     assert f"{LATE.date()}  cancelled  by {BOSS}, lead 10.0 h, one-off, 30 min, via google" in text
+    assert "phase = maintain: the line predates the synced history" in text
+    assert "expected_in_window = calendar days of the window on the line / 14" in text

@@ -87,7 +87,15 @@ def build_org() -> SandboxOrg:
     """The test organisation."""
     people = [
         Member(BOSS, "Bea Boss", None, "microsoft", LA, date(2020, 1, 6)),
-        Member(MIA, "Mia Lead", BOSS, "microsoft", "Europe/Berlin", date(2022, 3, 1)),
+        Member(
+            MIA,
+            "Mia Lead",
+            BOSS,
+            "microsoft",
+            "Europe/Berlin",
+            date(2022, 3, 1),
+            title="Engineering Manager",
+        ),
         Member(RAJ, "Raj Dev", MIA, "microsoft", "Asia/Kolkata", date(2026, 1, 12)),
         Member(GUS, "Gus Ops", MIA, "google", "Europe/London", date(2023, 5, 2)),
         Member(DORA, "Dora Gone", BOSS, "microsoft", LA, date(2019, 4, 1), active=False),

@@ -20,7 +20,7 @@ def roster(world: GraphWorld, **kw: object) -> MicrosoftDirectoryRoster:
 
 EXPECTED = [
     Person(BOSS, "Bea Boss", None, "microsoft", date(2020, 1, 6)),
-    Person(MIA, "Mia Lead", BOSS, "microsoft", date(2022, 3, 1)),
+    Person(MIA, "Mia Lead", BOSS, "microsoft", date(2022, 3, 1), "Engineering Manager"),
     Person(RAJ, "Raj Dev", MIA, "microsoft", date(2026, 1, 12)),
 ]
 

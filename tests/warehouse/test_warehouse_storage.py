@@ -6,13 +6,16 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from wh_factory import BASIC_ROSTER, SYNC, M, R, at, batch, build, obs, roster
 
+from connectors.model import Person
 from core.errors import BadInputError
 from warehouse.db import Warehouse
 from warehouse.params import BuildContext
+from warehouse.schema import MIGRATIONS
 from warehouse.sql import query_read_only
 
 D0 = date(2029, 11, 5)
@@ -29,7 +32,30 @@ def test_migrations_are_recorded_once_per_file(tmp_path: Path) -> None:
         pass
     with Warehouse(path) as wh:
         migrations = wh.table("schema_migrations")
-    assert migrations["version"].to_list() == [1, 2, 3]
+    assert migrations["version"].to_list() == [1, 2, 3, 4]
+
+
+def test_migration_4_keeps_the_snapshots_of_an_older_file_without_titles(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:  # a file written before migration 4
+        con.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        for version, name, statements in MIGRATIONS[:3]:
+            for statement in statements:
+                con.execute(statement)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+        con.execute(
+            "INSERT INTO roster_snapshots VALUES (?, ?, 'R', ?, 'google', NULL)", [D0, R, M]
+        )
+    with Warehouse(path) as wh:
+        snapshots = wh.table("roster_snapshots")
+        assert snapshots.rows() == [(D0, R, "R", M, "google", None, None)]
+        assert snapshots.columns[-1] == "title"
+        wh.snapshot_roster([Person(R, "R", M, "google", title="Analyst")], D0 + timedelta(days=7))
+        wh.build(BuildContext(as_of=D0 + timedelta(days=8)))
+        assert wh.table("people").filter(pl.col("email") == R)["title"].to_list() == ["Analyst"]
 
 
 def test_storing_the_same_batch_twice_changes_nothing() -> None:
