@@ -201,10 +201,10 @@ def _layout(coverage: list[float | None], neglect: list[float | None], managers:
         "of its reports neglected. Click a box to open its page.",
         height=560,
         note=f"{managers:,} managers; three levels shown at a time",
-        margin={"l": 10, "r": 10, "t": 110, "b": 10},
+        margin={"l": 10, "r": 10, "t": 140, "b": 10},
         updatemenus=[{
-            "type": "buttons", "direction": "right", "x": 1, "xanchor": "right",
-            "y": 1.02, "yanchor": "bottom", "showactive": True,
+            "type": "buttons", "direction": "right", "x": 0, "xanchor": "left",
+            "y": 1.0, "yanchor": "bottom", "pad": {"b": 6}, "showactive": True,
             "buttons": [_button("Colour: coverage", coverage, CIVIDIS, "coverage"),
                         _button("Colour: neglected share", neglect, ORANGES, "neglected")],
         }],
