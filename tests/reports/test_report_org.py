@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -13,7 +14,7 @@ import report_fixtures as fx
 
 from reports import ReportFiles, render_reports
 from reports.history import history_figure
-from reports.kpis import NO_SNAPSHOT, line_totals, org_kpis, sparkline_points, trend
+from reports.kpis import NO_SNAPSHOT, Kpi, line_totals, org_kpis, sparkline_points, trend
 from reports.org import ORG_ROOT, branch_values, hierarchy, org_roots, treemap_figure
 from reports.orgpage import subtree_tiles, subtrees
 from reports.phases import behind_lines, phase_counts, phase_table
@@ -116,8 +117,8 @@ def test_rollup_rows_agree_with_the_lines_of_their_subtree() -> None:
         assert row["people"] == len(sub.people) - 1
 
 
-def tiles_by_key(tiles: list[object]) -> dict[str, object]:
-    return {t.key: t for t in tiles}  # type: ignore[attr-defined]
+def tiles_by_key(tiles: list[Kpi]) -> dict[str, Any]:
+    return {t.key: t for t in tiles}
 
 
 def test_tiles_show_the_change_since_the_previous_snapshot() -> None:
