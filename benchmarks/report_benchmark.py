@@ -192,7 +192,7 @@ def org_rollups(pm: pl.DataFrame, chronic: pl.DataFrame) -> pl.DataFrame:
     managers = sorted(set(pm.get_column("manager_email")))
     chains = [(m, a) for m in managers for a in [m, *_above(m, parent)]]
     up = pl.DataFrame(chains, schema=["manager_email", "root"], orient="row")
-    is_chronic = pl.col("report_email").is_in(chronic.get_column("person_email"))
+    is_chronic = pl.col("report_email").is_in(chronic.get_column("person_email").implode())
     sums = pm.join(up, on="manager_email").group_by("root").agg(
         pl.len().alias("lines"), pl.col("report_email").n_unique().alias("people"),
         (pl.col("held") > 0).sum().alias("reports_met"),

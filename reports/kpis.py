@@ -313,16 +313,21 @@ def sparkline_points(series: Sequence[tuple[date, float | None]]) -> str:
 
 
 def trend(
-    column: str, now: float | None, history: pl.DataFrame, as_of: date, show: Show, change: Show
+    column: str,
+    now: float | None,
+    earlier: Sequence[Mapping[str, Any]],
+    as_of: date,
+    show: Show,
+    change: Show,
 ) -> Trend:
-    """The trend of one history column: the change since the last earlier snapshot."""
-    earlier = history.filter(pl.col("as_of") < as_of).sort("as_of")
+    """The trend of one history column; `earlier` holds the snapshots before as_of, oldest
+    first. The sparkline covers the last SPARK_WEEKS weeks, today's value included."""
     since = as_of - timedelta(weeks=SPARK_WEEKS)
-    recent = earlier.filter(pl.col("as_of") > since).select("as_of", column).rows()
+    recent = [(r["as_of"], r[column]) for r in earlier if r["as_of"] > since]
     points = sparkline_points([*recent, (as_of, now)])
-    if not earlier.height:
+    if not earlier:
         return Trend(NO_SNAPSHOT, NO_SNAPSHOT, points)
-    when, before = earlier.select("as_of", column).row(-1)
+    when, before = earlier[-1]["as_of"], earlier[-1][column]
     shown = fmt.DASH if before is None else show(before)
     title = f"previous snapshot ({when.isoformat()}): {shown}"
     return Trend(change_text(now, before, change), title, points)
@@ -332,11 +337,12 @@ def with_trends(
     tiles: list[Kpi], current: Mapping[str, float | None], history: pl.DataFrame, as_of: date
 ) -> list[Kpi]:
     """The tiles with their trends from `history` (tiles without a history column keep none)."""
+    earlier = history.filter(pl.col("as_of") < as_of).sort("as_of").to_dicts()
     out = []
     for tile in tiles:
         if tile.key in TRENDS and TRENDS[tile.key][0] in history.columns:
             column, show, change = TRENDS[tile.key]
-            tile = replace(tile, trend=trend(column, current[column], history, as_of, show, change))
+            tile = replace(tile, trend=trend(column, current[column], earlier, as_of, show, change))
         out.append(tile)
     return out
 

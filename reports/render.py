@@ -82,10 +82,9 @@ def write_org_pages(
 ) -> dict[str, Path]:
     """One page per manager with indirect reports: their whole subtree."""
     org_pages, click, manager_pages = links
-    tree = org.hierarchy(tables["org_rollups"])
     titles = orgpage.titles(tables["people"])
     written = {}
-    for sub in orgpage.subtrees(tables, tree, sorted(org_pages)):
+    for sub in orgpage.subtrees(tables, sorted(org_pages)):
         html = orgpage.org_html(sub, tables, who, titles, click, manager_pages, meta)
         written[sub.root] = stage.write(out / org_pages[sub.root], html.encode())
     return written

@@ -104,7 +104,7 @@ def test_branch_values_grow_a_parent_whose_children_count_someone_twice() -> Non
 def test_rollup_rows_agree_with_the_lines_of_their_subtree() -> None:
     frames = fx.tables()
     tree = hierarchy(frames["org_rollups"])
-    for sub in subtrees(frames, tree, list(tree.parent)):
+    for sub in subtrees(frames, list(tree.parent)):
         totals = line_totals(sub.pairs)
         row = frames["org_rollups"].filter(pl.col("manager_email") == sub.root).row(0, named=True)
         assert (row["lines"], row["reports_met"], row["scheduled"], row["lost"]) == (
@@ -151,14 +151,13 @@ def test_sparkline_spans_the_weeks_by_date_and_the_values_by_range() -> None:
 def test_sparkline_keeps_only_the_last_twelve_weeks() -> None:
     weeks = pl.date_range(date(2025, 9, 1), date(2026, 2, 23), "1w", eager=True)
     history = pl.DataFrame({"as_of": weeks, "lines": list(range(weeks.len()))})
-    t = trend("lines", 99.0, history, fx.AS_OF, str, str)
+    t = trend("lines", 99.0, history.to_dicts(), fx.AS_OF, str, str)
     assert len(t.points.split()) == 12  # eleven earlier weeks and today
 
 
 def test_subtree_tiles_come_from_its_rollup_row_and_history() -> None:
     frames = fx.tables()
-    tree = hierarchy(frames["org_rollups"])
-    (alice,) = subtrees(frames, tree, [fx.e("alice")])
+    (alice,) = subtrees(frames, [fx.e("alice")])
     tiles = tiles_by_key(subtree_tiles(alice, frames, fx.meta()))
     values = {k: t.value for k, t in tiles.items() if k != "freshness"}
     assert values == {"coverage": "16%", "reports_met": "4 of 5", "neglected": "1",
