@@ -75,7 +75,8 @@ def org_html(
     tree = sub.tree
     here = org.relative({m: links[m] for m in sub.managers if m in links}, UP)
     teams = org.relative({m: manager_pages[m] for m in sub.managers if m in manager_pages}, UP)
-    up = org.relative({p: links[p] for p in [tree.parent.get(sub.root)] if p in links}, UP)
+    parent = tree.parent.get(sub.root)
+    up = UP + links[parent] if parent is not None and parent in links else None
     meta = subtree_meta(sub, frames["sync_state"], meta)
     rollups = _within(frames["org_rollups"], "manager_email", sub.managers)
     reports = sub.people - {sub.root}
@@ -93,7 +94,7 @@ def org_html(
         "org.html.j2", meta,
         plotly_src=UP + page.PLOTLY_ASSET,
         root_name=names.get(sub.root, sub.root),
-        up=up.get(parent) if parent else None,
+        up=up,
         own_team=teams.get(sub.root),
         below=org.org_list(rollups, names, here, tree.children.get(sub.root, []), depth=0),
         tiles=subtree_tiles(sub, frames, meta),
