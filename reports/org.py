@@ -15,6 +15,7 @@ CIVIDIS = "Cividis"
 # ColorBrewer Oranges: sequential in lightness, dark = more neglect.
 ORANGES = [[0.0, "#fff5eb"], [0.5, "#fd8d3c"], [1.0, "#7f2704"]]
 ORG_ROOT = "organisation"  # the id of the node above several top managers
+LEVELS = 3  # levels of managers a treemap draws; a click opens the page of the levels below
 HOVER = (
     "<b>%{customdata[1]}</b>%{customdata[2]}<br>%{customdata[3]} people, "
     "%{customdata[4]} reporting lines<br>coverage: %{customdata[5]}<br>"
@@ -39,13 +40,14 @@ class Hierarchy:
         """True when the manager has indirect reports: a direct report who manages."""
         return bool(self.children.get(manager))
 
-    def subtree(self, root: str) -> list[str]:
-        """The root and every manager below them, top-down (root first)."""
-        out, stack = [], [root]
+    def subtree(self, root: str, levels: int | None = None) -> list[str]:
+        """The root and every manager below them (`levels` levels in all), root first."""
+        out, stack = [], [(root, 1)]
         while stack:
-            manager = stack.pop()
+            manager, level = stack.pop()
             out.append(manager)
-            stack.extend(reversed(self.children.get(manager, [])))
+            if levels is None or level < levels:
+                stack.extend((c, level + 1) for c in reversed(self.children.get(manager, [])))
         return out
 
     def chain(self, manager: str) -> list[str]:
@@ -127,15 +129,18 @@ def treemap_figure(
     """The hierarchy as one treemap trace: area = people, colour = coverage or neglect.
 
     `root` limits it to that manager's subtree; without it, the whole organisation (under
-    one "Organisation" node when several managers are at the top). customdata[0] is the
-    page a click opens.
+    one "Organisation" node when several managers are at the top). Only LEVELS levels
+    are drawn (thousands of boxes would be slow to draw and too small to read): each box
+    still counts everyone below it, and its page shows the next levels. customdata[0]
+    is the page a click opens.
     """
     tree = hierarchy(rollups)
     tops = [root] if root is not None else tree.tops
-    nodes = [m for top in tops for m in tree.subtree(top)]
+    total = sum(len(tree.subtree(top)) for top in tops)
+    nodes = [m for top in tops for m in tree.subtree(top, LEVELS)]
     rows = _node_rows(rollups, nodes)
     people = {r["manager_email"]: r["people"] for r in rows}
-    values = branch_values(tree, people, nodes)
+    values = branch_values(tree, people, nodes)  # a leaf here may have children off the map
     joint = len(tops) > 1
     parents = [(ORG_ROOT if joint else "") if m in tops else (tree.parent[m] or "") for m in nodes]
     coverage = [r["mean_coverage"] for r in rows]
@@ -167,13 +172,12 @@ def treemap_figure(
         "parents": parents,
         "values": vals,
         "branchvalues": "total",
-        "maxdepth": 3,
         "marker": _colour(coverage, CIVIDIS, "coverage"),
         "customdata": custom,
         "hovertemplate": HOVER,
         "texttemplate": "%{label}<br>%{customdata[3]} people",
     }
-    return {"data": [trace], "layout": _layout(coverage, neglect, len(nodes))}
+    return {"data": [trace], "layout": _layout(coverage, neglect, len(nodes), total)}
 
 
 def _colour(values: list[float | None], scale: Any, title: str) -> dict[str, Any]:
@@ -193,14 +197,17 @@ def _button(label: str, values: list[float | None], scale: Any, title: str) -> d
     }  # fmt: skip
 
 
-def _layout(coverage: list[float | None], neglect: list[float | None], managers: int) -> Any:
+def _layout(
+    coverage: list[float | None], neglect: list[float | None], shown: int, total: int
+) -> Any:
     return layout(
         "The organisation by manager",
         "Each box is a manager's organisation, sized by the people in it (direct and "
         "indirect reports); colour: mean coverage of its reporting lines, or the share "
         "of its reports neglected. Click a box to open its page.",
         height=560,
-        note=f"{managers:,} managers; three levels shown at a time",
+        note=f"Showing {shown:,} of {total:,} managers: the top {LEVELS} levels; "
+        "the pages of the boxes show the levels below",
         margin={"l": 10, "r": 10, "t": 140, "b": 10},
         updatemenus=[{
             "type": "buttons", "direction": "right", "x": 0, "xanchor": "left",

@@ -39,6 +39,20 @@ def test_the_hierarchy_has_one_top_and_organisation_pages_for_managers_of_manage
     assert org_roots(tree) == [fx.e("alice"), fx.e("zoe")]
     assert tree.subtree(fx.e("alice")) == [fx.e("alice"), fx.e("dan")]
     assert tree.chain(fx.e("dan")) == [fx.e("alice"), fx.e("zoe")]
+    assert tree.subtree(fx.e("zoe"), levels=2) == [fx.e("zoe"), fx.e("alice"), fx.e("erin")]
+
+
+def test_treemap_draws_three_levels_and_says_how_many_managers_it_shows() -> None:
+    fig = treemap_figure(fx.org_rollups(), fx.names_by_email(), TITLES, LINKS)
+    assert "Showing 4 of 4 managers" in fig["layout"]["title"]["subtitle"]["text"]
+    below_dan = fx.org_rollups().filter(pl.col("depth") == 2).with_columns(
+        manager_email=pl.lit("x@example.com"), depth=pl.lit(3, pl.Int64),
+        parent_email=pl.lit(fx.e("dan")),
+    )  # fmt: skip
+    rollups = pl.concat([fx.org_rollups(), below_dan])
+    fig = treemap_figure(rollups, fx.names_by_email(), TITLES, LINKS)
+    assert fig["data"][0]["ids"] == [fx.e(w) for w in ("zoe", "alice", "dan", "erin")]
+    assert "Showing 4 of 5 managers" in fig["layout"]["title"]["subtitle"]["text"]
 
 
 def test_treemap_nodes_are_the_managers_sized_by_people_under_their_managers() -> None:
