@@ -9,6 +9,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 DASH = "—"
+# Relationship phases in the order a line goes through them, with their display names.
+PHASES = (
+    ("get_to_know", "Get to know"),
+    ("share_context", "Share context"),
+    ("maintain", "Maintain"),
+)
 
 
 def pct(value: float | None, digits: int = 0) -> str:
@@ -44,6 +50,11 @@ def local_dt(value: datetime | None, tz: str) -> str:
 def day(value: date | None) -> str:
     """A local date as ISO text, or a dash."""
     return DASH if value is None else value.isoformat()
+
+
+def phase(value: str | None) -> str:
+    """A phase's display name (unknown values shown as they are)."""
+    return dict(PHASES).get(value or "", value or DASH)
 
 
 def slug(email: str) -> str:

@@ -8,8 +8,26 @@ import polars as pl
 
 from core.errors import BadInputError
 
+# The organisation figures the tiles, the hierarchy and the trends read.
+FIGURES = (
+    "lines",
+    "reports_met",
+    "neglected_reports",
+    "intro_overdue_reports",
+    "no_data_reports",
+    "chronic_cancelers",
+    "behind_phase",
+    "scheduled",
+    "lost",
+    "cancel_rate",
+    "mean_coverage",
+    "held_hours",
+    "leverage_hours",
+)
+ROLLUP_COLUMNS = ("manager_email", "parent_email", "depth", "people", *FIGURES)
+KPI_COLUMNS = (*FIGURES, "leverage_ratio")
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "people": ("email", "name", "manager_email"),
+    "people": ("email", "name", "manager_email", "title"),
     "reporting_lines": ("report_email", "manager_email", "valid_from", "valid_to"),
     "occurrences": (
         "manager_email",
@@ -39,6 +57,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "neglected",
         "intro_overdue",
         "data",
+        "phase",
+        "phase_since",
+        "expected_in_window",
+        "adherence",
+        "behind_phase",
     ),
     "manager_metrics": (
         "manager_email",
@@ -83,6 +106,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "declined",
     ),
     "sync_state": ("calendar_email", "status"),
+    "org_rollups": ROLLUP_COLUMNS,
+    "org_kpis": KPI_COLUMNS,
+    "kpi_history": ("as_of", *KPI_COLUMNS),
+    "org_rollups_history": ("as_of", *ROLLUP_COLUMNS),
 }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -11,6 +13,22 @@ from reports import fmt
 from reports.meta import ReportMeta
 
 MAX_NAMED_FAILURES = 10
+SPARK_WEEKS = 12
+SPARK_WIDTH, SPARK_HEIGHT = 120, 28
+NO_SNAPSHOT = "no earlier snapshot"
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A tile's change since the previous snapshot and its sparkline.
+
+    `change` is the visible text (▲/▼ and the difference), `title` the hover text with
+    the previous value and its date, `points` an SVG polyline's points ("" under two).
+    """
+
+    change: str
+    title: str
+    points: str
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,7 @@ class Kpi:
     value: str
     detail: str
     alert: bool = False
+    trend: Trend | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,7 @@ class LineTotals:
     held_hours: float
     leverage_hours: float
     no_data: int = 0
+    leverage_ratio: float | None = None  # when given, instead of leverage ÷ held hours
 
 
 def _aggregations() -> list[pl.Expr]:
@@ -60,7 +80,7 @@ def _aggregations() -> list[pl.Expr]:
 
 
 def _totals(row: Mapping[str, object]) -> LineTotals:
-    values = {k: row[k] for k in LineTotals.__dataclass_fields__}
+    values = {k: row[k] for k in LineTotals.__dataclass_fields__ if k in row}
     return LineTotals(**values)  # type: ignore[arg-type]
 
 
@@ -77,6 +97,43 @@ def line_totals_by_manager(pairs: pl.DataFrame) -> dict[str, LineTotals]:
 
 def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
+
+
+def totals_from_rollup(row: Mapping[str, Any] | None) -> LineTotals:
+    """Totals from a row of org_kpis or org_rollups (no row: an empty organisation)."""
+    row = row or {}
+
+    def count(column: str) -> int:
+        return int(row.get(column) or 0)
+
+    return LineTotals(
+        lines=count("lines"), met=count("reports_met"), neglected=count("neglected_reports"),
+        intro=count("intro_overdue_reports"), coverage=row.get("mean_coverage"),
+        scheduled=count("scheduled"), lost=count("lost"),
+        held_hours=float(row.get("held_hours") or 0),
+        leverage_hours=float(row.get("leverage_hours") or 0),
+        no_data=count("no_data_reports"), leverage_ratio=row.get("leverage_ratio"),
+    )  # fmt: skip
+
+
+def snapshot_values(t: LineTotals, chronic: int) -> dict[str, float | None]:
+    """The tiles' current numbers under their history-table column names."""
+    return {
+        "mean_coverage": t.coverage,
+        "reports_met": t.met,
+        "neglected_reports": t.neglected,
+        "intro_overdue_reports": t.intro,
+        "chronic_cancelers": chronic,
+        "cancel_rate": _ratio(t.lost, t.scheduled),
+        "leverage_ratio": _leverage(t),
+        "no_data_reports": t.no_data,
+    }
+
+
+def _leverage(t: LineTotals) -> float | None:
+    return (
+        t.leverage_ratio if t.leverage_ratio is not None else _ratio(t.leverage_hours, t.held_hours)
+    )
 
 
 def coverage_kpi(t: LineTotals, meta: ReportMeta) -> Kpi:
@@ -158,7 +215,7 @@ def cancel_rate_kpi(t: LineTotals, meta: ReportMeta) -> Kpi:
 
 def leverage_kpi(t: LineTotals) -> Kpi:
     """Grove's leverage: covered work hours per hour spent in 1:1s."""
-    ratio = _ratio(t.leverage_hours, t.held_hours)
+    ratio = _leverage(t)
     return Kpi(
         "leverage", "Leverage ratio", fmt.DASH if ratio is None else f"{ratio:,.0f}×",
         f"{fmt.hours(t.leverage_hours)} of reports' work covered by "
@@ -184,24 +241,110 @@ def freshness_kpi(meta: ReportMeta) -> Kpi:
     )
 
 
-def org_kpis(tables: Mapping[str, pl.DataFrame], meta: ReportMeta) -> list[Kpi]:
-    """Every tile of the main dashboard, in display order.
+def org_tiles(
+    totals: LineTotals, chronic: pl.DataFrame, history: pl.DataFrame, meta: ReportMeta
+) -> list[Kpi]:
+    """The tiles of an organisation (the whole or a subtree), with their trends.
 
-    The neglected count comes from the neglected_reports table, the warehouse's list.
+    `chronic` lists the organisation's chronic cancelers; `history` its earlier
+    snapshots (as_of and the history columns).
     """
-    totals = line_totals(tables["pair_metrics"])
-    totals = replace(totals, neglected=tables["neglected_reports"].height)
-    return [
+    tiles = [
         coverage_kpi(totals, meta),
         reports_met_kpi(totals, meta),
         neglected_kpi(totals, meta),
         intro_kpi(totals),
-        chronic_kpi(tables["chronic_cancelers"], meta),
+        chronic_kpi(chronic, meta),
         cancel_rate_kpi(totals, meta),
         leverage_kpi(totals),
         freshness_kpi(meta),
         *no_data_kpis(totals),
     ]
+    return with_trends(tiles, snapshot_values(totals, chronic.height), history, meta.as_of)
+
+
+def org_kpis(tables: Mapping[str, pl.DataFrame], meta: ReportMeta) -> list[Kpi]:
+    """Every tile of the main dashboard, in display order, from org_kpis and kpi_history."""
+    row = tables["org_kpis"].row(0, named=True) if tables["org_kpis"].height else None
+    return org_tiles(
+        totals_from_rollup(row), tables["chronic_cancelers"], tables["kpi_history"], meta
+    )
+
+
+# tile key → (history column, how a value is shown, how a difference is shown)
+Show = Callable[[float], str]
+TRENDS: dict[str, tuple[str, Show, Show]] = {
+    "coverage": ("mean_coverage", fmt.pct, lambda d: f"{d * 100:.0f} pts"),
+    "reports_met": ("reports_met", fmt.number, fmt.number),
+    "neglected": ("neglected_reports", fmt.number, fmt.number),
+    "intro_overdue": ("intro_overdue_reports", fmt.number, fmt.number),
+    "chronic": ("chronic_cancelers", fmt.number, fmt.number),
+    "cancel_rate": ("cancel_rate", lambda v: fmt.pct(v, 1), lambda d: f"{d * 100:.1f} pts"),
+    "leverage": ("leverage_ratio", lambda v: f"{v:,.0f}×", lambda d: f"{d:,.0f}×"),
+    "no_data": ("no_data_reports", fmt.number, fmt.number),
+}
+
+
+def change_text(now: float | None, before: float | None, show: Show) -> str:
+    """▲ or ▼ and the difference as displayed; 'no change' when it shows as zero."""
+    if now is None or before is None:
+        return fmt.DASH
+    shown = show(abs(now - before))
+    if shown == show(0.0):
+        return "no change"
+    return f"{'▲' if now > before else '▼'} {shown}"
+
+
+def sparkline_points(series: Sequence[tuple[date, float | None]]) -> str:
+    """SVG polyline points of the non-null values, x by date and y scaled to the range."""
+    known = [(d, v) for d, v in series if v is not None]
+    if len(known) < 2:
+        return ""
+    first, last = known[0][0], known[-1][0]
+    low, high = min(v for _, v in known), max(v for _, v in known)
+    span_x, span_y = (last - first).days or 1, (high - low) or 1.0
+    pad = 3
+
+    def y(v: float) -> float:
+        level = (v - low) / span_y if high > low else 0.5  # a flat line sits in the middle
+        return SPARK_HEIGHT - pad - level * (SPARK_HEIGHT - 2 * pad)
+
+    return " ".join(f"{(d - first).days / span_x * SPARK_WIDTH:.1f},{y(v):.1f}" for d, v in known)
+
+
+def trend(
+    column: str,
+    now: float | None,
+    earlier: Sequence[Mapping[str, Any]],
+    as_of: date,
+    show: Show,
+    change: Show,
+) -> Trend:
+    """The trend of one history column; `earlier` holds the snapshots before as_of, oldest
+    first. The sparkline covers the last SPARK_WEEKS weeks, today's value included."""
+    since = as_of - timedelta(weeks=SPARK_WEEKS)
+    recent = [(r["as_of"], r[column]) for r in earlier if r["as_of"] > since]
+    points = sparkline_points([*recent, (as_of, now)])
+    if not earlier:
+        return Trend(NO_SNAPSHOT, NO_SNAPSHOT, points)
+    when, before = earlier[-1]["as_of"], earlier[-1][column]
+    shown = fmt.DASH if before is None else show(before)
+    title = f"previous snapshot ({when.isoformat()}): {shown}"
+    return Trend(change_text(now, before, change), title, points)
+
+
+def with_trends(
+    tiles: list[Kpi], current: Mapping[str, float | None], history: pl.DataFrame, as_of: date
+) -> list[Kpi]:
+    """The tiles with their trends from `history` (tiles without a history column keep none)."""
+    earlier = history.filter(pl.col("as_of") < as_of).sort("as_of").to_dicts()
+    out = []
+    for tile in tiles:
+        if tile.key in TRENDS and TRENDS[tile.key][0] in history.columns:
+            column, show, change = TRENDS[tile.key]
+            tile = replace(tile, trend=trend(column, current[column], earlier, as_of, show, change))
+        out.append(tile)
+    return out
 
 
 def team_kpis(totals: LineTotals, meta: ReportMeta) -> list[Kpi]:

@@ -37,10 +37,11 @@ class ReportMeta:
 class ReportFiles:
     """Paths written by `render_reports`.
 
-    `managers` maps a manager's email to their page; `csv` maps a table name to its
-    export.
+    `managers` maps a manager's email to their page, `orgs` a manager with indirect
+    reports to their organisation's page; `csv` maps a table name to its export.
     """
 
     dashboard: Path
     managers: Mapping[str, Path] = field(default_factory=dict)
+    orgs: Mapping[str, Path] = field(default_factory=dict)
     csv: Mapping[str, Path] = field(default_factory=dict)

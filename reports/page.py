@@ -18,6 +18,7 @@ from reports.figure import CONFIG, Figure
 from reports.meta import ReportMeta
 
 TEMPLATES = Path(__file__).with_name("templates")
+PLOTLY_ASSET = "assets/plotly.min.js"  # the one copy organisation and manager pages share
 
 
 @dataclass(frozen=True)

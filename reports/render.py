@@ -1,4 +1,4 @@
-"""Write the dashboard, the manager pages and the CSV exports, owner-readable only."""
+"""Write the dashboard, organisation and manager pages and CSV exports, owner-only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from reports import fmt, page, team
+from reports import fmt, org, orgpage, page, team
 from reports.dashboard import dashboard_html
 from reports.files import Stage, check_out_dir, private_dir, staged
 from reports.frames import check_tables, names
@@ -38,26 +38,55 @@ def write_csvs(tables: Mapping[str, pl.DataFrame], csv_dir: Path, stage: Stage) 
     return written
 
 
-def _remove_stale(managers_dir: Path, keep: set[str]) -> None:
-    # A manager who left must not keep a page showing their former team.
-    for old in managers_dir.glob("*.html"):
+MANAGERS_DIR, ORGS_DIR = "managers", "orgs"
+OLD_PLOTLY = "managers/plotly.min.js"  # where earlier versions put the shared copy
+
+
+def _remove_stale(folder: Path, keep: set[str]) -> None:
+    # A manager who left must not keep a page showing their former team or organisation.
+    for old in folder.glob("*.html"):
         if old.name not in keep:
             old.unlink()
+
+
+def page_paths(emails: list[str], folder: str) -> dict[str, str]:
+    """Out-dir-relative page paths, one per manager."""
+    return {m: f"{folder}/{fmt.slug(m)}.html" for m in emails}
 
 
 def write_manager_pages(
     tables: Mapping[str, pl.DataFrame],
     who: Mapping[str, str],
     meta: ReportMeta,
-    managers_dir: Path,
+    tree: org.Hierarchy,
+    org_pages: Mapping[str, str],
+    out: Path,
     stage: Stage,
 ) -> dict[str, Path]:
-    """One page per manager with an active line, plus the plotly.js file they share."""
-    stage.write(managers_dir / team.PLOTLY_FILE, str(page.plotly_js()).encode())
+    """One page per manager with an active line."""
     written = {}
-    for t in team.teams(tables, who, meta):
-        path = managers_dir / f"{fmt.slug(t.manager_email)}.html"
-        written[t.manager_email] = stage.write(path, team.manager_html(t, who, meta).encode())
+    for t in team.teams(tables, who, meta, tree.parent):
+        path = out / page_paths([t.manager_email], MANAGERS_DIR)[t.manager_email]
+        html = team.manager_html(t, who, org_pages, meta)
+        written[t.manager_email] = stage.write(path, html.encode())
+    return written
+
+
+def write_org_pages(
+    tables: Mapping[str, pl.DataFrame],
+    who: Mapping[str, str],
+    meta: ReportMeta,
+    links: tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]],
+    out: Path,
+    stage: Stage,
+) -> dict[str, Path]:
+    """One page per manager with indirect reports: their whole subtree."""
+    org_pages, click, manager_pages = links
+    titles = orgpage.titles(tables["people"])
+    written = {}
+    for sub in orgpage.subtrees(tables, sorted(org_pages)):
+        html = orgpage.org_html(sub, tables, who, titles, click, manager_pages, meta)
+        written[sub.root] = stage.write(out / org_pages[sub.root], html.encode())
     return written
 
 
@@ -74,13 +103,23 @@ def render_reports(
     out = Path(out_dir)
     check_out_dir(out)
     who = names(tables["people"])
-    managers_dir = private_dir(out / "managers")
+    tree = org.hierarchy(tables["org_rollups"])
+    leads = sorted(set(tables["pair_metrics"].get_column("manager_email").to_list()))
+    manager_pages = page_paths(leads, MANAGERS_DIR)
+    org_pages = page_paths(org.org_roots(tree), ORGS_DIR)
+    click = org.page_links(tree, org_pages, manager_pages)
+    managers_dir, orgs_dir = private_dir(out / MANAGERS_DIR), private_dir(out / ORGS_DIR)
     with staged() as stage:
         csv = write_csvs(tables, private_dir(out / "csv"), stage)
-        managers = write_manager_pages(tables, who, meta, managers_dir, stage)
-        pages = {m: p.relative_to(out).as_posix() for m, p in managers.items()}
+        private_dir((out / page.PLOTLY_ASSET).parent)
+        stage.write(out / page.PLOTLY_ASSET, str(page.plotly_js()).encode())
+        managers = write_manager_pages(tables, who, meta, tree, org_pages, out, stage)
+        orgs = write_org_pages(tables, who, meta, (org_pages, click, manager_pages), out, stage)
         links = [(n, p.relative_to(out).as_posix()) for n, p in csv.items()]
-        html = dashboard_html(tables, who, pages, links, meta)
+        html = dashboard_html(tables, who, orgpage.titles(tables["people"]), click,
+                              manager_pages, links, meta)  # fmt: skip
         dashboard = stage.write(out / "dashboard.html", html.encode())
     _remove_stale(managers_dir, {p.name for p in managers.values()})
-    return ReportFiles(dashboard=dashboard, managers=managers, csv=csv)
+    _remove_stale(orgs_dir, {p.name for p in orgs.values()})
+    (out / OLD_PLOTLY).unlink(missing_ok=True)
+    return ReportFiles(dashboard=dashboard, managers=managers, orgs=orgs, csv=csv)

@@ -54,6 +54,11 @@ def _day(value: date | None) -> Cell:
     return Cell(fmt.day(value))
 
 
+def _adherence(value: float | None, behind: bool | None) -> Cell:
+    text = fmt.pct(value)
+    return Cell(f"⚠ {text} behind", cls="flag", sort=value) if behind else Cell(text, sort=value)
+
+
 def sort_neglected(neglected: pl.DataFrame) -> pl.DataFrame:
     """Never met first, then the longest since the last 1:1."""
     return neglected.sort(
@@ -146,6 +151,8 @@ def team_table(pairs: pl.DataFrame, names: Mapping[str, str], meta: ReportMeta) 
             _next(r["next_scheduled_at"], meta.timezone),
             Cell(fmt.pct(r["coverage"]), sort=r["coverage"]),
             Cell(fmt.pct(r["cancel_rate"]), sort=r["cancel_rate"]),
+            Cell(fmt.phase(r["phase"])),
+            _adherence(r["adherence"], r["behind_phase"]),
             flag(r["neglected"], "neglected"),
             flag(r["intro_overdue"], "intro overdue"),
         ]
@@ -160,6 +167,8 @@ def team_table(pairs: pl.DataFrame, names: Mapping[str, str], meta: ReportMeta) 
         f"Next 1:1 ({meta.timezone})",
         "Coverage",
         "Cancel rate",
+        "Phase",
+        "Adherence",
         "Neglected",
         "New report",
     )

@@ -11,8 +11,6 @@ import polars as pl
 from reports import activity, kpis, page, tables, timeline
 from reports.meta import ReportMeta
 
-PLOTLY_FILE = "plotly.min.js"
-
 
 @dataclass(frozen=True)
 class Team:
@@ -23,6 +21,11 @@ class Team:
     totals: kpis.LineTotals
     timeline_rows: pl.DataFrame
     weeks: Mapping[date, activity.WeekCounts]
+    parent: str | None = None  # the manager's own manager, when they manage too
+
+
+def _up(path: str | None) -> str | None:
+    return "../" + path if path else None
 
 
 def _split(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -38,7 +41,10 @@ def _current_lines_only(frame: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFram
 
 
 def teams(
-    frames: Mapping[str, pl.DataFrame], names: Mapping[str, str], meta: ReportMeta
+    frames: Mapping[str, pl.DataFrame],
+    names: Mapping[str, str],
+    meta: ReportMeta,
+    parents: Mapping[str, str | None],
 ) -> Iterator[Team]:
     """One Team per manager with an active line.
 
@@ -55,18 +61,26 @@ def teams(
     for manager, lines in sorted(_split(pairs).items()):
         yield Team(
             manager, lines, totals[manager], rows_by.get(manager, rows.clear()),
-            weeks.get(manager, {}),
+            weeks.get(manager, {}), parents.get(manager),
         )  # fmt: skip
 
 
-def manager_html(team: Team, names: Mapping[str, str], meta: ReportMeta) -> str:
-    """A manager's page; it loads plotly.js from the shared file beside it."""
+def manager_html(
+    team: Team, names: Mapping[str, str], org_pages: Mapping[str, str], meta: ReportMeta
+) -> str:
+    """A manager's page; it loads the shared plotly.js and links to the organisations.
+
+    `org_pages` maps a manager with an organisation page to its out-dir-relative path:
+    the page links to the manager's own organisation and to the one above them.
+    """
     reports = team.pairs.get_column("report_email").to_list()
     timeline_fig = timeline.timeline_figure(team.timeline_rows, reports, names, meta)
     trends = activity.trends_figure(team.weeks, len(reports), meta)
     return page.render(
         "manager.html.j2", meta,
-        plotly_src=PLOTLY_FILE,
+        plotly_src="../" + page.PLOTLY_ASSET,
+        own_org=_up(org_pages.get(team.manager_email)),
+        up=_up(org_pages.get(team.parent or "")),
         manager_name=names.get(team.manager_email, team.manager_email),
         tiles=kpis.team_kpis(team.totals, meta),
         team=tables.team_table(team.pairs, names, meta),

@@ -1,14 +1,20 @@
 """A small literal organisation in the metric-table shape the warehouse produces.
 
 zoe manages alice and erin; alice manages bob, carol and dan; erin manages frank and
-grace (a new hire not yet met). Neglected: carol (45 days) and grace (never met).
-Chronic cancelers: alice (a manager) and frank (a report). erin cancels at a high rate
-but has too little exposure to be chronic.
+grace (a new hire not yet met); dan, promoted on 2026-01-05, manages hugo (started
+2026-02-16, met once) and ivy (started 2026-02-23, not met yet). Four levels: zoe and
+alice have indirect reports, so they have organisation pages; erin and dan do not.
+Neglected: carol (45 days) and grace (never met). Chronic cancelers: alice (a manager)
+and frank (a report). erin cancels at a high rate but has too little exposure to be
+chronic. Phases (window 90 days, expected every 7/7/14 days): grace, hugo and ivy get
+to know their manager (grace and ivy behind), dan shares context after his new title,
+the rest maintain; everyone but hugo is behind their phase.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import polars as pl
 
@@ -27,6 +33,20 @@ NAMES = {
     "dan": "Dan Dorn",
     "frank": "Frank Fox",
     "grace": "Grace Gill",
+    "hugo": "Hugo Hale",
+    "ivy": "Ivy Irons",
+}
+TITLES = {
+    "zoe": "Chief Executive",
+    "alice": "VP Engineering",
+    "erin": "VP Sales",
+    "bob": "Engineer",
+    "carol": "Engineer",
+    "dan": "Engineering Manager",
+    "frank": "Account Executive",
+    "grace": "Account Executive",
+    "hugo": "Engineer",
+    "ivy": "Engineer",
 }
 MANAGER_OF = {
     "alice": "zoe",
@@ -36,10 +56,15 @@ MANAGER_OF = {
     "dan": "alice",
     "frank": "erin",
     "grace": "erin",
+    "hugo": "dan",
+    "ivy": "dan",
 }
+STARTED = {"grace": date(2026, 1, 20), "hugo": date(2026, 2, 16), "ivy": date(2026, 2, 23)}
 NEGLECTED = {"carol", "grace"}
 CHRONIC = {"alice", "frank"}
 ALICE_TEAM = {"bob", "carol", "dan"}
+ALICE_ORG = ALICE_TEAM | {"hugo", "ivy"}  # alice's direct and indirect reports
+BEHIND_ORDER = ["grace", "ivy", "erin", "dan", "alice", "carol", "frank", "bob"]
 
 
 def e(who: str) -> str:
@@ -57,16 +82,15 @@ TSZ = pl.Datetime("us", "UTC")
 
 def people() -> pl.DataFrame:
     rows = [
-        (e(k), v, e(MANAGER_OF[k]) if k in MANAGER_OF else None, "google") for k, v in NAMES.items()
+        (e(k), v, e(MANAGER_OF[k]) if k in MANAGER_OF else None, "google", TITLES[k])
+        for k, v in NAMES.items()
     ]
-    return pl.DataFrame(rows, schema=["email", "name", "manager_email", "provider"], orient="row")
+    schema = ["email", "name", "manager_email", "provider", "title"]
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def reporting_lines() -> pl.DataFrame:
-    rows = [
-        (e(r), e(m), date(2026, 1, 20) if r == "grace" else None, None)
-        for r, m in MANAGER_OF.items()
-    ]
+    rows = [(e(r), e(m), STARTED.get(r), None) for r, m in MANAGER_OF.items()]
     return pl.DataFrame(
         rows,
         schema={
@@ -154,6 +178,8 @@ def occurrences() -> pl.DataFrame:
         _occ(10, "erin", "frank", "2026-02-19 13:00", "declined", by="frank", lead=3.0),
         _occ(11, "zoe", "alice", "2026-02-10 08:00", "held"),
         _occ(12, "zoe", "erin", "2026-02-11 08:00", "cancelled", by="erin", lead=48.0),
+        _occ(13, "dan", "hugo", "2026-02-18 09:00", "held"),
+        _occ(14, "dan", "ivy", "2026-03-04 09:00", "upcoming"),
     ]
     return pl.DataFrame(rows, schema=OCC_SCHEMA, orient="row")
 
@@ -184,6 +210,25 @@ PAIR_COLUMNS = {
     "agenda_rate": pl.Float64,
     "neglected": pl.Boolean,
     "intro_overdue": pl.Boolean,
+    "phase": pl.String,
+    "phase_since": pl.Date,
+    "expected_in_window": pl.Float64,
+    "adherence": pl.Float64,
+    "behind_phase": pl.Boolean,
+    "gap_cv": pl.Float64,
+}
+MAINTAIN = 90 / 14  # expected 1:1s in the 90-day window for a line older than the history
+# report → (phase, phase_since, expected_in_window, adherence)
+PHASES = {
+    "bob": ("maintain", None, MAINTAIN, 2 / MAINTAIN),
+    "carol": ("maintain", None, MAINTAIN, 1 / MAINTAIN),
+    "dan": ("share_context", date(2026, 1, 5), 90 / 7, 7 / 90),
+    "frank": ("maintain", None, MAINTAIN, 1 / MAINTAIN),
+    "grace": ("get_to_know", date(2026, 1, 20), 41 / 7, 0.0),
+    "alice": ("maintain", None, MAINTAIN, 1 / MAINTAIN),
+    "erin": ("maintain", None, MAINTAIN, 0.0),
+    "hugo": ("get_to_know", date(2026, 2, 16), 2.0, 0.5),
+    "ivy": ("get_to_know", date(2026, 2, 23), 1.0, 0.0),
 }
 
 
@@ -372,9 +417,14 @@ def pair_metrics() -> pl.DataFrame:
             False,
             False,
         ),
-    ]
+        ("dan", "hugo", 1, 1, 0, 0, 0.0, 0, 0, 0, 0, 0.5, None, 12, "none",
+         date(2026, 2, 18), 12, None, 0.2, 20.0, 40.0, 0.0, False, False),
+        ("dan", "ivy", 0, 0, 0, 0, None, 0, 0, 0, 0, 0.0, None, None, "none",
+         None, None, ts("2026-03-04 09:00"), 0.0, 0.0, None, None, False, False),
+    ]  # fmt: skip
     full = [
-        (e(m), e(r), date(2026, 1, 20) if r == "grace" else None, *rest) for (m, r, *rest) in rows
+        (e(m), e(r), STARTED.get(r), *rest, *PHASES[r], PHASES[r][3] < 0.5, None)
+        for (m, r, *rest) in rows
     ]
     frame = pl.DataFrame(full, schema=PAIR_COLUMNS, orient="row")
     last_start = pl.col("last_held_date").cast(pl.Datetime("us", "UTC")) + pl.duration(hours=9)
@@ -388,6 +438,7 @@ def manager_metrics() -> pl.DataFrame:
         (e("alice"), 3, 3, 1, 0, 0.2067, 2.0, 200.0, 0.333, 3, True),
         (e("erin"), 2, 1, 1, 1, 0.075, 0.5, 48.0, 0.5, 0, False),
         (e("zoe"), 2, 1, 0, 0, 0.15, 0.5, 48.0, 0.5, 0, False),
+        (e("dan"), 2, 1, 0, 0, 0.1, 0.5, 20.0, 0.0, 0, False),
     ]
     schema = {
         "manager_email": pl.String,
@@ -424,6 +475,7 @@ def cancelers() -> pl.DataFrame:
         (e("bob"), "report", 4, 0, 0.0, 0, False),
         (e("dan"), "report", 1, 0, 0.0, 0, False),
         (e("grace"), "report", 0, 0, None, 0, False),
+        (e("hugo"), "report", 1, 0, 0.0, 0, False),
     ]
     return pl.DataFrame(rows, schema=CANCELER_SCHEMA, orient="row")
 
@@ -440,6 +492,7 @@ def weekly_activity() -> pl.DataFrame:
         ("2026-W08", date(2026, 2, 16), "erin", "frank", 1, 0, 0, 1, 0.0),
         ("2026-W07", date(2026, 2, 9), "zoe", "alice", 1, 1, 0, 0, 0.5),
         ("2026-W07", date(2026, 2, 9), "zoe", "erin", 1, 0, 1, 0, 0.0),
+        ("2026-W08", date(2026, 2, 16), "dan", "hugo", 1, 1, 0, 0, 0.5),
     ]
     full = [(w, s, e(m), e(r), *rest) for (w, s, m, r, *rest) in rows]
     schema = {
@@ -499,6 +552,115 @@ def sync_state() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+ROLLUP_SCHEMA = {
+    "manager_email": pl.String,
+    "parent_email": pl.String,
+    "depth": pl.Int64,
+    "direct_reports": pl.Int64,
+    "people": pl.Int64,
+    "lines": pl.Int64,
+    "reports_met": pl.Int64,
+    "neglected_reports": pl.Int64,
+    "intro_overdue_reports": pl.Int64,
+    "no_data_reports": pl.Int64,
+    "chronic_cancelers": pl.Int64,
+    "behind_phase": pl.Int64,
+    "scheduled": pl.Int64,
+    "lost": pl.Int64,
+    "cancel_rate": pl.Float64,
+    "mean_coverage": pl.Float64,
+    "held_hours": pl.Float64,
+    "leverage_hours": pl.Float64,
+}
+# Each subtree over its lines: zoe all nine; alice bob, carol, dan, hugo, ivy; erin frank,
+# grace; dan hugo, ivy. Chronic cancelers count the subtree's reports only (not alice
+# in her own organisation).
+ROLLUPS = [
+    ("zoe", None, 0, 2, 9, 9, 6, 2, 1, 0, 2, 8, 11, 4, 4 / 11, 1.12 / 8, 3.5, 316.0),
+    ("alice", "zoe", 1, 3, 5, 5, 4, 1, 0, 0, 0, 4, 7, 2, 2 / 7, 0.82 / 5, 2.5, 220.0),
+    ("erin", "zoe", 1, 2, 2, 2, 1, 1, 1, 0, 1, 2, 2, 1, 0.5, 0.075, 0.5, 48.0),
+    ("dan", "alice", 2, 2, 2, 2, 1, 0, 0, 0, 0, 1, 1, 0, 0.0, 0.1, 0.5, 20.0),
+]
+# Earlier snapshots: as_of → manager → (people, lines, met, neglected, intro, chronic,
+# behind, scheduled, lost, coverage, held hours, leverage hours).
+PREVIOUS = date(2026, 2, 23)
+EARLIER = date(2026, 2, 16)
+ROLLUP_HISTORY = {
+    PREVIOUS: {
+        "zoe": (8, 8, 5, 3, 1, 2, 7, 10, 4, 0.12, 3.0, 285.0),
+        "alice": (4, 4, 3, 1, 0, 0, 3, 6, 2, 0.18, 2.0, 200.0),
+        "erin": (2, 2, 1, 1, 1, 1, 2, 2, 1, 0.075, 0.5, 48.0),
+        "dan": (1, 1, 0, 0, 0, 0, 0, 0, 0, None, 0.0, 0.0),
+    },
+    EARLIER: {
+        "zoe": (7, 7, 5, 2, 1, 1, 6, 9, 3, 0.13, 3.0, 280.0),
+        "alice": (3, 3, 3, 1, 0, 0, 3, 6, 2, 0.2, 2.0, 190.0),
+        "erin": (2, 2, 1, 1, 1, 1, 2, 2, 1, 0.08, 0.5, 45.0),
+    },
+}
+
+
+def org_rollups() -> pl.DataFrame:
+    rows = [(e(m), e(p) if p else None, *rest) for (m, p, *rest) in ROLLUPS]
+    return pl.DataFrame(rows, schema=ROLLUP_SCHEMA, orient="row")
+
+
+def _history_row(as_of: date, manager: str, values: tuple[Any, ...]) -> tuple[object, ...]:
+    _, parent, depth, direct, *_ = next(r for r in ROLLUPS if r[0] == manager)
+    people, lines, met, neglected, intro, chronic, behind, scheduled, lost, *rest = values
+    rate = lost / scheduled if scheduled else None
+    return (as_of, e(manager), e(parent) if parent else None, depth, direct, people, lines,
+            met, neglected, intro, 0, chronic, behind, scheduled, lost, rate, *rest)  # fmt: skip
+
+
+def org_rollups_history() -> pl.DataFrame:
+    """Every manager's roll-up on two earlier Mondays (dan's line began in between) and today."""
+    earlier = [
+        _history_row(as_of, manager, values)
+        for as_of, managers in ROLLUP_HISTORY.items()
+        for manager, values in managers.items()
+    ]
+    current = [(AS_OF, *row) for row in org_rollups().rows()]
+    schema = {"as_of": pl.Date, **ROLLUP_SCHEMA}
+    return pl.DataFrame(earlier + current, schema=schema, orient="row").sort(
+        "as_of", "manager_email"
+    )
+
+
+KPI_SCHEMA = {
+    "lines": pl.Int64,
+    "reports_met": pl.Int64,
+    "neglected_reports": pl.Int64,
+    "intro_overdue_reports": pl.Int64,
+    "no_data_reports": pl.Int64,
+    "chronic_cancelers": pl.Int64,
+    "behind_phase": pl.Int64,
+    "scheduled": pl.Int64,
+    "lost": pl.Int64,
+    "cancel_rate": pl.Float64,
+    "mean_coverage": pl.Float64,
+    "held_hours": pl.Float64,
+    "leverage_hours": pl.Float64,
+    "leverage_ratio": pl.Float64,
+}
+
+
+def _kpis_of(rollup: pl.DataFrame) -> pl.DataFrame:
+    ratio = pl.col("leverage_hours") / pl.col("held_hours")
+    return rollup.with_columns(leverage_ratio=ratio).select(list(KPI_SCHEMA))
+
+
+def org_kpis() -> pl.DataFrame:
+    """The organisation's figures: zoe's subtree is the whole organisation."""
+    return _kpis_of(org_rollups().filter(pl.col("manager_email") == e("zoe")))
+
+
+def kpi_history() -> pl.DataFrame:
+    """Three weekly snapshots of the organisation (its top's roll-up), the last today's."""
+    top = org_rollups_history().filter(pl.col("manager_email") == e("zoe"))
+    return pl.concat([top.select("as_of"), _kpis_of(top)], how="horizontal")
+
+
 def names_by_email() -> dict[str, str]:
     return {e(k): v for k, v in NAMES.items()}
 
@@ -516,17 +678,21 @@ def tables() -> dict[str, pl.DataFrame]:
         "neglected_reports": neglected_reports(),
         "weekly_activity": weekly_activity(),
         "sync_state": sync_state(),
+        "org_rollups": org_rollups(),
+        "org_kpis": org_kpis(),
+        "kpi_history": kpi_history(),
+        "org_rollups_history": org_rollups_history(),
     }
 
 
 def meta(*, sandbox: bool = True) -> ReportMeta:
-    """Report context of the fixture: one of eight calendars failed."""
+    """Report context of the fixture: one of ten calendars failed."""
     return ReportMeta(
         as_of=AS_OF,
         timezone=TZ,
         generated_at=ts("2026-03-02 06:00"),
         sandbox=sandbox,
-        calendars_total=8,
+        calendars_total=len(NAMES),
         calendars_failed=[e("frank")],
         last_sync_at=ts("2026-03-01 22:00"),
     )

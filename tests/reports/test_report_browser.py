@@ -8,6 +8,7 @@ import pytest
 import report_fixtures as fx
 from browser_kit import column_texts, drawn_figures, open_page, screenshot, severe
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -16,7 +17,9 @@ from reports.chronic import CHRONIC_TRACE
 
 pytestmark = pytest.mark.browser
 
-MAIN_TRACES = {"chronic": 2, "cadence": 1, "leverage": 1, "trends": 5}
+MAIN_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2, "cadence": 1, "leverage": 1,
+               "trends": 5}  # fmt: skip
+ORG_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2}
 MANAGER_TRACES = {"timeline": 6, "trends": 5}
 PLOTLY_BANNER = "* plotly.js v"
 
@@ -116,3 +119,31 @@ def test_table_filter_narrows_the_manager_list(
     browser.find_element(By.CSS_SELECTOR, "#managers-tools input").send_keys("zoe")
     visible = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#managers tbody tr")]
     assert [v.split(" ")[0] for v in visible if v] == ["Zoe"]
+
+
+def test_a_click_in_the_hierarchy_opens_that_organisation_with_its_tiles_and_phases(
+    browser: webdriver.Chrome, files: ReportFiles, artifacts: Path
+) -> None:
+    open_page(browser, files.dashboard)
+    label = next(
+        t
+        for t in browser.find_elements(By.CSS_SELECTOR, "#hierarchy g.slice text.slicetext")
+        if (t.get_attribute("textContent") or "").startswith(fx.NAMES["alice"])
+    )
+    browser.get_log("browser")
+    ActionChains(browser).move_to_element(label).click().perform()
+    WebDriverWait(browser, 30).until(
+        lambda d: (
+            d.execute_script("return document.body.dataset.drawn") == "true"
+            and d.find_elements(By.ID, "org-name")
+        )
+    )
+    assert browser.find_element(By.ID, "org-name").text == "Alice Archer's organisation"
+    assert severe(browser.get_log("browser")) == []
+    assert drawn_figures(browser) == ORG_TRACES
+    coverage = browser.find_element(By.CSS_SELECTOR, "[data-kpi=coverage]")
+    assert coverage.is_displayed() and "▼ 2 pts" in coverage.text
+    assert browser.find_element(By.ID, "phase-counts").is_displayed()
+    behind = [fx.NAMES[w] for w in fx.BEHIND_ORDER if w in fx.ALICE_ORG]
+    assert column_texts(browser, "behind-phase", 1) == behind
+    screenshot(browser, artifacts, "org-alice")

@@ -43,7 +43,7 @@ def test_people_never_scheduled_are_left_out_of_the_cancel_chart() -> None:
     fig = chronic_figure(fx.cancelers(), NAMES, fx.meta())
     shown = emails(trace(fig, CHRONIC_TRACE)) | emails(trace(fig, OTHER_TRACE))
     assert fx.e("grace") not in shown
-    assert len(shown) == 5
+    assert len(shown) == 6
 
 
 def test_chronic_chart_draws_threshold_line_and_keeps_top_n() -> None:
@@ -52,7 +52,7 @@ def test_chronic_chart_draws_threshold_line_and_keeps_top_n() -> None:
     assert line["x0"] == line["x1"] == 0.25
     shown = emails(trace(fig, CHRONIC_TRACE)) | emails(trace(fig, OTHER_TRACE))
     assert shown == {fx.e("alice"), fx.e("frank"), fx.e("erin")}
-    assert "Showing 3 of 5" in fig["layout"]["title"]["subtitle"]["text"]
+    assert "Showing 3 of 6" in fig["layout"]["title"]["subtitle"]["text"]
 
 
 def test_chronic_hover_carries_role_counts_and_late_cancellations() -> None:
@@ -80,7 +80,7 @@ def test_heatmap_shows_held_per_report_per_week() -> None:
 def test_heatmap_keeps_the_largest_teams_and_says_so() -> None:
     fig = cadence_heatmap(fx.weekly_activity(), fx.manager_metrics(), NAMES, fx.meta(), top_n=1)
     assert fig["data"][0]["y"] == ["Alice Archer"]
-    assert "1 largest of 3 teams" in fig["layout"]["title"]["subtitle"]["text"]
+    assert "1 largest of 4 teams" in fig["layout"]["title"]["subtitle"]["text"]
 
 
 def test_weekly_trends_fill_quiet_weeks_with_zero() -> None:
@@ -88,21 +88,21 @@ def test_weekly_trends_fill_quiet_weeks_with_zero() -> None:
     held = trace(fig, "Held")
     assert len(held["x"]) == len(window_weeks(fx.meta()))
     assert held["y"][held["x"].index("2025-W50")] == 0
-    assert held["y"][held["x"].index("2026-W08")] == 2
+    assert held["y"][held["x"].index("2026-W08")] == 3  # bob, dan and hugo
     assert len(fig["data"]) == 5
     go.Figure(fig)
 
 
 def test_weekly_trends_share_of_reports_met_counts_distinct_reports() -> None:
-    fig = weekly_trends(fx.weekly_activity(), 7, fx.meta())
+    fig = weekly_trends(fx.weekly_activity(), 9, fx.meta())
     met = fig["data"][-1]
-    assert met["y"][met["x"].index("2026-W08")] == 2 / 7
+    assert met["y"][met["x"].index("2026-W08")] == 3 / 9
 
 
 def test_leverage_has_one_trace_with_a_point_per_manager() -> None:
     fig = leverage_figure(fx.manager_metrics(), NAMES, fx.meta())
     assert len(fig["data"]) == 1
-    assert fig["data"][0]["text"] == ["Alice Archer", "Erin Ember", "Zoe Chief"]
+    assert fig["data"][0]["text"] == ["Alice Archer", "Dan Dorn", "Erin Ember", "Zoe Chief"]
     go.Figure(fig)
 
 

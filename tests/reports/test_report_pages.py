@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from core.errors import BadInputError
 from reports import ReportFiles, render_reports
 from reports.fmt import hours, pct, slug
-from reports.kpis import org_kpis
+from reports.kpis import line_totals, org_kpis, org_tiles
 from reports.page import figure_json
 from reports.tables import neglected_table, team_table
 
@@ -27,23 +27,33 @@ def kpi_values() -> dict[str, str]:
 
 def test_kpis_summarise_the_fixture_org() -> None:
     assert kpi_values() == {
-        "coverage": "15%",
-        "reports_met": "5 of 7",
+        "coverage": "14%",
+        "reports_met": "6 of 9",
         "neglected": "2",
         "intro_overdue": "1",
         "chronic": "2",
-        "cancel_rate": "40.0%",
-        "leverage": "99×",
+        "cancel_rate": "36.4%",
+        "leverage": "90×",
         "freshness": "2026-03-01 23:00 CET",
     }
 
 
+def test_tiles_from_org_kpis_equal_the_tiles_summed_from_the_lines() -> None:
+    # The values shown before org_kpis existed: sums over pair_metrics, neglected from
+    # the warehouse's list. The table's row must not change what a tile shows.
+    tables = fx.tables()
+    totals = replace(
+        line_totals(tables["pair_metrics"]), neglected=tables["neglected_reports"].height
+    )
+    before = org_tiles(
+        totals, tables["chronic_cancelers"], tables["kpi_history"].clear(), fx.meta()
+    )
+    assert [k.value for k in before] == list(kpi_values().values())
+
+
 def test_lines_without_data_get_their_own_tile_beside_the_neglected() -> None:
     tables = fx.tables()
-    pairs = tables["pair_metrics"]
-    tables["pair_metrics"] = pairs.with_columns(
-        data=pl.when(pl.int_range(pl.len()) < 2).then(pl.lit("none")).otherwise(pl.lit("ok"))
-    )
+    tables["org_kpis"] = tables["org_kpis"].with_columns(no_data_reports=pl.lit(2, pl.Int64))
     tiles = {k.key: k for k in org_kpis(tables, fx.meta())}
     assert tiles["no_data"].value == "2" and tiles["no_data"].alert
     assert "never synced" in tiles["no_data"].detail
@@ -53,7 +63,7 @@ def test_lines_without_data_get_their_own_tile_beside_the_neglected() -> None:
 def test_freshness_names_failed_calendars_and_the_share_synced() -> None:
     tile = org_kpis(fx.tables(), fx.meta())[-1]
     assert tile.alert
-    assert "7 of 8 calendars synced" in tile.detail
+    assert "9 of 10 calendars synced" in tile.detail
     assert fx.e("frank") in tile.detail
 
 
@@ -144,7 +154,7 @@ def test_a_csv_is_written_for_every_table(rendered: ReportFiles) -> None:
 
 
 def test_one_page_per_manager_with_an_active_line(rendered: ReportFiles) -> None:
-    assert set(rendered.managers) == {fx.e("alice"), fx.e("erin"), fx.e("zoe")}
+    assert set(rendered.managers) == {fx.e(w) for w in ("alice", "dan", "erin", "zoe")}
 
 
 def test_manager_page_text_mentions_only_their_team(rendered: ReportFiles) -> None:
@@ -152,6 +162,7 @@ def test_manager_page_text_mentions_only_their_team(rendered: ReportFiles) -> No
     assert all(fx.NAMES[w] in html for w in fx.ALICE_TEAM)
     assert not [n for w, n in fx.NAMES.items() if w not in fx.ALICE_TEAM | {"alice"} and n in html]
     assert fx.e("frank") not in html  # nor the failed calendar of another team
+    assert "Hugo" not in html  # dan's report: on alice's organisation page, not her team's
 
 
 def test_rerender_removes_pages_of_managers_who_left(tmp_path: Path) -> None:
@@ -160,7 +171,20 @@ def test_rerender_removes_pages_of_managers_who_left(tmp_path: Path) -> None:
     tables["pair_metrics"] = tables["pair_metrics"].filter(pl.col("manager_email") != fx.e("erin"))
     second = render_reports(tables, fx.meta(), tmp_path)
     assert not first.managers[fx.e("erin")].exists()
-    assert set(second.managers) == {fx.e("alice"), fx.e("zoe")}
+    assert set(second.managers) == {fx.e(w) for w in ("alice", "dan", "zoe")}
+
+
+def test_rerender_removes_the_page_of_an_organisation_that_is_gone(tmp_path: Path) -> None:
+    first = render_reports(fx.tables(), fx.meta(), tmp_path)
+    (tmp_path / "managers" / "plotly.min.js").write_text("an earlier version's copy")
+    tables = fx.tables()  # dan's reports left: alice manages no manager any more
+    gone = pl.col("manager_email").is_in([fx.e("dan")])
+    tables["pair_metrics"] = tables["pair_metrics"].filter(~gone)
+    tables["org_rollups"] = tables["org_rollups"].filter(~gone)
+    second = render_reports(tables, fx.meta(), tmp_path)
+    assert set(second.orgs) == {fx.e("zoe")}
+    assert not first.orgs[fx.e("alice")].exists()
+    assert not (tmp_path / "managers" / "plotly.min.js").exists()
 
 
 def test_existing_world_readable_file_is_tightened(tmp_path: Path) -> None:
