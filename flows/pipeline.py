@@ -55,7 +55,7 @@ __all__ = [
     "weekly_report",
 ]
 
-REPORT_TABLES = (*DERIVED_TABLES, "sync_state")
+REPORT_TABLES = (*DERIVED_TABLES, "sync_state", "kpi_history", "org_rollups_history")
 PARTIAL = "Partial"
 
 
