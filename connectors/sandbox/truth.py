@@ -94,13 +94,22 @@ def line_starts(
 
 
 def _occurrences(
-    org: SandboxOrg, as_of: date, params: MetricParams, within: set[str] | None
+    org: SandboxOrg,
+    as_of: date,
+    params: MetricParams,
+    within: set[str] | None,
+    instances: list[Instance] | None = None,
+    people: list[Member] | None = None,
 ) -> tuple[dict[frozenset[str], list[Occurrence]], list[Occurrence]]:
-    """The 1:1 occurrences on the calendars of the people `within` (default: everyone),
-    with their status as of `as_of`, by pair and all together."""
-    roster = {p.email for p in org.people if p.active}
-    google = {p.email for p in org.people if p.provider == "google"}
-    instances = org.calendars.gather({p.email for p in org.people} if within is None else within)
+    """The 1:1 occurrences on the calendars of the people `within` (default: everyone;
+    or among `instances`, between `people`), with their status as of `as_of`, by pair
+    and all together."""
+    people = org.people if people is None else people
+    roster = {p.email for p in people if p.active}
+    google = {p.email for p in people if p.provider == "google"}
+    if instances is None:
+        everyone = {p.email for p in people}
+        instances = org.calendars.gather(everyone if within is None else within)
     occurrences = mark_replaced(candidates(instances, roster, google, as_of, params))
     by_pair: dict[frozenset[str], list[Occurrence]] = defaultdict(list)
     for occurrence in occurrences:
@@ -111,30 +120,37 @@ def _occurrences(
 def subtree_coverage(
     org: SandboxOrg,
     root: str,
-    as_of: date,
+    as_ofs: list[date],
     params: MetricParams | None = None,
     calendar: OrgCalendar | None = None,
-) -> float | None:
-    """Mean coverage as of `as_of` over the lines of `root`'s subtree (the lines whose
-    manager is `root` or below it) active on that day; None without such a line."""
+    people: list[Member] | None = None,
+) -> list[float | None]:
+    """For each of `as_ofs`, the mean coverage over the lines of `root`'s subtree (the
+    lines whose manager is `root` or below it) active on that day; None without one.
+    `people`: the roster to read (default: the org's; any part holding the subtree)."""
     params, calendar = params or MetricParams(), calendar or OrgCalendar()
-    below = subtree(org.people, root)
-    lines = {
-        pair: start for pair, start in line_starts(org.people, below).items() if start <= as_of
-    }
-    by_pair, _ = _occurrences(org, as_of, params, below | {root})
-    coverages = [
-        line_coverage(
-            [o.day for o in by_pair[frozenset(pair)] if o.status == "held" and o.day >= start],
-            start,
-            as_of,
-            params,
-            calendar,
-        )
-        for pair, start in lines.items()
-    ]
-    known = [c for c in coverages if c is not None]
-    return sum(known) / len(known) if known else None
+    people = org.people if people is None else people
+    below = subtree(people, root)
+    people = [p for p in people if p.email in below or p.email == root]
+    starts = line_starts(people, below)
+    instances = org.calendars.gather(below | {root})
+    means: list[float | None] = []
+    for as_of in as_ofs:
+        by_pair, _ = _occurrences(org, as_of, params, None, instances, people)
+        coverages = [
+            line_coverage(
+                [o.day for o in by_pair[frozenset(pair)] if o.status == "held" and o.day >= start],
+                start,
+                as_of,
+                params,
+                calendar,
+            )
+            for pair, start in starts.items()
+            if start <= as_of
+        ]
+        known = [c for c in coverages if c is not None]
+        means.append(sum(known) / len(known) if known else None)
+    return means
 
 
 def line_coverage(
@@ -292,12 +308,13 @@ def check_truth(org: SandboxOrg, within: set[str] | None = None) -> None:
                 f"computed only {sorted(computed - planted)}"
             )
     if org.truth.falling_subtree is not None:
-        _check_falling(org, org.truth.falling_subtree)
+        part = org.people if within is None else [p for p in org.people if p.email in within]
+        _check_falling(org, org.truth.falling_subtree, part)
 
 
-def _check_falling(org: SandboxOrg, root: str) -> None:
-    week_before = subtree_coverage(org, root, org.anchor - timedelta(days=7))
-    now = subtree_coverage(org, root, org.anchor)
+def _check_falling(org: SandboxOrg, root: str, people: list[Member]) -> None:
+    as_ofs = [org.anchor - timedelta(days=7), org.anchor]
+    week_before, now = subtree_coverage(org, root, as_ofs, people=people)
     if week_before is None or now is None or now > week_before - FALLING_BY:
         raise TruthMismatchError(
             f"falling_subtree: {root}'s mean coverage went from {week_before} to {now}"
