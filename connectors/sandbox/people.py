@@ -73,23 +73,6 @@ def _hierarchy(rng: random.Random, size: int) -> list[int | None]:
     elif last is not None and children[last] < MIN_SPAN:
         # Or the previous manager hands over its last report (it keeps at least 2).
         parents[size - 2] = last
-    return _three_levels(parents)
-
-
-def _three_levels(parents: list[int | None]) -> list[int | None]:
-    """At least one director (a manager of managers below the CEO): when a small org has
-    none, the CEO's report with the smallest team of at least four gets a team lead, its
-    first report, who takes over its last two."""
-    team: dict[int, list[int]] = defaultdict(list)
-    for person, parent in enumerate(parents):
-        if parent is not None:
-            team[parent].append(person)
-    if any(parents[p] not in (None, 0) for p in team if p):
-        return parents
-    sizes = [(len(team[p]), p) for p in team[0] if len(team[p]) >= 2 * MIN_SPAN]
-    if sizes:
-        lead, *_, second_last, last = team[min(sizes)[1]]
-        parents[second_last] = parents[last] = lead
     return parents
 
 

@@ -2,9 +2,10 @@
 
 Roles go to distinct people picked with the seeded generator. Picking also adjusts the
 roster to fit the role (a new hire's hire date, the manager change, a suspension).
-The *falling subtree* is picked first, and the other roles outside it: a director (a
-manager of managers, not the part's root) every line of whose organisation skips its
-last three weekly 1:1s, so the subtree's coverage falls week over week.
+The *falling subtree* comes first, and the other roles outside it: a small team gets a
+team lead, so its manager becomes a director (a manager of managers, not the part's
+root: the part has three levels below its root), and every line of that director's
+organisation skips its last three weekly 1:1s, so its coverage falls week over week.
 
 Every role is picked inside the *planted part*: the whole org up to
 `WHOLE_ORG_PART` people; in a larger org, the largest subtree of at most
@@ -90,9 +91,9 @@ def planted_part(people: list[Member]) -> list[Member]:
 def make_plan(rng: random.Random, people: list[Member], anchor: date) -> Plan:
     """Pick the planted roles inside the planted part and adjust the roster to them."""
     part = planted_part(people)
+    director = _add_team_lead(part, reports_of(people))
     reports = reports_of(people)
     ceo = part[0].email
-    director = _falling_root(part, reports)
     falling = _subtree(director.email, reports)
     around = falling | {director.email}
     candidates = [
@@ -144,12 +145,22 @@ def make_plan(rng: random.Random, people: list[Member], anchor: date) -> Plan:
     return plan
 
 
-def _falling_root(part: list[Member], reports: dict[str, list[Member]]) -> Member:
-    """The director (below the part's root) with the smallest organisation."""
-    directors = [m for m in part[1:] if any(r.email in reports for r in reports.get(m.email, []))]
-    if not directors:
-        raise ValueError("the planted part needs a manager of managers below its root")
-    return min(directors, key=lambda m: len(_subtree(m.email, reports)))
+def _add_team_lead(part: list[Member], reports: dict[str, list[Member]]) -> Member:
+    """The falling subtree's director: of the part's managers (its root aside) whose
+    team is all individual contributors, the one with the smallest team of at least
+    four, whose first report becomes a team lead taking over its last two."""
+    teams = [
+        m
+        for m in part[1:]
+        if len(reports.get(m.email, [])) >= 4
+        and not any(r.email in reports for r in reports[m.email])
+    ]
+    if not teams:
+        raise ValueError("the planted part needs a team of four individual contributors")
+    director = min(teams, key=lambda m: len(reports[m.email]))
+    lead, *_, second_last, last = reports[director.email]
+    second_last.manager_email = last.manager_email = lead.email
+    return director
 
 
 def _subtree(root: str, reports: dict[str, list[Member]]) -> set[str]:
