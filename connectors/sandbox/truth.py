@@ -28,6 +28,14 @@ GET_TO_KNOW_HELD = 3
 GET_TO_KNOW_EVERY_DAYS = 7
 BEHIND_BELOW = 0.5
 FALLING_BY = 0.05  # the falling subtree's least drop in mean coverage over a week
+CHECKED_SETS = (
+    "neglected",
+    "chronic_cancelers",
+    "intro_overdue",
+    "never_met",
+    "get_to_know",
+    "under_served",
+)
 
 
 class TruthMismatchError(AssertionError):
@@ -298,9 +306,7 @@ def check_truth(org: SandboxOrg, within: set[str] | None = None) -> None:
     """Raise `TruthMismatchError` unless the reference computation (over the people
     `within`, when given) equals `org.truth`."""
     reference = reference_truth(org, within=within)
-    names = ("neglected", "chronic_cancelers", "intro_overdue", "never_met", "get_to_know",
-             "under_served")  # fmt: skip
-    for name in names:
+    for name in CHECKED_SETS:
         planted, computed = getattr(org.truth, name), getattr(reference, name)
         if planted != computed:
             raise TruthMismatchError(
