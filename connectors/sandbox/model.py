@@ -85,6 +85,19 @@ class Truth:
     intro_overdue: set[str] = field(default_factory=set)  # report emails
     never_met: set[str] = field(default_factory=set)  # reports with no 1:1 at all
     manager_change: tuple[str, str, str, date] | None = None  # report, old, new, on
+    # Reports whose line has fewer than 3 held 1:1s since it started (getting to know).
+    get_to_know: set[str] = field(default_factory=set)
+    # Of those, the ones met at least once but at under half the weekly cadence.
+    under_served: set[str] = field(default_factory=set)
+    falling_subtree: str | None = None  # a director whose subtree's coverage falls
+
+    @property
+    def reset_line(self) -> tuple[str, str, date] | None:
+        """The changed report's new line (report, new manager, start): a fresh start."""
+        if self.manager_change is None:
+            return None
+        report, _, new, on = self.manager_change
+        return report, new, on
 
 
 class Calendars(Protocol):

@@ -100,6 +100,7 @@ def _validate(seed: int, size: int, history_weeks: int, ahead_weeks: int, backgr
 def _truth(plan: Plan) -> Truth:
     """The planted sets, stated from the roles (not computed from the instances)."""
     never_met = {plan.never_met.email, plan.new_hire_overdue.email, plan.new_hire_recent.email}
+    fresh = {plan.under_served.email, plan.changed.email}
     return Truth(
         neglected={*plan.neglected, plan.never_met.email},
         chronic_cancelers={plan.chronic_manager.email, plan.chronic_report.email},
@@ -111,4 +112,7 @@ def _truth(plan: Plan) -> Truth:
             plan.changed.manager_email or "",
             plan.changed_on,
         ),
+        get_to_know=never_met | fresh,
+        under_served={plan.under_served.email},
+        falling_subtree=plan.falling_root.email,
     )

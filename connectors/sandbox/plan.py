@@ -2,6 +2,10 @@
 
 Roles go to distinct people picked with the seeded generator. Picking also adjusts the
 roster to fit the role (a new hire's hire date, the manager change, a suspension).
+The *falling subtree* comes first, and the other roles outside it: a small team gets a
+team lead, so its manager becomes a director (a manager of managers, not the part's
+root: the part has three levels below its root), and every line of that director's
+organisation skips its last three weekly 1:1s, so its coverage falls week over week.
 
 Every role is picked inside the *planted part*: the whole org up to
 `WHOLE_ORG_PART` people; in a larger org, the largest subtree of at most
@@ -32,9 +36,11 @@ class Plan:
     never_met: Member  # hired years ago, never had a 1:1
     new_hire_overdue: Member  # hired 16–25 days ago, not met
     new_hire_recent: Member  # hired 5–10 days ago, not met
+    under_served: Member  # hired 55–65 days ago, met twice since, a month apart
     changed: Member  # moved from `old_manager` to its current manager on `changed_on`
     old_manager: str
     changed_on: date
+    falling_root: Member  # a director whose organisation's recent 1:1s thin out
     suspended: Member
     late_night: Member  # organizes a weekly 1:1 at 23:30 America/Los_Angeles
     merger: Member  # on the other provider than their manager
@@ -43,6 +49,7 @@ class Plan:
     part: set[str] = field(default_factory=set)  # emails of the planted part
     deleted_one_off: str = ""  # a report whose line has an extra one-off, deleted
     booked_ahead: set[str] = field(default_factory=set)  # lines with a one-off ahead
+    falling: set[str] = field(default_factory=set)  # reports in the falling subtree
 
     @property
     def special(self) -> set[str]:
@@ -53,6 +60,7 @@ class Plan:
             self.never_met.email,
             self.new_hire_overdue.email,
             self.new_hire_recent.email,
+            self.under_served.email,
             self.changed.email,
             self.suspended.email,
             self.late_night.email,
@@ -83,17 +91,29 @@ def planted_part(people: list[Member]) -> list[Member]:
 def make_plan(rng: random.Random, people: list[Member], anchor: date) -> Plan:
     """Pick the planted roles inside the planted part and adjust the roster to them."""
     part = planted_part(people)
+    director = _add_team_lead(part, reports_of(people))
     reports = reports_of(people)
     ceo = part[0].email
-    candidates = [m for m in part[1:] if 4 <= len(reports.get(m.email, [])) <= 8]
-    boss = rng.choice(candidates or [m for m in part[1:] if len(reports.get(m.email, [])) >= 4])
+    falling = _subtree(director.email, reports)
+    around = falling | {director.email}
+    candidates = [
+        m
+        for m in part[1:]
+        if 4 <= len(reports.get(m.email, [])) <= 8
+        and m.email not in around
+        and m.email != director.manager_email
+    ]
+    boss = rng.choice(
+        candidates
+        or [m for m in part[1:] if len(reports.get(m.email, [])) >= 4 and m.email not in around]
+    )
     team = {r.email for r in reports[boss.email]}
     pool = [
         p
         for p in part
         if p.email not in reports
         and p.manager_email not in (ceo, boss.email)
-        and p.email not in team
+        and p.email not in team | falling
     ]
     rng.shuffle(pool)
     changed = next(p for p in pool if len(reports[p.manager_email or ""]) >= 3)
@@ -105,20 +125,53 @@ def make_plan(rng: random.Random, people: list[Member], anchor: date) -> Plan:
         never_met=pool.pop(),
         new_hire_overdue=pool.pop(),
         new_hire_recent=pool.pop(),
+        under_served=pool.pop(),
         changed=changed,
         old_manager=changed.manager_email or "",
-        changed_on=anchor - timedelta(days=rng.randint(22, 38)),
+        changed_on=anchor - timedelta(days=rng.randint(22, 27)),
+        falling_root=director,
         suspended=pool.pop(),
         late_night=pool.pop(),
         merger=pool.pop(),
         recent_hires=[pool.pop() for _ in range(max(1, len(part) // 60))],
         part={p.email for p in part},
+        falling=falling,
     )
     _adjust_roster(rng, plan, part, reports, anchor)
-    plan.quiet = plan.special | team | {boss.email, plan.merger.email}
+    recent = {hire.email for hire in plan.recent_hires}
+    plan.quiet = plan.special | team | recent | {boss.email, plan.merger.email}
     plan.deleted_one_off = _deleted_one_off(rng, plan, part, anchor)
     plan.booked_ahead = _booked_ahead(rng, plan, part, anchor)
     return plan
+
+
+def _add_team_lead(part: list[Member], reports: dict[str, list[Member]]) -> Member:
+    """The falling subtree's director: of the part's managers (its root aside) whose
+    team is all individual contributors, the one with the smallest team of at least
+    four, whose first report becomes a team lead taking over its last two."""
+    teams = [
+        m
+        for m in part[1:]
+        if len(reports.get(m.email, [])) >= 4
+        and not any(r.email in reports for r in reports[m.email])
+    ]
+    if not teams:
+        raise ValueError("the planted part needs a team of four individual contributors")
+    director = min(teams, key=lambda m: len(reports[m.email]))
+    lead, *_, second_last, last = reports[director.email]
+    second_last.manager_email = last.manager_email = lead.email
+    return director
+
+
+def _subtree(root: str, reports: dict[str, list[Member]]) -> set[str]:
+    """Everyone below `root`, directly or not."""
+    found: set[str] = set()
+    below = [root]
+    while below:
+        for report in reports.get(below.pop(), []):
+            found.add(report.email)
+            below.append(report.email)
+    return found
 
 
 def _deleted_one_off(rng: random.Random, plan: Plan, part: list[Member], anchor: date) -> str:
@@ -146,7 +199,8 @@ def _noisy_lines(plan: Plan, part: list[Member], anchor: date) -> list[str]:
     """Reports of long standing whose line (both ends) gets everyday noise, away from
     every planted person (the manager change's managers included)."""
     long_ago = anchor - timedelta(days=400)
-    avoid = plan.quiet | {plan.old_manager, plan.changed.manager_email or ""}
+    avoid = plan.quiet | plan.falling | {plan.falling_root.email}
+    avoid |= {plan.old_manager, plan.changed.manager_email or ""}
     return [
         p.email
         for p in part
@@ -166,19 +220,25 @@ def _adjust_roster(
 ) -> None:
     plan.new_hire_overdue.hired_on = anchor - timedelta(days=rng.randint(18, 23))
     plan.new_hire_recent.hired_on = anchor - timedelta(days=rng.randint(6, 9))
+    plan.under_served.hired_on = anchor - timedelta(days=rng.randint(55, 65))
     for hire in plan.recent_hires:
-        hire.hired_on = anchor - timedelta(days=rng.randint(60, 150))
+        # Long enough ago for three 1:1s even at a four-weekly cadence: only the planted
+        # new lines are still getting to know each other.
+        hire.hired_on = anchor - timedelta(days=rng.randint(90, 150))
     plan.suspended.active = False
     plan.late_night.timezone = "America/Los_Angeles"
     plan.merger.provider = "microsoft" if plan.merger.provider == "google" else "google"
     plan.changed.manager_email = _new_manager(rng, plan, people, reports).email
+    plan.changed.reports_since = plan.changed_on
 
 
 def _new_manager(
     rng: random.Random, plan: Plan, people: list[Member], reports: dict[str, list[Member]]
 ) -> Member:
-    """A manager other than the old one (and not the chronic canceler) with room to grow."""
-    excluded = {plan.old_manager, plan.chronic_manager.email}
+    """A manager other than the old one (and not the chronic canceler, nor in the falling
+    subtree) with room to grow."""
+    excluded = {plan.old_manager, plan.chronic_manager.email, plan.falling_root.email}
+    excluded |= plan.falling
     choices = [
         m
         for m in people

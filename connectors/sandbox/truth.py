@@ -4,10 +4,15 @@ It reads the instances straight from the model and applies the metric rules (REA
 "What it measures") as plainly as possible (no shared code with the warehouse), with
 the org time zone UTC.
 The roster is the active members; the start date of each reporting line is the
-report's `hired_on` (a line present in the roster with a known start date), and there
-is one roster snapshot, so a line's history is credited only to the current manager.
+report's `reports_since` (a change of manager), else `hired_on` (what the sandbox's
+roster gives as start_date), and there is one roster snapshot, so a line's history is
+credited only to the current manager.
 It can be restricted to a part of the org (`within`): the lines whose report is in
 it, read from its people's calendars, and the sets cut down to its people.
+
+Relationship phases use the default phase rules: a line is getting to know each
+other until `GET_TO_KNOW_HELD` held 1:1s since it started, expected every
+`GET_TO_KNOW_EVERY_DAYS` days meanwhile, and behind below `BEHIND_BELOW` of that.
 """
 
 from __future__ import annotations
@@ -16,8 +21,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from connectors.sandbox.model import Instance, SandboxOrg, Truth
-from warehouse.params import MetricParams
+from connectors.sandbox.model import Instance, Member, SandboxOrg, Truth
+from warehouse.params import MetricParams, OrgCalendar
+
+GET_TO_KNOW_HELD = 3
+GET_TO_KNOW_EVERY_DAYS = 7
+BEHIND_BELOW = 0.5
+FALLING_BY = 0.05  # the falling subtree's least drop in mean coverage over a week
+CHECKED_SETS = (
+    "neglected",
+    "chronic_cancelers",
+    "intro_overdue",
+    "never_met",
+    "get_to_know",
+    "under_served",
+)
 
 
 class TruthMismatchError(AssertionError):
@@ -44,22 +62,13 @@ class Occurrence:
 def reference_truth(
     org: SandboxOrg, params: MetricParams | None = None, within: set[str] | None = None
 ) -> Truth:
-    """Neglected reports, chronic cancelers, overdue intros and never-met reports (of the
-    people `within`, when given)."""
+    """Neglected reports, chronic cancelers, overdue intros, never-met reports and the
+    lines still getting to know each other (of the people `within`, when given)."""
     params = params or MetricParams()
-    roster = {p.email for p in org.people if p.active}
-    lines = {
-        (p.email, p.manager_email): p.hired_on
-        for p in org.people
-        if p.active and p.manager_email in roster and (within is None or p.email in within)
-    }
-    google = {p.email for p in org.people if p.provider == "google"}
-    instances = org.calendars.gather({p.email for p in org.people} if within is None else within)
-    occurrences = mark_replaced(candidates(instances, roster, google, org.anchor, params))
-    by_pair: dict[frozenset[str], list[Occurrence]] = defaultdict(list)
-    for occurrence in occurrences:
-        by_pair[occurrence.pair].append(occurrence)
+    lines = line_starts(org.people, within)
+    by_pair, occurrences = _occurrences(org, org.anchor, params, within)
     truth = Truth()
+    window_start = org.anchor - timedelta(days=params.window_days)
     for (report, manager), valid_from in lines.items():
         line_occurrences = [o for o in by_pair[frozenset((report, manager))] if o.day >= valid_from]
         held = [o.day for o in line_occurrences if o.status == "held"]
@@ -67,11 +76,117 @@ def reference_truth(
             truth.neglected.add(report)
         if not held and (org.anchor - valid_from).days > params.intro_grace_days:
             truth.intro_overdue.add(report)
+        if len(held) < GET_TO_KNOW_HELD:
+            truth.get_to_know.add(report)
+            expected = (org.anchor - max(window_start, valid_from)).days / GET_TO_KNOW_EVERY_DAYS
+            in_window = sum(day >= window_start for day in held)
+            if held and expected >= 1 and in_window / expected < BEHIND_BELOW:
+                truth.under_served.add(report)
     cancelers = chronic(by_pair, lines, org.anchor, params)
     truth.chronic_cancelers = cancelers if within is None else cancelers & within
     met = {person for o in occurrences if o.status == "held" for person in o.pair}
     truth.never_met = {report for report, _ in lines} - met
     return truth
+
+
+def line_starts(
+    people: list[Member], within: set[str] | None = None
+) -> dict[tuple[str, str], date]:
+    """(report, manager) → start date of every active line (whose report is `within`)."""
+    roster = {p.email for p in people if p.active}
+    return {
+        (p.email, p.manager_email): p.reports_since or p.hired_on
+        for p in people
+        if p.active and p.manager_email in roster and (within is None or p.email in within)
+    }
+
+
+def _occurrences(
+    org: SandboxOrg,
+    as_of: date,
+    params: MetricParams,
+    within: set[str] | None,
+    instances: list[Instance] | None = None,
+    people: list[Member] | None = None,
+) -> tuple[dict[frozenset[str], list[Occurrence]], list[Occurrence]]:
+    """The 1:1 occurrences on the calendars of the people `within` (default: everyone;
+    or among `instances`, between `people`), with their status as of `as_of`, by pair
+    and all together."""
+    people = org.people if people is None else people
+    roster = {p.email for p in people if p.active}
+    google = {p.email for p in people if p.provider == "google"}
+    if instances is None:
+        everyone = {p.email for p in people}
+        instances = org.calendars.gather(everyone if within is None else within)
+    occurrences = mark_replaced(candidates(instances, roster, google, as_of, params))
+    by_pair: dict[frozenset[str], list[Occurrence]] = defaultdict(list)
+    for occurrence in occurrences:
+        by_pair[occurrence.pair].append(occurrence)
+    return by_pair, occurrences
+
+
+def subtree_coverage(
+    org: SandboxOrg,
+    root: str,
+    as_ofs: list[date],
+    params: MetricParams | None = None,
+    calendar: OrgCalendar | None = None,
+    people: list[Member] | None = None,
+) -> list[float | None]:
+    """For each of `as_ofs`, the mean coverage over the lines of `root`'s subtree (the
+    lines whose manager is `root` or below it) active on that day; None without one.
+    `people`: the roster to read (default: the org's; any part holding the subtree)."""
+    params, calendar = params or MetricParams(), calendar or OrgCalendar()
+    people = org.people if people is None else people
+    below = subtree(people, root)
+    people = [p for p in people if p.email in below or p.email == root]
+    starts = line_starts(people, below)
+    instances = org.calendars.gather(below | {root})
+    means: list[float | None] = []
+    for as_of in as_ofs:
+        by_pair, _ = _occurrences(org, as_of, params, None, instances, people)
+        coverages = [
+            line_coverage(
+                [o.day for o in by_pair[frozenset(pair)] if o.status == "held" and o.day >= start],
+                start,
+                as_of,
+                params,
+                calendar,
+            )
+            for pair, start in starts.items()
+            if start <= as_of
+        ]
+        known = [c for c in coverages if c is not None]
+        means.append(sum(known) / len(known) if known else None)
+    return means
+
+
+def line_coverage(
+    held: list[date], start: date, as_of: date, params: MetricParams, calendar: OrgCalendar
+) -> float | None:
+    """Share of the line's workdays in the window (from its start) that fall within
+    `impact_days` after a held 1:1; None without such a workday."""
+    first = max(as_of - timedelta(days=params.window_days), start)
+    days = [first + timedelta(days=n) for n in range((as_of - first).days)]
+    workdays = [day for day in days if day.isoweekday() in calendar.workdays]
+    impact = timedelta(days=params.impact_days)
+    covered = [day for day in workdays if any(h <= day < h + impact for h in held)]
+    return len(covered) / len(workdays) if workdays else None
+
+
+def subtree(people: list[Member], root: str) -> set[str]:
+    """Everyone below `root` in the roster, directly or not."""
+    reports: dict[str, list[str]] = defaultdict(list)
+    for person in people:
+        if person.manager_email:
+            reports[person.manager_email].append(person.email)
+    found: set[str] = set()
+    below = [root]
+    while below:
+        for report in reports[below.pop()]:
+            found.add(report)
+            below.append(report)
+    return found
 
 
 def unseen(instance: Instance, google: set[str]) -> bool:
@@ -191,10 +306,22 @@ def check_truth(org: SandboxOrg, within: set[str] | None = None) -> None:
     """Raise `TruthMismatchError` unless the reference computation (over the people
     `within`, when given) equals `org.truth`."""
     reference = reference_truth(org, within=within)
-    for name in ("neglected", "chronic_cancelers", "intro_overdue", "never_met"):
+    for name in CHECKED_SETS:
         planted, computed = getattr(org.truth, name), getattr(reference, name)
         if planted != computed:
             raise TruthMismatchError(
                 f"{name}: planted only {sorted(planted - computed)}, "
                 f"computed only {sorted(computed - planted)}"
             )
+    if org.truth.falling_subtree is not None:
+        part = org.people if within is None else [p for p in org.people if p.email in within]
+        _check_falling(org, org.truth.falling_subtree, part)
+
+
+def _check_falling(org: SandboxOrg, root: str, people: list[Member]) -> None:
+    as_ofs = [org.anchor - timedelta(days=7), org.anchor]
+    week_before, now = subtree_coverage(org, root, as_ofs, people=people)
+    if week_before is None or now is None or now > week_before - FALLING_BY:
+        raise TruthMismatchError(
+            f"falling_subtree: {root}'s mean coverage went from {week_before} to {now}"
+        )

@@ -14,7 +14,7 @@ from connectors.sandbox.builder import Builder
 from connectors.sandbox.model import Instance
 from connectors.sandbox.noise import add_noise
 from connectors.sandbox.oneonones import normal_line, skip_and_peer
-from connectors.sandbox.planted import cancel_pattern, planted_line
+from connectors.sandbox.planted import cancel_pattern, falling_line, planted_line
 from connectors.sandbox.seeds import rng_for
 from connectors.sandbox.structure import (
     EXTRA,
@@ -79,6 +79,9 @@ def _line(rng: random.Random, builder: Builder, structure: Structure, person: in
     if report.email in plan.special:
         old = structure.people[structure.index[plan.old_manager]]
         planted_line(rng, builder, report, manager, plan, span, old)
+        return
+    if report.email in plan.falling:
+        falling_line(rng, builder, report, manager, span)
         return
     line = normal_line(rng, builder, report, manager, plan, span)
     if manager.email == plan.chronic_manager.email:

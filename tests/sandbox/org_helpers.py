@@ -39,3 +39,13 @@ def past_one_on_ones(org: SandboxOrg, a: str, b: str, before: date) -> list[Inst
         if is_one_on_one(i) and humans(i) == pair and i.start.date() < before
     ]
     return sorted(found, key=lambda i: i.start)
+
+
+def stayed_scheduled(instance: Instance) -> bool:
+    """Neither cancelled nor declined: held once it is over."""
+    return not (
+        instance.cancelled
+        or instance.deleted
+        or instance.removed_by
+        or any(a.response == "declined" for a in instance.attendees)
+    )

@@ -114,14 +114,17 @@ def test_change_manager_moves_the_line_and_ends_the_old_series(org: SandboxOrg) 
         for p in org.people
         if p.email not in (old, report) and any(q.manager_email == p.email for q in org.people)
     )
-    change_manager(org, report, new, ANCHOR)
+    on = ANCHOR - timedelta(days=45)
+    change_manager(org, report, new, on)
     assert next(p.manager_email for p in org.people if p.email == report) == new
     left = [i for i in one_on_ones(org, report, old) if i.series_id]
-    assert left and all(i.original_start.date() < ANCHOR for i in left)
+    assert left and all(i.original_start.date() < on for i in left)
     assert org.version == 1
-    # Never met the new manager in years on the line: neglected and an overdue intro.
+    # Never met the new manager since the change, 45 days ago (the line's start):
+    # neglected, an overdue intro, and still getting to know each other.
     truth = reference_truth(org)
     assert report in truth.neglected and report in truth.intro_overdue
+    assert report in truth.get_to_know
 
 
 def test_cancelling_every_recent_1on1_makes_a_report_neglected(org: SandboxOrg) -> None:
