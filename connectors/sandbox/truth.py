@@ -10,9 +10,10 @@ credited only to the current manager.
 It can be restricted to a part of the org (`within`): the lines whose report is in
 it, read from its people's calendars, and the sets cut down to its people.
 
-Relationship phases use the default phase rules: a line is getting to know each
-other until `GET_TO_KNOW_HELD` held 1:1s since it started, expected every
-`GET_TO_KNOW_EVERY_DAYS` days meanwhile, and behind below `BEHIND_BELOW` of that.
+Relationship phases use the default phase parameters (`PhaseParams`): a line is
+getting to know each other until `get_to_know_held` held 1:1s since it started,
+expected every `expected_days[0]` days meanwhile, and behind below `behind_below` of
+that.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from connectors.sandbox.model import Instance, Member, SandboxOrg, Truth
-from warehouse.params import MetricParams, OrgCalendar
+from warehouse.params import MetricParams, OrgCalendar, PhaseParams
 
-GET_TO_KNOW_HELD = 3
-GET_TO_KNOW_EVERY_DAYS = 7
-BEHIND_BELOW = 0.5
+PHASES = PhaseParams()
 FALLING_BY = 0.05  # the falling subtree's least drop in mean coverage over a week
 CHECKED_SETS = (
     "neglected",
@@ -76,11 +75,12 @@ def reference_truth(
             truth.neglected.add(report)
         if not held and (org.anchor - valid_from).days > params.intro_grace_days:
             truth.intro_overdue.add(report)
-        if len(held) < GET_TO_KNOW_HELD:
+        if len(held) < PHASES.get_to_know_held:
             truth.get_to_know.add(report)
-            expected = (org.anchor - max(window_start, valid_from)).days / GET_TO_KNOW_EVERY_DAYS
+            eligible = (org.anchor - max(window_start, valid_from)).days
+            expected = eligible / PHASES.expected_days[0]
             in_window = sum(day >= window_start for day in held)
-            if held and expected >= 1 and in_window / expected < BEHIND_BELOW:
+            if held and expected >= 1 and in_window / expected < PHASES.behind_below:
                 truth.under_served.add(report)
     cancelers = chronic(by_pair, lines, org.anchor, params)
     truth.chronic_cancelers = cancelers if within is None else cancelers & within
