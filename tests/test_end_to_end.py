@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from browser_kit import column_texts, drawn_figures, open_page, screenshot, severe
 from selenium import webdriver
+from selenium.webdriver.common.by import By
 from typer.testing import CliRunner
 
 from cli.app import app
 from connectors.sandbox.org import generate_org
+from connectors.sandbox.truth import subtree_coverage
 from reports.chronic import CHRONIC_TRACE
+from reports.fmt import slug
 
 AS_OF = date(2026, 11, 16)
 
@@ -160,6 +163,90 @@ def test_dashboard_opens_in_chromium_with_every_figure_and_the_planted_people(
     )
     assert set(chronic) == truth.chronic_cancelers
     screenshot(browser, artifacts, "sandbox-dashboard")
+
+
+def test_relationship_phases_are_the_planted_ones(sandbox_run: tuple[Path, Path, str]) -> None:
+    truth = generate_org(anchor=AS_OF).truth
+    warehouse = sandbox_run[0]
+    rows = sql(warehouse, "select report_email from pair_metrics where phase = 'get_to_know'")
+    assert {email for (email,) in rows} == truth.get_to_know
+    under = "select report_email from pair_metrics where phase = 'get_to_know' and behind_phase"
+    rows = sql(warehouse, under + " and held > 0")
+    assert {email for (email,) in rows} == truth.under_served
+    assert truth.reset_line is not None
+    report, manager, started = truth.reset_line
+    line = "select manager_email, valid_from, phase, phase_since from pair_metrics"
+    rows = sql(warehouse, f"{line} where report_email = '{report}'")
+    assert rows == [(manager, started, "get_to_know", started)]
+
+
+def test_the_falling_subtree_coverage_fell_week_over_week(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    org = generate_org(anchor=AS_OF)
+    root, week_before = org.truth.falling_subtree, AS_OF - timedelta(days=7)
+    rows = sql(
+        sandbox_run[0],
+        "select mean_coverage from org_rollups_history"
+        f" where manager_email = '{root}' and as_of in ('{week_before}', '{AS_OF}')"
+        " order by as_of",
+    )
+    expected = subtree_coverage(org, root, [week_before, AS_OF])
+    assert [c for (c,) in rows] == pytest.approx(expected)
+    assert rows[1][0] < rows[0][0] - 0.05
+
+
+def parent_of_report(warehouse: Path, report: str) -> str:
+    query = f"select manager_email from pair_metrics where report_email = '{report}'"
+    return str(sql(warehouse, query)[0][0])
+
+
+def org_page(out: Path, email: str) -> Path:
+    return out / "orgs" / f"{slug(email)}.html"
+
+
+@pytest.mark.browser
+def test_the_planted_leadership_cases_show_on_their_organisation_pages(
+    sandbox_run: tuple[Path, Path, str], browser: webdriver.Chrome, artifacts: Path
+) -> None:
+    warehouse, out, _ = sandbox_run
+    truth = generate_org(anchor=AS_OF).truth
+    names = dict(sql(warehouse, "select email, name from people"))
+    parent = dict(sql(warehouse, "select manager_email, parent_email from org_rollups"))
+    pages = {p.name for p in (out / "orgs").iterdir()}
+
+    def lowest_org_page(manager: str) -> Path:
+        """The page of the lowest organisation holding `manager`'s team."""
+        while org_page(out, manager).name not in pages:
+            manager = parent[manager]
+        return org_page(out, manager)
+
+    # the under-served new line: in its organisation's phase panel, get-to-know first
+    (under,) = truth.under_served
+    (manager,) = sql(
+        warehouse, f"select manager_email from pair_metrics where report_email = '{under}'"
+    )[0]
+    assert severe(open_page(browser, lowest_org_page(manager))) == []
+    behind = column_texts(browser, "behind-phase", 1)
+    phases = column_texts(browser, "behind-phase", 3)
+    assert names[under] in behind
+    get_to_know = [n for n, p in zip(behind, phases, strict=True) if p == "Get to know"]
+    assert behind[: len(get_to_know)] == get_to_know, "under-served new lines first"
+    screenshot(browser, artifacts, "sandbox-organisation")
+
+    # the line reset by a change of manager: getting to know again on the new team page
+    assert truth.reset_line is not None
+    report, new_manager, _ = truth.reset_line
+    assert severe(open_page(browser, out / "managers" / f"{slug(new_manager)}.html")) == []
+    team = dict(
+        zip(column_texts(browser, "team", 1), column_texts(browser, "team", 9), strict=True)
+    )
+    assert team[names[report]] == "Get to know"
+
+    # the falling subtree: its own page's coverage tile points down
+    assert severe(open_page(browser, org_page(out, truth.falling_subtree))) == []
+    change = browser.find_element(By.CSS_SELECTOR, '[data-kpi="coverage"] .trend .change').text
+    assert change.startswith("▼"), change
 
 
 def readme_queries() -> list[str]:

@@ -112,7 +112,9 @@ def _truth(plan: Plan) -> Truth:
             plan.changed.manager_email or "",
             plan.changed_on,
         ),
-        get_to_know=never_met | fresh,
+        # the never-met report was hired years ago: a line older than the synced
+        # history is maintained, whatever its 1:1s
+        get_to_know={plan.new_hire_overdue.email, plan.new_hire_recent.email} | fresh,
         under_served={plan.under_served.email},
         falling_subtree=plan.falling_root.email,
     )

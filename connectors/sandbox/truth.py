@@ -10,8 +10,8 @@ credited only to the current manager.
 It can be restricted to a part of the org (`within`): the lines whose report is in
 it, read from its people's calendars, and the sets cut down to its people.
 
-Relationship phases use the default phase parameters (`PhaseParams`): a line is
-getting to know each other until `get_to_know_held` held 1:1s since it started,
+Relationship phases use the default phase parameters (`PhaseParams`): a line that
+started within the generated history is getting to know each other until `get_to_know_held` held 1:1s since it started,
 expected every `expected_days[0]` days meanwhile, and behind below `behind_below` of
 that.
 """
@@ -75,7 +75,7 @@ def reference_truth(
             truth.neglected.add(report)
         if not held and (org.anchor - valid_from).days > params.intro_grace_days:
             truth.intro_overdue.add(report)
-        if len(held) < PHASES.get_to_know_held:
+        if valid_from >= org.history_start and len(held) < PHASES.get_to_know_held:
             truth.get_to_know.add(report)
             eligible = (org.anchor - max(window_start, valid_from)).days
             expected = eligible / PHASES.expected_days[0]
