@@ -205,10 +205,10 @@ def _layout(
         "Each box is a manager's organisation, sized by the people in it (direct and "
         "indirect reports); colour: mean coverage of its reporting lines, or the share "
         "of its reports neglected. Click a box to open its page.",
-        height=560,
+        height=590,
         note=f"Showing {shown:,} of {total:,} managers: the top {LEVELS} levels; "
         "the pages of the boxes show the levels below",
-        margin={"l": 10, "r": 10, "t": 140, "b": 10},
+        margin={"l": 10, "r": 10, "t": 170, "b": 10},
         updatemenus=[{
             "type": "buttons", "direction": "right", "x": 0, "xanchor": "left",
             "y": 1.0, "yanchor": "bottom", "pad": {"b": 6}, "showactive": True,
