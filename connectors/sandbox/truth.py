@@ -11,9 +11,9 @@ It can be restricted to a part of the org (`within`): the lines whose report is 
 it, read from its people's calendars, and the sets cut down to its people.
 
 Relationship phases use the default phase parameters (`PhaseParams`): a line that
-started within the generated history is getting to know each other until `get_to_know_held` held 1:1s since it started,
-expected every `expected_days[0]` days meanwhile, and behind below `behind_below` of
-that.
+started within the generated history is getting to know each other until
+`get_to_know_held` held 1:1s since it started, expected every `expected_days[0]` days
+meanwhile, and behind below `behind_below` of that.
 """
 
 from __future__ import annotations
