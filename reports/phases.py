@@ -59,9 +59,10 @@ def phase_table(
     names: Mapping[str, str],
     pages: Mapping[str, str],
     window_days: int,
-    limit: int = 2000,
+    limit: int = 500,
 ) -> Table:
-    """The under-served lines with manager (linked), phase, held vs expected, adherence."""
+    """The under-served lines with manager (linked), phase, held vs expected, adherence;
+    the first `limit` (the most under-served: the CSV export of pair_metrics has all)."""
     rows = behind_lines(pairs)
     cells = [
         [
