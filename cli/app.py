@@ -172,10 +172,10 @@ def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Rebuild occurrences and metric tables from what was synced."""
     settings = _load(config)
     _quiet_prefect()
-    from flows.pipeline import build_warehouse
+    from flows.pipeline import build_flow
     from runtime.engine import run_flow
 
-    counts = run_flow(build_warehouse, config=settings, as_of=_as_of(as_of, settings))
+    counts = run_flow(build_flow(settings), config=settings, as_of=_as_of(as_of, settings))
     out.print(f"Built {counts.get('occurrences', 0):,} occurrences.")
     _print_headline(settings)
 

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from prefect import Flow, Task, get_run_logger
+from prefect.cache_policies import NONE
 from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.futures import as_completed
@@ -79,6 +80,19 @@ def map_concurrently(
         yield from dask_map(task.fn, calls, run, max_workers)
         return
     yield from _pool_map(task.fn, calls, max_workers)
+
+
+def task_mapper(
+    run: RunConfig, max_workers: int
+) -> Callable[[Callable[..., Any], Iterable[tuple[Any, ...]]], Iterator[Any]]:
+    """A mapper for work handed to it as a plain function (the warehouse's build
+    partitions): each call a Prefect task named after the function, run by
+    `map_concurrently`; results in the order they finish."""
+
+    def mapper(fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        return map_concurrently(Task(fn, cache_policy=NONE), calls, max_workers, run)
+
+    return mapper
 
 
 def _pool_map(

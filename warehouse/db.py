@@ -20,7 +20,7 @@ from warehouse.files import connect, is_damage, owner_only, unreadable
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
 from warehouse.rebuild import HISTORY_TABLES as HISTORY_TABLES  # re-exported
-from warehouse.rebuild import build_history_tables, build_tables, duckdb_memory
+from warehouse.rebuild import PartitionMapper, build_history_tables, build_tables, duckdb_memory
 from warehouse.roster import snapshot_frame
 from warehouse.schema import DERIVED_TABLES, MIGRATIONS, STORED_TABLES
 
@@ -195,16 +195,26 @@ class Warehouse:
         ).fetchall()
         return frozenset(email for (email,) in rows)
 
-    def build(self, ctx: BuildContext, partitions: int | None = None) -> dict[str, int]:
+    def build(
+        self,
+        ctx: BuildContext,
+        partitions: int | None = None,
+        mapper: PartitionMapper | None = None,
+        workdir: Path | None = None,
+    ) -> dict[str, int]:
         """Rebuild every derived table as of ctx.as_of, and replace that date's
         snapshot in the history tables, in one transaction; row counts.
 
         The raw table is read and computed one partition (by pair) at a time:
-        `partitions` forces their number (default: from the raw table's size).
+        `partitions` forces their number (default: from the raw table's size). With a
+        `mapper` the partitions are computed through it (on a Dask cluster, say; see
+        `warehouse.rebuild`), their files in `workdir`, a folder every process the
+        mapper runs on can reach (default: beside the warehouse).
         """
         synced = self.synced_calendars()
+        folder = workdir or self._workdir()
         with self._build_memory(), self._transaction() as con:
-            return build_tables(con, ctx, synced, partitions, self._workdir())
+            return build_tables(con, ctx, synced, partitions, folder, mapper)
 
     def build_history(
         self, contexts: Sequence[BuildContext], partitions: int | None = None

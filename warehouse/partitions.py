@@ -10,8 +10,11 @@ exactly two participants) are left out.
 With more than one partition, one scan of the raw table writes every partition's rows
 to a file of its own (Arrow IPC, in a private temporary directory), batch by batch, so
 that neither DuckDB nor Python holds more than a batch and each partition is read back
-alone; the copies of series with stubs are split the same way, by series. One
-partition is the whole table, read as it is (its stubs' series are in it).
+alone; the copies of series with stubs are split the same way, by series, and the
+`stub_series` of them all are written beside the partitions. One partition is the
+whole table, read as it is (its stubs' series are in it), unless the partitions are
+`shared`: then it too is a file, for a process that has no connection to the
+warehouse (a Dask worker) to read with `read_partition`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from warehouse.frames import RAW_SCHEMA
 ROWS_PER_PARTITION = 1_000_000  # raw rows; a partition's build peaks near 1 GiB per million
 _BATCH_ROWS = 200_000  # rows DuckDB hands over at a time while splitting
 _SERIES_TABLE = "_build_stub_series"
+_STUB_SERIES_FILE = "stub_series.arrow"  # every stub's series, beside the partitions
 _KEYS = ", ".join(SERIES)
 _SERIES_ON = " AND ".join(f"r.{c} = s.{c}" for c in SERIES)
 
@@ -75,20 +79,35 @@ def partition_count(raw_rows: int, requested: int | None = None) -> int:
 class RawPartitions:
     """Reads `raw_observations` partition by partition, inside the caller's transaction.
 
-    With more than one partition, entering computes `stub_series` (slice by slice)
-    and splits the raw table into files under `workdir` (None: the system's temporary
-    directory); leaving removes them. One partition is simply the whole table.
+    With more than one partition, or `shared`, entering computes `stub_series` (slice
+    by slice) and splits the raw table into files in a private folder (owner-only)
+    under `workdir` (None: the system's temporary directory); leaving removes it. One
+    partition not `shared` is simply the whole table.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, count: int, workdir: Path | None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        count: int,
+        workdir: Path | None,
+        shared: bool = False,
+    ) -> None:
         self.con = con
         self.count = count
         self.series = stub_series(pl.DataFrame(schema=RAW_SCHEMA))
         self._workdir = workdir
+        self._shared = shared
         self._files: tempfile.TemporaryDirectory[str] | None = None
 
+    @property
+    def folder(self) -> Path:
+        """The folder of the partitions' files (only once split)."""
+        if self._files is None:
+            raise RuntimeError("the raw table was not split into files")
+        return Path(self._files.name)
+
     def __enter__(self) -> RawPartitions:
-        if self.count == 1:
+        if self.count == 1 and not self._shared:
             return self
         self._files = tempfile.TemporaryDirectory(prefix="oneonone-build-", dir=self._workdir)
         try:
@@ -96,6 +115,7 @@ class RawPartitions:
             _split(self.con, _STUB_SERIES_COPIES.format(count=self.count), folder)
             found = [stub_series(_cast(copies)) for copies in _parts(folder, self.count)]
             self.series = pl.concat([self.series, *found])
+            self.series.write_ipc(self.folder / _STUB_SERIES_FILE, compression="lz4")
             keyed = self.series.select(*SERIES, "s_participants")
             self.con.from_arrow(keyed.to_arrow()).create(_SERIES_TABLE)
             _split(self.con, _RAW_COPIES.format(count=self.count), self._folder("raw"))
@@ -114,8 +134,7 @@ class RawPartitions:
             self.con.execute(f"DROP TABLE {_SERIES_TABLE}")
 
     def _folder(self, name: str) -> Path:
-        assert self._files is not None
-        folder = Path(self._files.name) / name
+        folder = self.folder / name
         folder.mkdir()
         return folder
 
@@ -125,10 +144,25 @@ class RawPartitions:
         if self._files is None:
             columns = ", ".join(f'"{name}"' for name in RAW_SCHEMA)
             return _cast(self.con.sql(f"SELECT {columns} FROM raw_observations").pl()), None
-        raw = _read(Path(self._files.name) / "raw", index)
-        raw = _cast(raw) if raw.width else pl.DataFrame(schema=RAW_SCHEMA)
-        series = self.series.join(raw.select(SERIES).unique(), on=list(SERIES), how="semi")
-        return raw, series
+        raw = _read_raw(self.folder, index)
+        return raw, _series_of(raw, self.series)
+
+
+def read_partition(folder: Path, index: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What `RawPartitions.read` gives for partition `index`, from the `folder` of
+    partitions that were split into files (`shared`), without the warehouse."""
+    raw = _read_raw(folder, index)
+    return raw, _series_of(raw, pl.read_ipc(folder / _STUB_SERIES_FILE))
+
+
+def _read_raw(folder: Path, index: int) -> pl.DataFrame:
+    raw = _read(folder / "raw", index)
+    return _cast(raw) if raw.width else pl.DataFrame(schema=RAW_SCHEMA)
+
+
+def _series_of(raw: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+    """The `stub_series` rows of the series `raw`'s copies belong to."""
+    return series.join(raw.select(SERIES).unique(), on=list(SERIES), how="semi")
 
 
 def _cast(frame: pl.DataFrame) -> pl.DataFrame:

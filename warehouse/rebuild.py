@@ -4,25 +4,35 @@ Each partition of `raw_observations` (see `warehouse.partitions`) is read, compu
 (`compute_partition`) and its big tables written before the next is read; only the
 small summaries are kept, and `combine` makes the org-wide tables from them. Callers
 own the transaction.
+
+Given a `PartitionMapper` (one that runs each call on a Dask worker, say), the
+partitions are computed elsewhere: the raw table is split into files under the
+workdir, each call of `compute_partition_files` reads one partition's file, writes
+its occurrences and weekly activity as Parquet files beside it and returns the
+summary; this process, the one writer, inserts those files in partition order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from warehouse.build import PartitionSummary, combine, compute_partition
 from warehouse.frames import SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
-from warehouse.partitions import RawPartitions, partition_count
+from warehouse.partitions import RawPartitions, partition_count, read_partition
 from warehouse.roster import reporting_lines
 from warehouse.schema import DERIVED_TABLES
+from warehouse.staging import write_aside
 
 # History table → the derived table it keeps one snapshot of per as_of (as_of first,
 # then the table's columns). Every build writes its own date's snapshot of the
@@ -41,6 +51,23 @@ DUCKDB_BUILD_MEMORY = "512MB"
 _WEEKLY = "_build_weekly"  # weekly activity of the partitions so far, sorted at the end
 _WEEKLY_ORDER = "week_start, manager_email, report_email"
 _SNAPSHOT = "_build_snapshot"  # one date's table, on its way to its history
+# A computed partition's tables, beside the raw partitions: (staging table, file name).
+_BUILT_FILES: Final = (("occurrences", "occurrences"), (_WEEKLY, "weekly_activity"))
+
+
+@dataclass(frozen=True)
+class BuiltPartition:
+    """What `compute_partition_files` returns: which partition, and its summary."""
+
+    index: int
+    summary: PartitionSummary
+
+
+# Runs a function once per argument tuple (anywhere: threads, a Dask cluster) and
+# yields its results in any order.
+PartitionMapper = Callable[
+    [Callable[..., BuiltPartition], Iterable[tuple[Any, ...]]], Iterator[BuiltPartition]
+]
 
 
 @contextmanager
@@ -70,19 +97,28 @@ def build_tables(
     synced: frozenset[str],
     partitions: int | None = None,
     workdir: Path | None = None,
+    mapper: PartitionMapper | None = None,
 ) -> dict[str, int]:
     """Replace every derived table with its state as of ctx.as_of, and that date's
     snapshot in the SNAPSHOT_HISTORY tables; row counts of the derived tables.
 
     `partitions` forces a partition count (default: from the raw table's size);
     `workdir` is where the partitions' files go (None: the system's temporary folder).
+    With a `mapper`, the partitions (even a single one) are computed through it by
+    `compute_partition_files`, which must then reach `workdir` at the same path;
+    without, one after another in this process.
     """
     snapshots = _snapshots(con)
     lines = reporting_lines(snapshots)
-    summaries = []
-    with RawPartitions(con, _count(con, partitions), workdir) as parts:
-        for index in range(parts.count):
-            summaries.append(_build_partition(con, parts, index, lines, ctx, synced))
+    shared = mapper is not None
+    with RawPartitions(con, _count(con, partitions), workdir, shared) as parts:
+        if mapper is None:
+            summaries = [
+                _build_partition(con, parts, index, lines, ctx, synced)
+                for index in range(parts.count)
+            ]
+        else:
+            summaries = _build_elsewhere(con, parts, mapper, lines, ctx, synced)
     con.execute(
         f"CREATE OR REPLACE TABLE weekly_activity AS "
         f"SELECT * FROM {_WEEKLY} ORDER BY {_WEEKLY_ORDER}"
@@ -122,6 +158,58 @@ def _build_partition(
     _write(con, "occurrences", result.occurrences, create=index == 0)
     _write(con, _WEEKLY, result.weekly_activity, create=index == 0)
     return result.summary
+
+
+def compute_partition_files(
+    folder: Path,
+    index: int,
+    lines: pl.DataFrame,
+    ctx: BuildContext,
+    synced: frozenset[str],
+) -> BuiltPartition:
+    """Compute partition `index` of the raw table split into `folder` (see
+    `read_partition`), write its occurrences and weekly activity as Parquet files in
+    `folder` and return its summary. Needs no warehouse: a Dask worker runs it."""
+    raw, series = read_partition(folder, index)
+    result = compute_partition(raw, series, lines, ctx, synced)
+    del raw
+    frames = {"occurrences": result.occurrences, "weekly_activity": result.weekly_activity}
+    for _, name in _BUILT_FILES:
+        write_aside(frames[name].to_arrow(), _built_file(folder, index, name))
+    return BuiltPartition(index, result.summary)
+
+
+def _built_file(folder: Path, index: int, name: str) -> Path:
+    return folder / f"{index}.{name}.parquet"
+
+
+def _build_elsewhere(
+    con: duckdb.DuckDBPyConnection,
+    parts: RawPartitions,
+    mapper: PartitionMapper,
+    lines: pl.DataFrame,
+    ctx: BuildContext,
+    synced: frozenset[str],
+) -> list[PartitionSummary]:
+    """Every partition computed through `mapper`; each one's files inserted (then
+    deleted) in partition order as soon as those before it are in; the summaries in
+    partition order."""
+    calls = [(parts.folder, index, lines, ctx, synced) for index in range(parts.count)]
+    arrived: dict[int, PartitionSummary] = {}
+    summaries: list[PartitionSummary] = []
+    for built in mapper(compute_partition_files, calls):
+        arrived[built.index] = built.summary
+        while len(summaries) in arrived:
+            index = len(summaries)
+            for table, name in _BUILT_FILES:
+                path = _built_file(parts.folder, index, name)
+                _write(con, table, pq.read_table(path), create=index == 0)
+                path.unlink()
+            summaries.append(arrived.pop(index))
+    if len(summaries) != parts.count:
+        missing = [i for i in range(len(summaries), parts.count) if i not in arrived]
+        raise RuntimeError(f"the build's mapper returned no result for partitions {missing}")
+    return summaries
 
 
 def build_history_tables(
@@ -191,14 +279,14 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, *, create: bool
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame | pa.Table, *, create: bool
 ) -> None:
     """Replace `table` with the frame (`create`), or append the frame to it.
 
     Through a relation, not a registered view: DuckDB keeps what is registered alive
     until the transaction ends.
     """
-    rows = con.from_arrow(frame.to_arrow())
+    rows = con.from_arrow(frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame)
     if create:
         con.execute(f"DROP TABLE IF EXISTS {table}")
         rows.create(table)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,14 @@ def staging_directory(path: Path) -> Path:
     for partial in path.glob(f"*{_PARTIAL}"):
         partial.unlink(missing_ok=True)
     return path
+
+
+@contextmanager
+def staging_area(path: Path) -> Iterator[Path]:
+    """`staging_directory(path)` for the while; removed after if left empty."""
+    yield staging_directory(path)
+    with suppress(OSError):  # not empty: files someone else put there stay
+        path.rmdir()
 
 
 def batch_rows(batches: Sequence[CalendarBatch]) -> pl.DataFrame:
@@ -124,13 +133,19 @@ def write_staged(directory: Path, rows: pa.Table, calendars: pa.Table) -> Staged
     meta = {"format": FORMAT, "calendars": _encode(calendars)}
     table = rows.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     final = directory / f"{uuid.uuid4().hex}{SUFFIX}"
+    write_aside(table, final)
+    return StagedFile(final, calendar_keys(calendars), rows.num_rows)
+
+
+def write_aside(table: pa.Table, final: Path) -> None:
+    """Write `table` as a Parquet file `final` (owner-only): aside first, then renamed,
+    so that a reader finds the complete file or none."""
     partial = final.with_name(final.name + _PARTIAL)
     with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as sink:
         pq.write_table(table, sink, compression="zstd")
         sink.flush()
         os.fsync(sink.fileno())
     os.replace(partial, final)
-    return StagedFile(final, calendar_keys(calendars), rows.num_rows)
 
 
 def calendar_keys(calendars: pa.Table) -> tuple[tuple[str, str], ...]:

@@ -1,29 +1,38 @@
-"""A sync with `[run] executor = "dask"` and no Prefect API (as a plain `oneonone sync`
-runs it): the tasks go to a real distributed.LocalCluster of worker processes through
-Dask's client and store what the threaded sync stores. (The weekly deployment on Dask,
+"""A sync and a build with `[run] executor = "dask"` and no Prefect API (as a plain
+`oneonone sync` and `oneonone build` run them): the sync tasks and the build's
+partitions go to a real distributed.LocalCluster of worker processes through Dask's
+client and store what the threaded run stores. (The weekly deployment on Dask,
 through Prefect's DaskTaskRunner, is tested with the other deployments.)"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
-from distributed import Client, LocalCluster
+from dask.utils import key_split
+from distributed import Client, LocalCluster, get_task_stream
+from polars.testing import assert_frame_equal
+from prefect import Flow
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from flows.pipeline import build_flow
 from flows.sync import sync_flow
-from runtime.config import load_config
+from runtime.config import Config, load_config
 from runtime.engine import run_flow
 from warehouse import Warehouse
+from warehouse.schema import DERIVED_TABLES
 
 AS_OF = date(2026, 11, 16)
 SIZE = 40
 # When a run happened, not what it found: each run reads the sandbox at its own time.
 SEEN = ("first_seen_at", "last_seen_at", "live_seen_at", "cancel_seen_at")
+FlowFor = Callable[[Config], Flow[..., Any]]
 VOLATILE = {"raw_observations": SEEN, "sync_state": ("cursor", "last_full_sync", "last_sync")}
 
 
@@ -38,7 +47,7 @@ def cluster() -> Iterator[Client]:
         yield client
 
 
-def _run(root: Path, **env: str) -> None:
+def _run(root: Path, make_flow: FlowFor = sync_flow, **env: str) -> None:
     with pytest.MonkeyPatch.context() as patch, temporary_settings({PREFECT_API_URL: ""}):
         patch.setenv("ONEONONE_WAREHOUSE__PATH", str(root / "w.duckdb"))
         patch.setenv("ONEONONE_REPORT__OUT_DIR", str(root / "out"))
@@ -46,7 +55,7 @@ def _run(root: Path, **env: str) -> None:
         for name, value in env.items():
             patch.setenv(name, value)
         config = load_config()
-        run_flow(sync_flow(config), config=config, as_of=AS_OF)
+        run_flow(make_flow(config), config=config, as_of=AS_OF)
 
 
 def _tables(path: Path) -> dict[str, pl.DataFrame]:
@@ -84,3 +93,43 @@ def test_a_sync_on_a_dask_cluster_stores_what_the_threaded_sync_stores(
     differing = [name for name in threads if not threads[name].equals(dask[name])]
     assert differing == []
     assert dask["raw_observations"].height > 0
+
+
+def _derived(path: Path) -> dict[str, pl.DataFrame]:
+    with Warehouse(path, read_only=True) as wh:
+        frames = {name: wh.table(name) for name in DERIVED_TABLES}
+    return {name: f.sort(f.columns, nulls_last=True) for name, f in frames.items()}
+
+
+def test_a_build_on_a_dask_cluster_computes_its_partitions_on_the_workers(
+    cluster: Client, tmp_path: Path
+) -> None:
+    _run(tmp_path / "synced")
+    for name in ("threads", "dask"):
+        (tmp_path / name).mkdir()
+        shutil.copy(tmp_path / "synced" / "w.duckdb", tmp_path / name / "w.duckdb")
+    three = {"ONEONONE_RUN__BUILD_PARTITIONS": "3"}
+    _run(tmp_path / "threads", build_flow, **three)
+    staging = tmp_path / "shared" / "staging"
+    address = cluster.scheduler.address  # type: ignore[union-attr]
+    with get_task_stream(client=cluster) as stream:
+        _run(
+            tmp_path / "dask",
+            build_flow,
+            ONEONONE_RUN__EXECUTOR="dask",
+            ONEONONE_RUN__DASK_ADDRESS=address,
+            ONEONONE_RUN__STAGING_DIR=str(staging),
+            **three,
+        )
+    # The task stream lists tasks that ran on a worker: none run in this process.
+    ran = [t for t in stream.data if key_split(t["key"]) == "compute_partition_files"]
+    workers = set(cluster.scheduler_info()["workers"])
+    assert len(ran) == 3 and {t["worker"] for t in ran} <= workers
+    assert not staging.exists()  # the build's folder and the staging directory it made
+    threads, dask = (
+        _derived(tmp_path / "threads" / "w.duckdb"),
+        _derived(tmp_path / "dask" / "w.duckdb"),
+    )
+    for name in DERIVED_TABLES:
+        assert_frame_equal(dask[name], threads[name], check_exact=True)
+    assert threads["occurrences"].height > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -264,3 +265,39 @@ def test_a_synced_sandbox_org_builds_the_same_tables_in_four_partitions(tmp_path
         assert not wh.raw_frames()[0].filter(is_stub()).is_empty()  # ... Google's stubs too
         for name in DERIVED_TABLES:
             assert_frame_equal(_sorted(wh.table(name)), expected[name], check_exact=True)
+
+
+def _last_first(fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+    """A mapper whose results arrive in the reverse of the calls' order."""
+    return iter([fn(*args) for args in reversed(list(calls))])
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_partitions_computed_through_a_mapper_in_any_order_build_the_same_tables(
+    tmp_path: Path, partitions: int
+) -> None:
+    rows = [LIVE, {**LIVE, "who": [R2, M], "day": 4}, {**LIVE, "who": [M2, R3], "day": 5},
+            {**LIVE, "who": [], "day": 6, "stub_of": 0}]  # fmt: skip
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    with _warehouse(_raw(rows), synced=[M, R2], path=tmp_path / "w.duckdb") as wh:
+        ctx = BuildContext(as_of=AS_OF)
+        expected = _expected(wh, ctx)
+        counts = wh.build(ctx, partitions=partitions, mapper=_last_first, workdir=shared)
+        for name in DERIVED_TABLES:
+            assert_frame_equal(_sorted(wh.table(name)), expected[name], check_exact=True)
+            assert counts[name] == expected[name].height
+    assert list(shared.iterdir()) == []
+
+
+def test_a_mapper_that_loses_a_partition_fails_the_build_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    def first_only(fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        return iter([fn(*next(iter(calls)))])
+
+    with _warehouse(_raw([LIVE]), synced=[M], path=tmp_path / "w.duckdb") as wh:
+        with pytest.raises(RuntimeError, match=r"no result for partitions \[1, 2\]"):
+            wh.build(BuildContext(as_of=AS_OF), partitions=3, mapper=first_only)
+        assert not wh.has_table("occurrences")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
