@@ -10,7 +10,10 @@ child's peak RSS.
 
 Run: `uv run python benchmarks/build_benchmark.py --occurrences 10000000`
 (`--partitions N` forces a partition count; `--warehouse FILE` keeps the generated
-warehouse, and reuses it when it exists).
+warehouse, and reuses it when it exists; `--executor dask` computes the partitions on
+a local Dask cluster started by the build, as `oneonone build` does with `[run]
+executor = "dask"` and no `dask_address`: the seconds include the cluster's start, and
+the workers' peak RSS is printed apart).
 """
 
 from __future__ import annotations
@@ -133,21 +136,32 @@ def generate(path: Path, pairs: int, both_calendars: bool) -> None:
         con.close()
 
 
-def child_build(path: str, partitions: int | None) -> None:
-    """In the child: open the warehouse, build, print seconds and row counts as JSON."""
+def child_build(path: str, partitions: int | None, executor: str) -> None:
+    """In the child: open the warehouse, build, print seconds, row counts and (with
+    Dask) the largest worker's peak RSS as JSON."""
+    mapper, workdir = None, None
+    if executor == "dask":
+        from flows.build import BUILD_THREADS
+        from runtime.config import RunConfig
+        from runtime.engine import task_mapper
+
+        mapper = task_mapper(RunConfig(executor="dask"), BUILD_THREADS)
+        workdir = Path(path).parent / "staging"
+        workdir.mkdir(mode=0o700, exist_ok=True)
     with Warehouse(path) as wh:
         began = time.perf_counter()
-        if partitions is None:
-            counts = wh.build(CONTEXT)
-        else:
-            counts = wh.build(CONTEXT, partitions=partitions)
+        counts = wh.build(CONTEXT, partitions, mapper, workdir)
         seconds = time.perf_counter() - began
-    print(json.dumps({"seconds": seconds, "counts": counts}))
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = {"seconds": seconds, "counts": counts, "peak_mib": own, "workers_peak_mib": workers}
+    print(json.dumps(result))
 
 
-def run_build(path: Path, partitions: int | None) -> tuple[dict[str, object], float]:
-    """Build in a child process; its printed result and its peak RSS in MiB."""
-    command = [sys.executable, __file__, "--child-build", str(path)]
+def run_build(path: Path, partitions: int | None, executor: str) -> tuple[dict[str, object], float]:
+    """Build in a child process; its printed result and its peak RSS in MiB (the
+    largest of it and its own children: the Dask workers)."""
+    command = [sys.executable, __file__, "--child-build", str(path), "--executor", executor]
     if partitions is not None:
         command += ["--partitions", str(partitions)]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
@@ -162,10 +176,11 @@ def main() -> None:
     parser.add_argument("--both", action="store_true", help="copies on both calendars")
     parser.add_argument("--partitions", type=int, help="force a partition count")
     parser.add_argument("--warehouse", type=Path, help="keep (or reuse) the warehouse here")
+    parser.add_argument("--executor", choices=("threads", "dask"), default="threads")
     parser.add_argument("--child-build", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_build:
-        child_build(args.child_build, args.partitions)
+        child_build(args.child_build, args.partitions, args.executor)
         return
     with tempfile.TemporaryDirectory() as tmp:
         path = args.warehouse or Path(tmp) / "bench.duckdb"
@@ -173,14 +188,19 @@ def main() -> None:
             began = time.perf_counter()
             generate(path, args.occurrences // WEEKS, args.both)
             print(f"generated {path} in {time.perf_counter() - began:.1f} s")
-        result, peak = run_build(path, args.partitions)
+        result, peak = run_build(path, args.partitions, args.executor)
     counts = result["counts"]
     assert isinstance(counts, dict)
     versions = f"Python {platform.python_version()}, polars {pl.__version__}"
     print(f"machine: {platform.machine()}, {versions}, duckdb {duckdb.__version__}")
     print(f"occurrences: {counts['occurrences']:,}  pair_metrics: {counts['pair_metrics']:,}")
     print(f"build seconds: {result['seconds']:.1f}")
-    print(f"peak RSS of the build process: {peak:,.0f} MiB")
+    if args.executor == "dask":
+        print(f"executor: dask (local cluster), partitions: {args.partitions or 'default'}")
+        print(f"peak RSS of the build process: {result['peak_mib']:,.0f} MiB")
+        print(f"peak RSS of the largest Dask worker: {result['workers_peak_mib']:,.0f} MiB")
+    else:
+        print(f"peak RSS of the build process: {peak:,.0f} MiB")
 
 
 if __name__ == "__main__":

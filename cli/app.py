@@ -172,7 +172,7 @@ def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Rebuild occurrences and metric tables from what was synced."""
     settings = _load(config)
     _quiet_prefect()
-    from flows.pipeline import build_flow
+    from flows.build import build_flow
     from runtime.engine import run_flow
 
     counts = run_flow(build_flow(settings), config=settings, as_of=_as_of(as_of, settings))

@@ -9,18 +9,17 @@ on the dashboard) rather than failed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
-from prefect import Flow, flow
+from prefect import flow
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 from core.errors import OneOnOneError
 from flows.backfill import backfill_new_install
+from flows.build import build_flow, build_warehouse
 from flows.sync import (
     CalendarFailure,
     SyncJob,
@@ -34,16 +33,13 @@ from reports import ReportMeta, check_out_dir, render_reports
 from runtime.artifacts import RunReport, publish_summary, run_markdown
 from runtime.config import Config, load_config, today_in
 from runtime.context import build_context
-from runtime.dask import dask_runner
 from runtime.delivery import send_summary, summary_message
-from runtime.engine import log, step, task_mapper
+from runtime.engine import log, step
 from runtime.lock import warehouse_lock
 from runtime.resources import check_inputs
 from runtime.secrets import check_secret_references
 from warehouse import Warehouse
-from warehouse.rebuild import PartitionMapper
 from warehouse.schema import DERIVED_TABLES
-from warehouse.staging import staging_area
 
 __all__ = [
     "CalendarFailure",
@@ -61,50 +57,8 @@ __all__ = [
     "weekly_report",
 ]
 
-# Threads per worker process of a local cluster while it builds (see build_flow).
-BUILD_THREADS = 1
 REPORT_TABLES = (*DERIVED_TABLES, "sync_state", "kpi_history", "org_rollups_history")
 PARTIAL = "Partial"
-
-
-def build_flow(config: Config) -> Flow[..., dict[str, int]]:
-    """The build flow; with `[run] executor = "dask"`, on a DaskTaskRunner whose
-    workers compute the partitions (a local cluster: one partition at a time per
-    worker process, each being CPU- and memory-bound)."""
-    if config.run.executor == "dask":
-        return build_warehouse.with_options(task_runner=dask_runner(config.run, BUILD_THREADS))
-    return build_warehouse
-
-
-@contextmanager
-def _partition_work(config: Config) -> Iterator[tuple[PartitionMapper | None, Path | None]]:
-    """Where the build's partitions are computed: in this process (None, None), or
-    with executor "dask" on the cluster's workers, their files in the staging
-    directory (the workers reach it; removed after if the build leaves it empty)."""
-    if config.run.executor != "dask":
-        yield None, None
-        return
-    with staging_area(config.run.staging_for(config.warehouse.path)) as folder:
-        yield task_mapper(config.run, BUILD_THREADS), folder
-
-
-@flow(name="build_warehouse")
-def build_warehouse(config: Config, as_of: date) -> dict[str, int]:
-    """Rebuild occurrences and every metric table as of `as_of`, in one transaction
-    (the partitions on the Dask cluster with executor "dask"; see `build_flow`)."""
-    with (
-        warehouse_lock(config.warehouse.path),
-        Warehouse(config.warehouse.path) as warehouse,
-        _partition_work(config) as (mapper, workdir),
-    ):
-        ctx = build_context(config, as_of)
-        counts = warehouse.build(ctx, config.run.build_partitions, mapper, workdir)
-    log().info(
-        "built the warehouse: %d occurrences, %d reporting lines",
-        counts.get("occurrences", 0),
-        counts.get("pair_metrics", 0),
-    )
-    return counts
 
 
 @flow(name="render_reports")

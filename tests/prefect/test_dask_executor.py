@@ -21,7 +21,7 @@ from polars.testing import assert_frame_equal
 from prefect import Flow
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows.pipeline import build_flow
+from flows.build import build_flow
 from flows.sync import sync_flow
 from runtime.config import Config, load_config
 from runtime.engine import run_flow

@@ -192,6 +192,7 @@ def test_a_deployment_run_on_dask_through_prefects_dask_runner_equals_the_thread
         lambda dask_scheduler: sorted(dask_scheduler.task_prefixes)  # type: ignore[no-untyped-def]
     )
     assert any("sync" in name for name in ran), ran  # Prefect's task runs, on the cluster
+    assert any("compute_partition_files" in name for name in ran), ran  # and the build's
     threaded, on_dask = _stored(runs["complete"][1]), _stored(root)
     assert [name for name in threaded if not threaded[name].equals(on_dask[name])] == []
     assert sql(root, "select outcome from runs") == [("complete",)]
