@@ -28,6 +28,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -139,13 +140,9 @@ def generate(path: Path, pairs: int, both_calendars: bool) -> None:
 def child_build(path: str, partitions: int | None, executor: str) -> None:
     """In the child: open the warehouse, build, print seconds, row counts and (with
     Dask) the largest worker's peak RSS as JSON."""
-    mapper, workdir = None, None
+    mapper, workdir, workers = None, None, {}
     if executor == "dask":
-        from flows.build import BUILD_THREADS
-        from runtime.config import RunConfig
-        from runtime.engine import task_mapper
-
-        mapper = task_mapper(RunConfig(executor="dask"), BUILD_THREADS)
+        mapper = _dask_mapper(workers)
         workdir = Path(path).parent / "staging"
         workdir.mkdir(mode=0o700, exist_ok=True)
     with Warehouse(path) as wh:
@@ -153,9 +150,33 @@ def child_build(path: str, partitions: int | None, executor: str) -> None:
         counts = wh.build(CONTEXT, partitions, mapper, workdir)
         seconds = time.perf_counter() - began
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    result = {"seconds": seconds, "counts": counts, "peak_mib": own, "workers_peak_mib": workers}
+    largest = max(workers.values(), default=0.0)
+    result = {"seconds": seconds, "counts": counts, "peak_mib": own, "workers_peak_mib": largest}
     print(json.dumps(result))
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _dask_mapper(peaks: dict[str, float]) -> Any:
+    """The build's mapper on a local cluster, as `runtime.dask.dask_map` runs it (a
+    cluster started for the build, one thread per worker process), which also notes
+    each worker's peak RSS in `peaks` before the cluster stops."""
+    from distributed import as_completed
+
+    from flows.build import BUILD_THREADS
+    from runtime.config import RunConfig
+    from runtime.dask import dask_client
+
+    def mapper(fn: Any, calls: Any) -> Any:
+        with dask_client(RunConfig(executor="dask"), BUILD_THREADS) as client:
+            futures = [client.submit(fn, *args, pure=False) for args in calls]
+            for future in as_completed(futures):
+                yield future.result()
+            peaks.update(client.run(_peak_mib))
+
+    return mapper
 
 
 def run_build(path: Path, partitions: int | None, executor: str) -> tuple[dict[str, object], float]:
