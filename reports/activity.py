@@ -11,13 +11,18 @@ from reports import fmt
 from reports.figure import (
     BLACK,
     BLUE,
+    CIVIDIS_STOPS,
     GREEN,
+    NUMBER_MARGIN,
     ORANGE,
     PURPLE,
+    RIGHT_AXIS_MARGIN,
     VERMILLION,
     Figure,
     axis,
     layout,
+    number_axis,
+    scale_colour,
     unique_labels,
 )
 from reports.meta import ReportMeta
@@ -187,35 +192,35 @@ def _trends_layout() -> dict[str, object]:
         "Weekly 1:1 activity",
         "Manager–report 1:1s per ISO week in the window; right axis: share of current "
         "reports with a held 1:1 that week",
-        height=420, xaxis=axis("ISO week", type="category"),
-        yaxis=axis("1:1s", rangemode="tozero"),
-        yaxis2=axis("reports met", overlaying="y", side="right", tickformat=".0%",
-                    range=[0, 1.05], showgrid=False),
+        height=420, xaxis=number_axis("ISO week", type="category"),
+        yaxis=number_axis("1:1s", rangemode="tozero"),
+        yaxis2=number_axis("reports met", overlaying="y", side="right", tickformat=".0%",
+                           range=[0, 1.05], showgrid=False),
+        margin={**NUMBER_MARGIN, "r": RIGHT_AXIS_MARGIN},
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
 
 def leverage_figure(managers: pl.DataFrame, names: Mapping[str, str], meta: ReportMeta) -> Figure:
-    """One point per manager: hours in 1:1s vs covered work hours, coloured by coverage."""
+    """One point per manager: hours in 1:1s vs covered work hours, coloured by coverage.
+
+    The points carry their colours; a second trace without points shows the colour bar.
+    """
     rows = managers.filter(pl.col("reports") > 0).sort("manager_email")
     emails = rows.get_column("manager_email").to_list()
     held = rows.get_column("held_hours").fill_null(0).to_list()
     lev = rows.get_column("leverage_hours").fill_null(0).to_list()
     cov = rows.get_column("mean_coverage").to_list()
-    trace = {
+    points = {
         "type": "scatter",
         "mode": "markers",
         "name": "manager",
         "x": held,
         "y": lev,
         "marker": {
-            "color": [c if c is not None else 0 for c in cov],
-            "colorscale": "Cividis",
-            "cmin": 0,
-            "cmax": 1,
+            "color": [scale_colour(c or 0.0) for c in cov],
             "size": 9,
             "line": {"width": 1, "color": PURPLE},
-            "colorbar": {"title": {"text": "coverage"}, "tickformat": ".0%"},
         },
         "text": unique_labels(emails, names),
         "customdata": [
@@ -226,13 +231,30 @@ def leverage_figure(managers: pl.DataFrame, names: Mapping[str, str], meta: Repo
         "covered: %{y:,.0f} h (%{customdata[2]})<br>coverage: "
         "%{customdata[0]}<extra></extra>",
     }
+    colour_bar = {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "coverage scale",
+        "x": [None],
+        "y": [None],
+        "hoverinfo": "skip",
+        "marker": {
+            "color": [0.0],
+            "colorscale": [[i / (len(CIVIDIS_STOPS) - 1), c] for i, c in enumerate(CIVIDIS_STOPS)],
+            "cmin": 0,
+            "cmax": 1,
+            "showscale": True,
+            "colorbar": {"title": {"text": "coverage"}, "tickformat": ".0%"},
+        },
+    }
     fig_layout = layout(
         "Leverage per manager (Grove)",
         f"Work hours of reports within {meta.impact_days} days after a held 1:1 vs hours "
         f"spent in 1:1s, last {meta.window_days} days; colour: mean coverage",
         height=460,
-        xaxis=axis("hours in 1:1s", rangemode="tozero"),
-        yaxis=axis("covered work hours", rangemode="tozero"),
+        xaxis=number_axis("hours in 1:1s", rangemode="tozero"),
+        yaxis=number_axis("covered work hours", rangemode="tozero"),
+        margin=NUMBER_MARGIN,
         showlegend=False,
     )
-    return {"data": [trace], "layout": fig_layout}
+    return {"data": [points, colour_bar], "layout": fig_layout}

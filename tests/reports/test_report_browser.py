@@ -19,7 +19,7 @@ from reports.tables import Cell, Table
 
 pytestmark = pytest.mark.browser
 
-MAIN_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2, "cadence": 1, "leverage": 1,
+MAIN_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2, "cadence": 1, "leverage": 2,
                "trends": 5}  # fmt: skip
 ORG_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2}
 MANAGER_TRACES = {"timeline": 6, "trends": 5}

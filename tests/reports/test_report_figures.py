@@ -11,7 +11,7 @@ import report_fixtures as fx
 
 from reports.activity import cadence_heatmap, leverage_figure, weekly_trends, window_weeks
 from reports.chronic import CHRONIC_TRACE, OTHER_TRACE, chronic_figure
-from reports.figure import Figure
+from reports.figure import CIVIDIS_STOPS, Figure, scale_colour
 from reports.timeline import timeline_figure, timeline_rows
 
 NAMES = fx.names_by_email()
@@ -99,11 +99,25 @@ def test_weekly_trends_share_of_reports_met_counts_distinct_reports() -> None:
     assert met["y"][met["x"].index("2026-W08")] == 3 / 9
 
 
-def test_leverage_has_one_trace_with_a_point_per_manager() -> None:
-    fig = leverage_figure(fx.manager_metrics(), NAMES, fx.meta())
-    assert len(fig["data"]) == 1
-    assert fig["data"][0]["text"] == ["Alice Archer", "Dan Dorn", "Erin Ember", "Zoe Chief"]
+def test_leverage_has_a_point_per_manager_coloured_by_coverage_and_a_colour_bar() -> None:
+    managers = fx.manager_metrics()
+    fig = leverage_figure(managers, NAMES, fx.meta())
+    points, scale = fig["data"]
+    assert points["text"] == ["Alice Archer", "Dan Dorn", "Erin Ember", "Zoe Chief"]
+    coverage = dict(managers.select("manager_email", "mean_coverage").rows())
+    expected = [scale_colour(coverage[fx.e(w)] or 0.0) for w in ("alice", "dan", "erin", "zoe")]
+    assert points["marker"]["color"] == expected
+    assert scale["x"] == [None] and scale["marker"]["showscale"] is True
+    assert scale["marker"]["colorscale"][0] == [0.0, CIVIDIS_STOPS[0]]
+    assert scale["marker"]["colorscale"][-1] == [1.0, CIVIDIS_STOPS[-1]]
     go.Figure(fig)
+
+
+def test_scale_colour_blends_between_stops_and_clamps() -> None:
+    stops = ("#000000", "#ff0000", "#ffffff")
+    assert [scale_colour(v, stops) for v in (-1, 0, 0.25, 0.5, 0.75, 1, 2)] == [
+        "#000000", "#000000", "#800000", "#ff0000", "#ff8080", "#ffffff", "#ffffff",
+    ]  # fmt: skip
 
 
 def pair_timeline(occ: pl.DataFrame, reports: list[str]) -> Figure:
