@@ -19,9 +19,9 @@ from reports.figure import (
     RIGHT_AXIS_MARGIN,
     VERMILLION,
     Figure,
-    axis,
+    fixed_margin_axis,
+    label_margin,
     layout,
-    number_axis,
     scale_colour,
     unique_labels,
 )
@@ -89,13 +89,14 @@ def cadence_heatmap(
     """Managers × ISO weeks, coloured by held 1:1s per report (1.0 = everyone weekly)."""
     weeks = window_weeks(meta)
     emails, z = heatmap_rows(weekly, managers, weeks, top_n)
+    labels = unique_labels(emails, names)
     total = managers.filter(pl.col("reports") > 0).height
     trace = {
         "type": "heatmap",
         "name": "held per report",
         "z": z,
         "x": [iso_week(w) for w in weeks],
-        "y": unique_labels(emails, names),
+        "y": labels,
         "colorscale": BLUES,
         "zmin": 0,
         "zmax": 1,
@@ -109,8 +110,9 @@ def cadence_heatmap(
         "Held manager–report 1:1s in the ISO week ÷ the manager's current reports "
         "(1.0 = every report met that week)",
         height=170 + 20 * max(len(emails), 1),
-        xaxis=axis("ISO week", type="category"),
-        yaxis=axis("", autorange="reversed"),
+        xaxis=fixed_margin_axis("ISO week", type="category"),
+        yaxis=fixed_margin_axis("", autorange="reversed"),
+        margin={**NUMBER_MARGIN, "l": label_margin(labels)},
         note=f"Showing the {len(emails):,} largest of {total:,} teams; every team is on "
         "its manager's page",
     )
@@ -192,9 +194,9 @@ def _trends_layout() -> dict[str, object]:
         "Weekly 1:1 activity",
         "Manager–report 1:1s per ISO week in the window; right axis: share of current "
         "reports with a held 1:1 that week",
-        height=420, xaxis=number_axis("ISO week", type="category"),
-        yaxis=number_axis("1:1s", rangemode="tozero"),
-        yaxis2=number_axis("reports met", overlaying="y", side="right", tickformat=".0%",
+        height=420, xaxis=fixed_margin_axis("ISO week", type="category"),
+        yaxis=fixed_margin_axis("1:1s", rangemode="tozero"),
+        yaxis2=fixed_margin_axis("reports met", overlaying="y", side="right", tickformat=".0%",
                            range=[0, 1.05], showgrid=False),
         margin={**NUMBER_MARGIN, "r": RIGHT_AXIS_MARGIN},
         legend={"orientation": "h", "y": -0.2},
@@ -252,8 +254,8 @@ def leverage_figure(managers: pl.DataFrame, names: Mapping[str, str], meta: Repo
         f"Work hours of reports within {meta.impact_days} days after a held 1:1 vs hours "
         f"spent in 1:1s, last {meta.window_days} days; colour: mean coverage",
         height=460,
-        xaxis=number_axis("hours in 1:1s", rangemode="tozero"),
-        yaxis=number_axis("covered work hours", rangemode="tozero"),
+        xaxis=fixed_margin_axis("hours in 1:1s", rangemode="tozero"),
+        yaxis=fixed_margin_axis("covered work hours", rangemode="tozero"),
         margin=NUMBER_MARGIN,
         showlegend=False,
     )

@@ -6,6 +6,7 @@ dicts is fast enough for thousands of manager pages and they embed as JSON direc
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -69,17 +70,30 @@ def axis(title: str, **extra: Any) -> dict[str, Any]:
     return {"title": {"text": title}, "gridcolor": "#e5e5e5", "automargin": True, **extra}
 
 
-def number_axis(title: str, **extra: Any) -> dict[str, Any]:
-    """An axis of numbers, dates or ISO weeks: short tick labels that NUMBER_MARGIN fits.
+def fixed_margin_axis(title: str, **extra: Any) -> dict[str, Any]:
+    """An axis without automatic margins: the figure's margin must fit its labels
+    (NUMBER_MARGIN for numbers, dates and ISO weeks, label_margin for names).
 
     Automatic margins make plotly.js draw a figure twice (the leverage scatter of
-    2,000 managers: about half a second more in Chromium), so these axes go without.
+    2,000 managers: about half a second more in Chromium).
     """
     return axis(title, **{"automargin": False, **extra})
 
 
-# Room beside the plot for number_axis tick labels (up to about six characters, e.g.
-# "12.5k" or "100%") and the axis title; the right side only when an axis is there.
+def label_margin(labels: Iterable[str]) -> int:
+    """Room left of the plot for the longest of these tick labels (12 px font).
+
+    An overestimate (8 px a character, most are 6–7) for axes drawn without automatic
+    margins; the labels are plotly text, where '&amp;' is one character.
+    """
+    longest = max((len(html.unescape(label)) for label in labels), default=0)
+    return min(8 * longest + 36, MAX_LABEL_MARGIN)
+
+
+MAX_LABEL_MARGIN = 420  # px; a longer label is cut rather than squeezing the plot away
+
+# Room beside the plot for tick labels (up to about six characters, e.g. "12.5k" or
+# "100%") and the axis title; the right side only when an axis is there.
 NUMBER_MARGIN = {"l": 72, "b": 56}
 RIGHT_AXIS_MARGIN = 72
 

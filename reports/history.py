@@ -13,8 +13,8 @@ from reports.figure import (
     ORANGE,
     VERMILLION,
     Figure,
+    fixed_margin_axis,
     layout,
-    number_axis,
 )
 
 # (label, share expression, colour, dash): every series is a share, on one 0–100% axis.
@@ -46,8 +46,8 @@ def history_figure(history: pl.DataFrame, as_of: date) -> Figure:
         "met in the window, neglected, and behind their relationship phase",
         height=380,
         note="" if len(x) > 1 else "Only one snapshot so far: the backfill can add earlier weeks",
-        xaxis=number_axis("snapshot (as of)", type="date"),
-        yaxis=number_axis("share", tickformat=".0%", range=[0, 1.05]),
+        xaxis=fixed_margin_axis("snapshot (as of)", type="date"),
+        yaxis=fixed_margin_axis("share", tickformat=".0%", range=[0, 1.05]),
         margin=NUMBER_MARGIN,
         legend={"orientation": "h", "y": -0.25},
     )

@@ -40,6 +40,29 @@ def test_dashboard_draws_every_figure_without_console_errors(
     screenshot(browser, artifacts, "dashboard")
 
 
+OUTSIDE_THEIR_FIGURE = """
+var out = [];
+document.querySelectorAll("div.figure").forEach(function (fig) {
+  var box = fig.querySelector("svg.main-svg").getBoundingClientRect();
+  fig.querySelectorAll(".xtick text, .ytick text, .y2tick text, .g-xtitle, .g-ytitle, .g-y2title")
+    .forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      if (r.width && (r.left < box.left - 1 || r.right > box.right + 1 ||
+                      r.top < box.top - 1 || r.bottom > box.bottom + 1))
+        out.push(fig.id + ": " + t.textContent);
+    });
+});
+return out;
+"""
+
+
+def test_every_tick_label_and_axis_title_fits_inside_its_figure(
+    browser: webdriver.Chrome, files: ReportFiles
+) -> None:
+    open_page(browser, files.dashboard)
+    assert browser.execute_script(OUTSIDE_THEIR_FIGURE) == []
+
+
 def test_dashboard_embeds_plotly_js_exactly_once(files: ReportFiles) -> None:
     html = files.dashboard.read_text()
     assert html.count(PLOTLY_BANNER) == 1

@@ -11,7 +11,13 @@ import report_fixtures as fx
 
 from reports.activity import cadence_heatmap, leverage_figure, weekly_trends, window_weeks
 from reports.chronic import CHRONIC_TRACE, OTHER_TRACE, chronic_figure
-from reports.figure import CIVIDIS_STOPS, Figure, scale_colour
+from reports.figure import (
+    CIVIDIS_STOPS,
+    MAX_LABEL_MARGIN,
+    Figure,
+    label_margin,
+    scale_colour,
+)
 from reports.timeline import timeline_figure, timeline_rows
 
 NAMES = fx.names_by_email()
@@ -156,3 +162,10 @@ def test_timeline_lists_every_report_even_one_never_met() -> None:
     occ = fx.occurrences().filter(pl.col("manager_email") == fx.e("erin"))
     fig = pair_timeline(occ, [fx.e("frank"), fx.e("grace")])
     assert fig["layout"]["yaxis"]["categoryarray"] == ["Frank Fox", "Grace Gill"]
+
+
+def test_label_margin_grows_with_the_longest_label_and_has_a_ceiling() -> None:
+    short, longer = label_margin(["Ana"]), label_margin(["Ana", "Ada Lovelace · manager"])
+    assert 36 < short < longer < MAX_LABEL_MARGIN
+    assert label_margin(["R &amp; D"]) == label_margin(["R & D"])
+    assert label_margin(["x" * 500]) == MAX_LABEL_MARGIN
