@@ -9,7 +9,13 @@ import plotly.graph_objects as go
 import polars as pl
 import report_fixtures as fx
 
-from reports.activity import cadence_heatmap, leverage_figure, weekly_trends, window_weeks
+from reports.activity import (
+    cadence_heatmap,
+    leverage_figure,
+    leverage_groups,
+    weekly_trends,
+    window_weeks,
+)
 from reports.chronic import CHRONIC_TRACE, OTHER_TRACE, chronic_figure
 from reports.figure import (
     CIVIDIS_STOPS,
@@ -117,6 +123,28 @@ def test_leverage_has_a_point_per_manager_coloured_by_coverage_and_a_colour_bar(
     assert scale["marker"]["colorscale"][0] == [0.0, CIVIDIS_STOPS[0]]
     assert scale["marker"]["colorscale"][-1] == [1.0, CIVIDIS_STOPS[-1]]
     go.Figure(fig)
+
+
+def test_leverage_above_its_point_limit_groups_managers_and_counts_each_once() -> None:
+    managers = fx.manager_metrics()
+    fig = leverage_figure(managers, NAMES, fx.meta(), max_points=3)
+    points, scale = fig["data"]
+    counts = [count for count, _ in points["customdata"]]
+    assert sum(counts) == managers.height and len(counts) < managers.height
+    held = dict(zip(managers["manager_email"], managers["held_hours"], strict=True))
+    (shared,) = [i for i, count in enumerate(counts) if count > 1]  # erin and zoe: 0.5 h
+    assert points["x"][shared] == held[fx.e("erin")] == held[fx.e("zoe")]
+    assert "Erin Ember" in points["text"][shared] and "Zoe Chief" in points["text"][shared]
+    assert "share a point" in fig["layout"]["title"]["subtitle"]["text"]
+    assert scale["marker"]["showscale"] is True
+    go.Figure(fig)
+
+
+def test_leverage_groups_put_every_manager_in_exactly_one_cell() -> None:
+    held, lev = [0.0, 0.1, 10.0, 10.0, 5.0], [0.0, 0.1, 100.0, 99.9, 50.0]
+    groups = leverage_groups(held, lev)
+    assert sorted(i for g in groups for i in g) == [0, 1, 2, 3, 4]
+    assert [0, 1] in groups and [2, 3] in groups and [4] in groups
 
 
 def test_scale_colour_blends_between_stops_and_clamps() -> None:
