@@ -11,13 +11,18 @@ from reports import fmt
 from reports.figure import (
     BLACK,
     BLUE,
+    CIVIDIS_STOPS,
     GREEN,
+    NUMBER_MARGIN,
     ORANGE,
     PURPLE,
+    RIGHT_AXIS_MARGIN,
     VERMILLION,
     Figure,
-    axis,
+    fixed_margin_axis,
+    label_margin,
     layout,
+    scale_colour,
     unique_labels,
 )
 from reports.meta import ReportMeta
@@ -84,13 +89,14 @@ def cadence_heatmap(
     """Managers × ISO weeks, coloured by held 1:1s per report (1.0 = everyone weekly)."""
     weeks = window_weeks(meta)
     emails, z = heatmap_rows(weekly, managers, weeks, top_n)
+    labels = unique_labels(emails, names)
     total = managers.filter(pl.col("reports") > 0).height
     trace = {
         "type": "heatmap",
         "name": "held per report",
         "z": z,
         "x": [iso_week(w) for w in weeks],
-        "y": unique_labels(emails, names),
+        "y": labels,
         "colorscale": BLUES,
         "zmin": 0,
         "zmax": 1,
@@ -104,8 +110,9 @@ def cadence_heatmap(
         "Held manager–report 1:1s in the ISO week ÷ the manager's current reports "
         "(1.0 = every report met that week)",
         height=170 + 20 * max(len(emails), 1),
-        xaxis=axis("ISO week", type="category"),
-        yaxis=axis("", autorange="reversed"),
+        xaxis=fixed_margin_axis("ISO week", type="category"),
+        yaxis=fixed_margin_axis("", autorange="reversed"),
+        margin={**NUMBER_MARGIN, "l": label_margin(labels)},
         note=f"Showing the {len(emails):,} largest of {total:,} teams; every team is on "
         "its manager's page",
     )
@@ -187,52 +194,131 @@ def _trends_layout() -> dict[str, object]:
         "Weekly 1:1 activity",
         "Manager–report 1:1s per ISO week in the window; right axis: share of current "
         "reports with a held 1:1 that week",
-        height=420, xaxis=axis("ISO week", type="category"),
-        yaxis=axis("1:1s", rangemode="tozero"),
-        yaxis2=axis("reports met", overlaying="y", side="right", tickformat=".0%",
-                    range=[0, 1.05], showgrid=False),
+        height=420, xaxis=fixed_margin_axis("ISO week", type="category"),
+        yaxis=fixed_margin_axis("1:1s", rangemode="tozero"),
+        yaxis2=fixed_margin_axis("reports met", overlaying="y", side="right", tickformat=".0%",
+                           range=[0, 1.05], showgrid=False),
+        margin={**NUMBER_MARGIN, "r": RIGHT_AXIS_MARGIN},
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
 
 
-def leverage_figure(managers: pl.DataFrame, names: Mapping[str, str], meta: ReportMeta) -> Figure:
-    """One point per manager: hours in 1:1s vs covered work hours, coloured by coverage."""
+# Above this many managers the leverage chart groups managers with similar hours into
+# one point on a GROUPS_X × GROUPS_Y grid: 2,000 SVG markers cost plotly.js most of a
+# second, and overlap into one blot anyway.
+LEVERAGE_MAX_POINTS = 500
+GROUPS_X, GROUPS_Y = 60, 40
+NAMES_IN_HOVER = 3
+
+
+def leverage_figure(
+    managers: pl.DataFrame,
+    names: Mapping[str, str],
+    meta: ReportMeta,
+    max_points: int = LEVERAGE_MAX_POINTS,
+) -> Figure:
+    """Hours in 1:1s vs covered work hours per manager, coloured by coverage.
+
+    Up to `max_points` managers, one point each; above, one point per group of managers
+    with similar hours, sized by how many. A second trace without points shows the
+    colour bar (the points carry their colours).
+    """
     rows = managers.filter(pl.col("reports") > 0).sort("manager_email")
-    emails = rows.get_column("manager_email").to_list()
     held = rows.get_column("held_hours").fill_null(0).to_list()
     lev = rows.get_column("leverage_hours").fill_null(0).to_list()
     cov = rows.get_column("mean_coverage").to_list()
-    trace = {
-        "type": "scatter",
-        "mode": "markers",
-        "name": "manager",
-        "x": held,
-        "y": lev,
-        "marker": {
-            "color": [c if c is not None else 0 for c in cov],
-            "colorscale": "Cividis",
-            "cmin": 0,
-            "cmax": 1,
-            "size": 9,
-            "line": {"width": 1, "color": PURPLE},
-            "colorbar": {"title": {"text": "coverage"}, "tickformat": ".0%"},
-        },
-        "text": unique_labels(emails, names),
-        "customdata": [
-            [fmt.pct(c), r, f"{v / h:,.0f}×" if h else fmt.DASH]
-            for c, r, v, h in zip(cov, rows.get_column("reports").to_list(), lev, held, strict=True)
-        ],
-        "hovertemplate": "%{text}<br>%{customdata[1]} reports<br>1:1s: %{x:,.1f} h<br>"
-        "covered: %{y:,.0f} h (%{customdata[2]})<br>coverage: "
-        "%{customdata[0]}<extra></extra>",
-    }
+    labels = unique_labels(rows.get_column("manager_email").to_list(), names)
+    if rows.height <= max_points:
+        points, note = _manager_points(rows, held, lev, cov, labels), ""
+    else:
+        points = _grouped_points(held, lev, cov, labels)
+        note = (
+            f"{rows.height:,} managers: those with similar hours share a point, sized by how "
+            "many and coloured by their mean coverage; each is in the Managers table"
+        )
     fig_layout = layout(
         "Leverage per manager (Grove)",
         f"Work hours of reports within {meta.impact_days} days after a held 1:1 vs hours "
         f"spent in 1:1s, last {meta.window_days} days; colour: mean coverage",
         height=460,
-        xaxis=axis("hours in 1:1s", rangemode="tozero"),
-        yaxis=axis("covered work hours", rangemode="tozero"),
+        note=note,
+        xaxis=fixed_margin_axis("hours in 1:1s", rangemode="tozero"),
+        yaxis=fixed_margin_axis("covered work hours", rangemode="tozero"),
+        margin=NUMBER_MARGIN,
         showlegend=False,
     )
-    return {"data": [trace], "layout": fig_layout}
+    return {"data": [points, _coverage_colour_bar()], "layout": fig_layout}
+
+
+def _manager_points(
+    rows: pl.DataFrame,
+    held: list[float],
+    lev: list[float],
+    cov: list[float | None],
+    labels: list[str],
+) -> dict[str, object]:
+    reports = rows.get_column("reports").to_list()
+    return {
+        "type": "scatter", "mode": "markers", "name": "manager", "x": held, "y": lev,
+        "marker": {"color": [scale_colour(c or 0.0) for c in cov], "size": 9,
+                   "line": {"width": 1, "color": PURPLE}},
+        "text": labels,
+        "customdata": [
+            [fmt.pct(c), r, f"{v / h:,.0f}×" if h else fmt.DASH]
+            for c, r, v, h in zip(cov, reports, lev, held, strict=True)
+        ],
+        "hovertemplate": "%{text}<br>%{customdata[1]} reports<br>1:1s: %{x:,.1f} h<br>"
+        "covered: %{y:,.0f} h (%{customdata[2]})<br>coverage: "
+        "%{customdata[0]}<extra></extra>",
+    }  # fmt: skip
+
+
+def leverage_groups(held: list[float], lev: list[float]) -> list[list[int]]:
+    """Indexes of the managers in each non-empty cell of a GROUPS_X × GROUPS_Y grid
+    over [0, max] of both axes, cells in order."""
+    x_top, y_top = max(held, default=0.0) or 1.0, max(lev, default=0.0) or 1.0
+    cells: dict[tuple[int, int], list[int]] = {}
+    for i, (x, y) in enumerate(zip(held, lev, strict=True)):
+        cell = (min(int(x / x_top * GROUPS_X), GROUPS_X - 1),
+                min(int(y / y_top * GROUPS_Y), GROUPS_Y - 1))  # fmt: skip
+        cells.setdefault(cell, []).append(i)
+    return [cells[c] for c in sorted(cells)]
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _grouped_points(
+    held: list[float], lev: list[float], cov: list[float | None], labels: list[str]
+) -> dict[str, object]:
+    groups = leverage_groups(held, lev)
+    coverage = [_mean([c for i in g if (c := cov[i]) is not None]) for g in groups]
+    shown = [", ".join(labels[i] for i in g[:NAMES_IN_HOVER]) for g in groups]
+    more = [f" and {len(g) - NAMES_IN_HOVER:,} more" if len(g) > NAMES_IN_HOVER else ""
+            for g in groups]  # fmt: skip
+    return {
+        "type": "scatter", "mode": "markers", "name": "managers",
+        "x": [_mean([held[i] for i in g]) for g in groups],
+        "y": [_mean([lev[i] for i in g]) for g in groups],
+        "marker": {"color": [scale_colour(c or 0.0) for c in coverage],
+                   "size": [round(min(8 + 3 * (len(g) - 1) ** 0.5, 30), 1) for g in groups],
+                   "line": {"width": 1, "color": PURPLE}},
+        "text": [s + m for s, m in zip(shown, more, strict=True)],
+        "customdata": [[len(g), fmt.pct(c)] for g, c in zip(groups, coverage, strict=True)],
+        "hovertemplate": "%{text}<br>%{customdata[0]:,} managers<br>1:1s: %{x:,.1f} h "
+        "(mean)<br>covered: %{y:,.0f} h (mean)<br>mean coverage: %{customdata[1]}"
+        "<extra></extra>",
+    }  # fmt: skip
+
+
+def _coverage_colour_bar() -> dict[str, object]:
+    """A trace without points whose only use is the coverage colour bar."""
+    scale = [[i / (len(CIVIDIS_STOPS) - 1), c] for i, c in enumerate(CIVIDIS_STOPS)]
+    return {
+        "type": "scatter", "mode": "markers", "name": "coverage scale",
+        "x": [None], "y": [None], "hoverinfo": "skip",
+        "marker": {"color": [0.0], "colorscale": scale, "cmin": 0, "cmax": 1,
+                   "showscale": True,
+                   "colorbar": {"title": {"text": "coverage"}, "tickformat": ".0%"}},
+    }  # fmt: skip

@@ -8,7 +8,16 @@ from typing import Any
 import polars as pl
 
 from reports import fmt
-from reports.figure import SKY, VERMILLION, Figure, axis, layout, unique_labels
+from reports.figure import (
+    NUMBER_MARGIN,
+    SKY,
+    VERMILLION,
+    Figure,
+    fixed_margin_axis,
+    label_margin,
+    layout,
+    unique_labels,
+)
 from reports.meta import ReportMeta
 
 CHRONIC_TRACE = "Chronic canceler"
@@ -81,8 +90,9 @@ def chronic_figure(
         definition,
         height=170 + 26 * max(len(emails), 1),
         note=f"Showing {len(emails):,} of {exposed:,} people with 1:1s scheduled",
-        xaxis=axis("initiated cancellation rate", tickformat=".0%", range=[0, 1.15]),
-        yaxis=axis("", autorange="reversed", type="category"),
+        xaxis=fixed_margin_axis("initiated cancellation rate", tickformat=".0%", range=[0, 1.15]),
+        yaxis=fixed_margin_axis("", autorange="reversed", type="category"),
+        margin={**NUMBER_MARGIN, "l": label_margin(labels)},
         barmode="overlay",
         legend={"orientation": "h", "y": -0.12},
         shapes=[

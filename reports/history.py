@@ -6,7 +6,16 @@ from datetime import date
 
 import polars as pl
 
-from reports.figure import BLUE, GREEN, ORANGE, VERMILLION, Figure, axis, layout
+from reports.figure import (
+    BLUE,
+    GREEN,
+    NUMBER_MARGIN,
+    ORANGE,
+    VERMILLION,
+    Figure,
+    fixed_margin_axis,
+    layout,
+)
 
 # (label, share expression, colour, dash): every series is a share, on one 0–100% axis.
 SERIES = (
@@ -37,8 +46,9 @@ def history_figure(history: pl.DataFrame, as_of: date) -> Figure:
         "met in the window, neglected, and behind their relationship phase",
         height=380,
         note="" if len(x) > 1 else "Only one snapshot so far: the backfill can add earlier weeks",
-        xaxis=axis("snapshot (as of)", type="date"),
-        yaxis=axis("share", tickformat=".0%", range=[0, 1.05]),
+        xaxis=fixed_margin_axis("snapshot (as of)", type="date"),
+        yaxis=fixed_margin_axis("share", tickformat=".0%", range=[0, 1.05]),
+        margin=NUMBER_MARGIN,
         legend={"orientation": "h", "y": -0.25},
     )
     return {"data": data, "layout": fig_layout}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -16,6 +17,7 @@ from plotly.offline import get_plotlyjs
 from reports import fmt
 from reports.figure import CONFIG, Figure
 from reports.meta import ReportMeta
+from reports.tables import Cell
 
 TEMPLATES = Path(__file__).with_name("templates")
 PLOTLY_ASSET = "assets/plotly.min.js"  # the one copy organisation and manager pages share
@@ -33,14 +35,36 @@ class FigureSlot:
 def _default(value: object) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
-    raise TypeError(f"cannot put {type(value).__name__} in a figure")
+    raise TypeError(f"cannot put {type(value).__name__} in a page's JSON")
+
+
+def script_json(value: object) -> Markup:
+    """`value` as JSON safe inside a <script> element (no '<', '>' or '&' left)."""
+    text = json.dumps(value, default=_default, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
 
 
 def figure_json(fig: Figure) -> Markup:
-    """The figure as JSON safe inside a <script> element (no '<', '>' or '&' left)."""
-    text = json.dumps({**fig, "config": CONFIG}, default=_default, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text)
+    """The figure and its config as JSON for a <script type="application/json">."""
+    return script_json({**fig, "config": CONFIG})
+
+
+def _cell_json(cell: Cell) -> str | dict[str, str]:
+    """A plain cell as its text; one with a link or a class as {text, href?, cls?}."""
+    if not cell.href and not cell.cls:
+        return cell.text
+    out = {"text": cell.text}
+    if cell.href:
+        out["href"] = cell.href
+    if cell.cls:
+        out["cls"] = cell.cls
+    return out
+
+
+def rows_json(rows: Sequence[Sequence[Cell]]) -> Markup:
+    """Every row of a table as JSON, for the pager to show page by page."""
+    return script_json([[_cell_json(c) for c in row] for row in rows])
 
 
 def slot(div_id: str, fig: Figure) -> FigureSlot:
@@ -51,13 +75,15 @@ def slot(div_id: str, fig: Figure) -> FigureSlot:
 @cache
 def environment() -> jinja2.Environment:
     """The template environment (autoescaping on: names come from the roster)."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["rows_json"] = rows_json
+    return env
 
 
 @cache

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
-from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,6 +66,26 @@ def severe(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [entry for entry in log if entry["level"] == "SEVERE"]
 
 
+PAGE_THROUGH = """
+var id = arguments[0], column = arguments[1];
+var box = document.getElementById(id + "-tools");
+var prev = box.querySelector(".prev"), next = box.querySelector(".next");
+while (!prev.disabled) prev.click();
+var texts = [];
+for (;;) {
+  document.querySelectorAll("#" + id + " tbody tr").forEach(function (tr) {
+    if (tr.cells.length >= column) texts.push(tr.cells[column - 1].textContent);
+  });
+  if (next.disabled) return texts;
+  next.click();
+}
+"""
+
+
 def column_texts(browser: webdriver.Chrome, table_id: str, column: int) -> list[str]:
-    cells = browser.find_elements(By.CSS_SELECTOR, f"#{table_id} tbody tr td:nth-child({column})")
-    return [c.get_attribute("textContent") or "" for c in cells]
+    """A column's cells in every row the filter lets through, read page by page.
+
+    Only the page shown is in the DOM: this presses the table's Previous button back
+    to the first page, then Next until it is disabled.
+    """
+    return list(browser.execute_script(PAGE_THROUGH, table_id, column))

@@ -14,10 +14,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from reports import ReportFiles, render_reports
 from reports.chronic import CHRONIC_TRACE
+from reports.page import environment
+from reports.tables import Cell, Table
 
 pytestmark = pytest.mark.browser
 
-MAIN_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2, "cadence": 1, "leverage": 1,
+MAIN_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2, "cadence": 1, "leverage": 2,
                "trends": 5}  # fmt: skip
 ORG_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2}
 MANAGER_TRACES = {"timeline": 6, "trends": 5}
@@ -36,6 +38,29 @@ def test_dashboard_draws_every_figure_without_console_errors(
     assert severe(log) == []
     assert drawn_figures(browser) == MAIN_TRACES
     screenshot(browser, artifacts, "dashboard")
+
+
+OUTSIDE_THEIR_FIGURE = """
+var out = [];
+document.querySelectorAll("div.figure").forEach(function (fig) {
+  var box = fig.querySelector("svg.main-svg").getBoundingClientRect();
+  fig.querySelectorAll(".xtick text, .ytick text, .y2tick text, .g-xtitle, .g-ytitle, .g-y2title")
+    .forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      if (r.width && (r.left < box.left - 1 || r.right > box.right + 1 ||
+                      r.top < box.top - 1 || r.bottom > box.bottom + 1))
+        out.push(fig.id + ": " + t.textContent);
+    });
+});
+return out;
+"""
+
+
+def test_every_tick_label_and_axis_title_fits_inside_its_figure(
+    browser: webdriver.Chrome, files: ReportFiles
+) -> None:
+    open_page(browser, files.dashboard)
+    assert browser.execute_script(OUTSIDE_THEIR_FIGURE) == []
 
 
 def test_dashboard_embeds_plotly_js_exactly_once(files: ReportFiles) -> None:
@@ -147,3 +172,53 @@ def test_a_click_in_the_hierarchy_opens_that_organisation_with_its_tiles_and_pha
     behind = [fx.NAMES[w] for w in fx.BEHIND_ORDER if w in fx.ALICE_ORG]
     assert column_texts(browser, "behind-phase", 1) == behind
     screenshot(browser, artifacts, "org-alice")
+
+
+def long_table_page(tmp_path: Path, rows: int) -> tuple[Path, list[str]]:
+    """A page of one 50-row-per-page table of `rows` people, each linking to a page."""
+    names = [f"Person {i:03d}" for i in range(rows)]
+    table = Table(
+        "people",
+        "People",
+        ("Name", "Status"),
+        [[Cell(n, href=f"p{i}.html"), Cell("⚠ late", cls="flag")] for i, n in enumerate(names)],
+    )
+    template = environment().from_string(
+        '{% extends "base.html.j2" %}{% from "macros.html.j2" import table %}'
+        "{% block body %}{{ table(t) }}{% endblock %}"
+    )
+    page = tmp_path / "table.html"
+    page.write_text(template.render(meta=fx.meta(), generated="now", t=table))
+    return page, names
+
+
+def test_a_long_table_keeps_one_page_of_rows_in_the_html_and_the_rest_as_data(
+    tmp_path: Path,
+) -> None:
+    page, names = long_table_page(tmp_path, 120)
+    html = page.read_text()
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert body.count("<tr>") == 50 and names[49] in body and names[50] not in body
+    assert "Showing the first 50 of 120 rows" in html.split("<noscript>", 1)[1]
+
+
+def test_the_pager_shows_every_row_page_by_page_and_filters_them_all(
+    browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    page, names = long_table_page(tmp_path, 120)
+    browser.get(page.as_uri())
+    rows = browser.find_elements(By.CSS_SELECTOR, "#people tbody tr")
+    assert len(rows) == 50
+    assert browser.find_element(By.CSS_SELECTOR, "#people-tools .status").text == "1–50 of 120"
+    assert column_texts(browser, "people", 1) == names
+    assert browser.find_element(By.CSS_SELECTOR, "#people-tools .status").text == "101–120 of 120"
+    browser.find_element(By.CSS_SELECTOR, "#people-tools input").send_keys("person 117")
+    (row,) = browser.find_elements(By.CSS_SELECTOR, "#people tbody tr")
+    link = row.find_element(By.TAG_NAME, "a")
+    assert (link.text, link.get_attribute("href")) == (
+        "Person 117",
+        (tmp_path / "p117.html").as_uri(),
+    )
+    flag = row.find_elements(By.TAG_NAME, "td")[1]
+    assert (flag.text, flag.get_attribute("class")) == ("⚠ late", "flag")
+    assert browser.find_element(By.CSS_SELECTOR, "#people-tools .status").text == "1–1 of 1"

@@ -9,9 +9,21 @@ import plotly.graph_objects as go
 import polars as pl
 import report_fixtures as fx
 
-from reports.activity import cadence_heatmap, leverage_figure, weekly_trends, window_weeks
+from reports.activity import (
+    cadence_heatmap,
+    leverage_figure,
+    leverage_groups,
+    weekly_trends,
+    window_weeks,
+)
 from reports.chronic import CHRONIC_TRACE, OTHER_TRACE, chronic_figure
-from reports.figure import Figure
+from reports.figure import (
+    CIVIDIS_STOPS,
+    MAX_LABEL_MARGIN,
+    Figure,
+    label_margin,
+    scale_colour,
+)
 from reports.timeline import timeline_figure, timeline_rows
 
 NAMES = fx.names_by_email()
@@ -99,11 +111,47 @@ def test_weekly_trends_share_of_reports_met_counts_distinct_reports() -> None:
     assert met["y"][met["x"].index("2026-W08")] == 3 / 9
 
 
-def test_leverage_has_one_trace_with_a_point_per_manager() -> None:
-    fig = leverage_figure(fx.manager_metrics(), NAMES, fx.meta())
-    assert len(fig["data"]) == 1
-    assert fig["data"][0]["text"] == ["Alice Archer", "Dan Dorn", "Erin Ember", "Zoe Chief"]
+def test_leverage_has_a_point_per_manager_coloured_by_coverage_and_a_colour_bar() -> None:
+    managers = fx.manager_metrics()
+    fig = leverage_figure(managers, NAMES, fx.meta())
+    points, scale = fig["data"]
+    assert points["text"] == ["Alice Archer", "Dan Dorn", "Erin Ember", "Zoe Chief"]
+    coverage = dict(managers.select("manager_email", "mean_coverage").rows())
+    expected = [scale_colour(coverage[fx.e(w)] or 0.0) for w in ("alice", "dan", "erin", "zoe")]
+    assert points["marker"]["color"] == expected
+    assert scale["x"] == [None] and scale["marker"]["showscale"] is True
+    assert scale["marker"]["colorscale"][0] == [0.0, CIVIDIS_STOPS[0]]
+    assert scale["marker"]["colorscale"][-1] == [1.0, CIVIDIS_STOPS[-1]]
     go.Figure(fig)
+
+
+def test_leverage_above_its_point_limit_groups_managers_and_counts_each_once() -> None:
+    managers = fx.manager_metrics()
+    fig = leverage_figure(managers, NAMES, fx.meta(), max_points=3)
+    points, scale = fig["data"]
+    counts = [count for count, _ in points["customdata"]]
+    assert sum(counts) == managers.height and len(counts) < managers.height
+    held = dict(zip(managers["manager_email"], managers["held_hours"], strict=True))
+    (shared,) = [i for i, count in enumerate(counts) if count > 1]  # erin and zoe: 0.5 h
+    assert points["x"][shared] == held[fx.e("erin")] == held[fx.e("zoe")]
+    assert "Erin Ember" in points["text"][shared] and "Zoe Chief" in points["text"][shared]
+    assert "share a point" in fig["layout"]["title"]["subtitle"]["text"]
+    assert scale["marker"]["showscale"] is True
+    go.Figure(fig)
+
+
+def test_leverage_groups_put_every_manager_in_exactly_one_cell() -> None:
+    held, lev = [0.0, 0.1, 10.0, 10.0, 5.0], [0.0, 0.1, 100.0, 99.9, 50.0]
+    groups = leverage_groups(held, lev)
+    assert sorted(i for g in groups for i in g) == [0, 1, 2, 3, 4]
+    assert [0, 1] in groups and [2, 3] in groups and [4] in groups
+
+
+def test_scale_colour_blends_between_stops_and_clamps() -> None:
+    stops = ("#000000", "#ff0000", "#ffffff")
+    assert [scale_colour(v, stops) for v in (-1, 0, 0.25, 0.5, 0.75, 1, 2)] == [
+        "#000000", "#000000", "#800000", "#ff0000", "#ff8080", "#ffffff", "#ffffff",
+    ]  # fmt: skip
 
 
 def pair_timeline(occ: pl.DataFrame, reports: list[str]) -> Figure:
@@ -142,3 +190,10 @@ def test_timeline_lists_every_report_even_one_never_met() -> None:
     occ = fx.occurrences().filter(pl.col("manager_email") == fx.e("erin"))
     fig = pair_timeline(occ, [fx.e("frank"), fx.e("grace")])
     assert fig["layout"]["yaxis"]["categoryarray"] == ["Frank Fox", "Grace Gill"]
+
+
+def test_label_margin_grows_with_the_longest_label_and_has_a_ceiling() -> None:
+    short, longer = label_margin(["Ana"]), label_margin(["Ana", "Ada Lovelace · manager"])
+    assert 36 < short < longer < MAX_LABEL_MARGIN
+    assert label_margin(["R &amp; D"]) == label_margin(["R & D"])
+    assert label_margin(["x" * 500]) == MAX_LABEL_MARGIN
