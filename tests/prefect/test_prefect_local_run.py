@@ -39,6 +39,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("ONEONONE_WAREHOUSE__PATH", str(root / "w.duckdb"))
         patch.setenv("ONEONONE_REPORT__OUT_DIR", str(root / "out"))
         patch.setenv("ONEONONE_SANDBOX_SIZE", str(SIZE))
+        patch.setenv("ONEONONE_RUN__HISTORY_WEEKS", "12")  # the default (conftest lowers it)
         patch.setenv("ONEONONE_SANDBOX_FAIL", FAILING)
         yield root
 
