@@ -16,42 +16,31 @@ import polars as pl
 
 from core.errors import BadInputError
 
+# The figures over a set of lines, in both tables' order.
+_FIGURES: Final[dict[str, pl.DataType]] = {
+    "lines": pl.Int64(),
+    "reports_met": pl.Int64(),
+    "neglected_reports": pl.Int64(),
+    "intro_overdue_reports": pl.Int64(),
+    "no_data_reports": pl.Int64(),
+    "chronic_cancelers": pl.Int64(),
+    "behind_phase": pl.Int64(),
+    "scheduled": pl.Int64(),
+    "lost": pl.Int64(),
+    "cancel_rate": pl.Float64(),
+    "mean_coverage": pl.Float64(),
+    "held_hours": pl.Float64(),
+    "leverage_hours": pl.Float64(),
+}
 ORG_ROLLUP_SCHEMA: Final[dict[str, pl.DataType]] = {
     "manager_email": pl.String(),
     "parent_email": pl.String(),
     "depth": pl.Int64(),
     "direct_reports": pl.Int64(),
     "people": pl.Int64(),
-    "lines": pl.Int64(),
-    "reports_met": pl.Int64(),
-    "neglected_reports": pl.Int64(),
-    "intro_overdue_reports": pl.Int64(),
-    "no_data_reports": pl.Int64(),
-    "chronic_cancelers": pl.Int64(),
-    "behind_phase": pl.Int64(),
-    "scheduled": pl.Int64(),
-    "lost": pl.Int64(),
-    "cancel_rate": pl.Float64(),
-    "mean_coverage": pl.Float64(),
-    "held_hours": pl.Float64(),
-    "leverage_hours": pl.Float64(),
+    **_FIGURES,
 }
-ORG_KPI_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "lines": pl.Int64(),
-    "reports_met": pl.Int64(),
-    "neglected_reports": pl.Int64(),
-    "intro_overdue_reports": pl.Int64(),
-    "no_data_reports": pl.Int64(),
-    "chronic_cancelers": pl.Int64(),
-    "behind_phase": pl.Int64(),
-    "scheduled": pl.Int64(),
-    "lost": pl.Int64(),
-    "cancel_rate": pl.Float64(),
-    "mean_coverage": pl.Float64(),
-    "held_hours": pl.Float64(),
-    "leverage_hours": pl.Float64(),
-    "leverage_ratio": pl.Float64(),
-}
+ORG_KPI_SCHEMA: Final[dict[str, pl.DataType]] = {**_FIGURES, "leverage_ratio": pl.Float64()}
 _LINE = "_line"  # a line's row number in pair_metrics
 _ANCESTOR = "_ancestor"  # a manager above a line (its own manager included)
 _CHRONIC = "_chronic"  # the line's report is a chronic canceler
