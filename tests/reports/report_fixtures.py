@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from reports.meta import ReportMeta
+from warehouse.org import ORG_KPI_SCHEMA, ORG_ROLLUP_SCHEMA
 
 AS_OF = date(2026, 3, 2)
 TZ = "Europe/Berlin"
@@ -552,26 +553,7 @@ def sync_state() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-ROLLUP_SCHEMA = {
-    "manager_email": pl.String,
-    "parent_email": pl.String,
-    "depth": pl.Int64,
-    "direct_reports": pl.Int64,
-    "people": pl.Int64,
-    "lines": pl.Int64,
-    "reports_met": pl.Int64,
-    "neglected_reports": pl.Int64,
-    "intro_overdue_reports": pl.Int64,
-    "no_data_reports": pl.Int64,
-    "chronic_cancelers": pl.Int64,
-    "behind_phase": pl.Int64,
-    "scheduled": pl.Int64,
-    "lost": pl.Int64,
-    "cancel_rate": pl.Float64,
-    "mean_coverage": pl.Float64,
-    "held_hours": pl.Float64,
-    "leverage_hours": pl.Float64,
-}
+ROLLUP_SCHEMA = ORG_ROLLUP_SCHEMA  # the warehouse's columns, in its order
 # Each subtree over its lines: zoe all nine; alice bob, carol, dan, hugo, ivy; erin frank,
 # grace; dan hugo, ivy. Chronic cancelers count the subtree's reports only (not alice
 # in her own organisation).
@@ -627,22 +609,7 @@ def org_rollups_history() -> pl.DataFrame:
     )
 
 
-KPI_SCHEMA = {
-    "lines": pl.Int64,
-    "reports_met": pl.Int64,
-    "neglected_reports": pl.Int64,
-    "intro_overdue_reports": pl.Int64,
-    "no_data_reports": pl.Int64,
-    "chronic_cancelers": pl.Int64,
-    "behind_phase": pl.Int64,
-    "scheduled": pl.Int64,
-    "lost": pl.Int64,
-    "cancel_rate": pl.Float64,
-    "mean_coverage": pl.Float64,
-    "held_hours": pl.Float64,
-    "leverage_hours": pl.Float64,
-    "leverage_ratio": pl.Float64,
-}
+KPI_SCHEMA = ORG_KPI_SCHEMA
 
 
 def _kpis_of(rollup: pl.DataFrame) -> pl.DataFrame:
