@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import report_fixtures as fx
 from browser_kit import column_texts, drawn_figures, open_page, screenshot, severe
+from plotly.offline import get_plotlyjs_version
 from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -14,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from reports import ReportFiles, render_reports
 from reports.chronic import CHRONIC_TRACE
-from reports.page import environment
+from reports.page import PLOTLY_BUNDLE, environment
 from reports.tables import Cell, Table
 
 pytestmark = pytest.mark.browser
@@ -61,6 +62,31 @@ def test_every_tick_label_and_axis_title_fits_inside_its_figure(
 ) -> None:
     open_page(browser, files.dashboard)
     assert browser.execute_script(OUTSIDE_THEIR_FIGURE) == []
+
+
+TRACE_TYPES = """
+return Array.from(document.querySelectorAll("script.fig-spec")).flatMap(function (s) {
+  return JSON.parse(s.textContent).data.map(function (t) { return t.type || "scatter"; });
+});
+"""
+
+
+def test_the_partial_plotly_bundle_carries_every_trace_type_the_pages_draw(
+    browser: webdriver.Chrome, files: ReportFiles
+) -> None:
+    pages = [files.dashboard, next(iter(files.orgs.values())), files.managers[fx.e("alice")]]
+    drawn: set[str] = set()
+    for page in pages:
+        open_page(browser, page)
+        drawn.update(browser.execute_script(TRACE_TYPES))
+    registered = browser.execute_script("return Object.keys(Plotly.PlotSchema.get().traces)")
+    assert drawn == {"scatter", "bar", "heatmap", "treemap"}
+    assert drawn <= set(registered)
+
+
+def test_the_partial_plotly_bundle_is_the_version_the_plotly_package_ships() -> None:
+    banner = PLOTLY_BUNDLE.read_text(encoding="utf-8")[:200]
+    assert f"{PLOTLY_BANNER}{get_plotlyjs_version()}\n" in banner
 
 
 def test_dashboard_embeds_plotly_js_exactly_once(files: ReportFiles) -> None:
