@@ -108,7 +108,7 @@ class Warehouse:
 
     def store_calendar(self, batch: CalendarBatch, observed_at: datetime) -> None:
         """Store a calendar's batch and its cursor in one transaction (idempotent)."""
-        rows = staging.batch_rows([batch]).to_arrow()
+        rows = staging.batch_rows([batch])
         calendars = staging.calendars_table([batch], observed_at)
         with self._transaction() as con:
             raw.merge(con, rows, calendars)

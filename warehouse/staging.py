@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors.model import CalendarBatch
+from connectors.model import CalendarBatch, Observation
 from core.errors import BadInputError
 from warehouse.files import owner_only
-from warehouse.frames import as_utc, observations_frame
+from warehouse.frames import as_utc, observations_table
 
 SUFFIX = ".staged.parquet"
 _PARTIAL = ".partial"
@@ -76,15 +75,16 @@ def staging_area(path: Path) -> Iterator[Path]:
         path.rmdir()
 
 
-def batch_rows(batches: Sequence[CalendarBatch]) -> pl.DataFrame:
+def batch_rows(batches: Sequence[CalendarBatch]) -> pa.Table:
     """Every batch's observations as rows, the last copy of an id per calendar kept
-    (a later page of the same sync supersedes an earlier one)."""
-    observations = [obs for b in batches for obs in b.observations]
-    rows = observations_frame(observations)
-    if rows.is_empty():
-        return rows
-    key = ["provider", "calendar_email", "event_id"]
-    return rows.unique(key, keep="last", maintain_order=True)
+    (a later page of the same sync supersedes an earlier one), in the order last seen."""
+    latest: dict[tuple[str, str, str], Observation] = {}
+    for batch in batches:
+        for obs in batch.observations:
+            key = (obs.provider, obs.calendar_email, obs.event_id)
+            latest.pop(key, None)
+            latest[key] = obs
+    return observations_table(list(latest.values()))
 
 
 def calendars_table(batches: Sequence[CalendarBatch], observed_at: datetime) -> pa.Table:
@@ -122,9 +122,7 @@ def _check_batch(batch: CalendarBatch) -> None:
 
 def stage(directory: Path, batches: Sequence[CalendarBatch], observed_at: datetime) -> StagedFile:
     """Write `batches` as one staged file in `directory` (created by staging_directory)."""
-    return write_staged(
-        directory, batch_rows(batches).to_arrow(), calendars_table(batches, observed_at)
-    )
+    return write_staged(directory, batch_rows(batches), calendars_table(batches, observed_at))
 
 
 def write_staged(directory: Path, rows: pa.Table, calendars: pa.Table) -> StagedFile:

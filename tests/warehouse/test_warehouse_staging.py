@@ -110,7 +110,7 @@ def test_a_failing_transaction_commits_no_rows_and_no_cursor(tmp_path: Path) -> 
     directory = staging_directory(tmp_path / "staging")
     seen, batches = _rounds()[0]
     good = stage(directory, batches[:1], seen)
-    rows = batch_rows(batches[1:2]).with_columns(state=pl.lit(None, pl.String))
+    rows = pl.DataFrame(batch_rows(batches[1:2])).with_columns(state=pl.lit(None, pl.String))
     bad = write_staged(directory, rows.to_arrow(), calendars_table(batches[1:2], seen))
     with pytest.raises(duckdb.ConstraintException):
         wh.merge_staged([good, bad])
