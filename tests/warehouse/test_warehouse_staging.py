@@ -9,6 +9,7 @@ import signal
 import stat
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from wh_factory import SYNC, M, R, at, batch, copy_on, obs, stub
 
 from connectors.model import CalendarBatch
+from core.errors import BadInputError
 from warehouse.db import Warehouse
 from warehouse.frames import OBSERVATION_SCHEMA
 from warehouse.staging import (
@@ -235,3 +237,21 @@ def test_a_writer_killed_mid_merge_then_rerun_equals_an_uninterrupted_merge(
     with Warehouse(crashed) as left_wh, Warehouse(reference) as right_wh:
         assert _equal(_stored(left_wh), _stored(right_wh))
         assert left_wh.table("raw_observations").height == FILES * PER_FILE
+
+
+def test_a_naive_datetime_is_refused_naming_the_event_and_nothing_is_staged(
+    tmp_path: Path,
+) -> None:
+    directory = staging_directory(tmp_path / "staging")
+    naive = replace(obs(at(D0)), start=datetime(2029, 11, 5, 9, 0))
+    with pytest.raises(BadInputError, match=f"start of event {naive.event_id}.*timezone-aware"):
+        stage(directory, [batch([naive])], SYNC)
+    assert list(directory.iterdir()) == []
+
+
+def test_the_last_copy_of_an_id_wins_in_the_order_last_seen() -> None:
+    first, second = obs(at(D0)), obs(at(D0 + timedelta(days=7)))
+    moved = replace(first, start=at(D0 + timedelta(days=1)))
+    rows = batch_rows([batch([first, second]), batch([moved], full=False)])
+    assert rows.column("event_id").to_pylist() == [second.event_id, first.event_id]
+    assert rows.column("start").to_pylist() == [second.start, moved.start]
