@@ -168,7 +168,7 @@ class _Sender:
         batch_uri: str,
         params: Callable[[str | None], dict[str, Any]],
     ) -> None:
-        self._service = service
+        self._events = service.events()  # built once: it is slow to build
         self._transport = transport
         self._batch_uri = batch_uri
         self._params = params
@@ -199,7 +199,7 @@ class _Sender:
 
     def _request(self, job: ListingJob, credentials: BatchCredentials) -> Any:
         params = job.paginator.update_request(self._params(job.cursor))
-        request = self._service.events().list(calendarId=job.email, **params)
+        request = self._events.list(calendarId=job.email, **params)
         # The batch takes each inner request's token from the credentials of its http.
         request.http = google_auth_httplib2.AuthorizedHttp(credentials, http=self._transport)
         request.postproc = lambda response, content: content  # decoded per answer below

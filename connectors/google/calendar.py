@@ -95,10 +95,10 @@ class GoogleCalendarSource(Portable):
     def sync_calendar(self, email: str, cursor: str | None) -> CalendarBatch:
         """Read `email`'s primary calendar: in full when `cursor` is None, else changes."""
         calendar = email.strip().lower()
-        service = self._clients.service()[0]
+        events = self._clients.events()[0]
         authorized = self._clients.authorized(self._tokens.credentials(calendar))
         counter = RequestCounter()
-        requests = _PageRequests(service, authorized, calendar, self.params(cursor))
+        requests = _PageRequests(events, authorized, calendar, self.params(cursor))
         items, sync_token = _list_all(requests, calendar, self._retry, counter, self.limits)
         return self.batch_of(calendar, items, sync_token, cursor is None, counter.count)
 
@@ -178,8 +178,8 @@ def _close(clients: ThreadClients, pool: ThreadPoolExecutor) -> None:
 class _PageRequests:
     """Builds one page's request of a listing, carrying its calendar owner's token."""
 
-    def __init__(self, service: Any, http: Any, calendar: str, params: dict[str, Any]) -> None:
-        self._service = service
+    def __init__(self, events: Any, http: Any, calendar: str, params: dict[str, Any]) -> None:
+        self._events = events
         self._http = http
         self._calendar = calendar
         self._params = params
@@ -190,7 +190,7 @@ class _PageRequests:
 
         def make() -> Any:
             params = paginator.update_request(self._params)
-            request = self._service.events().list(calendarId=self._calendar, **params)
+            request = self._events.list(calendarId=self._calendar, **params)
             request.http = self._http
             return request
 

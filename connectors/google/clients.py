@@ -39,18 +39,20 @@ class ThreadClients:
                 self._transports.append(found)
         return found
 
-    def service(self) -> tuple[Any, httplib2.Http]:
-        """This thread's Calendar client and the transport under it."""
+    def events(self) -> tuple[Any, httplib2.Http]:
+        """This thread's Calendar `events` resource and the transport under it (built
+        once: the client library writes every method's documentation as it builds one)."""
         found = getattr(self._local, "client", None)
         if found is None:
             transport = self.transport()
-            found = (bare_service("calendar", "v3", self._endpoint, transport), transport)
+            service = bare_service("calendar", "v3", self._endpoint, transport)
+            found = (service.events(), transport)
             self._local.client = found
         return found
 
     def authorized(self, credentials: auth_credentials.Credentials) -> Any:
         """This thread's transport acting with `credentials` (one refresh on a 401)."""
-        transport = self.service()[1]
+        transport = self.events()[1]
         return google_auth_httplib2.AuthorizedHttp(
             credentials, http=transport, max_refresh_attempts=1
         )

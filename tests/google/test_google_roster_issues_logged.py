@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from google_org import ANN, GoogleWorld
 
+import runtime.engine  # noqa: F401  (Prefect configures logging on import: before caplog, not during)
 from runtime.config import load_config
 from runtime.resources import open_sources
 
