@@ -18,8 +18,8 @@ from pathlib import Path
 from prefect import flow
 
 from core.errors import BadInputError
+from flows.build import history_flow
 from runtime.config import Config, load_config, today_in
-from runtime.context import build_context
 from runtime.engine import log, step
 from runtime.lock import warehouse_lock
 from warehouse import Warehouse
@@ -54,13 +54,14 @@ def backfill_history(
     """Recompute metrics as of each date in [start, end] into the history tables.
 
     The deployment names the configuration file; the CLI passes the one it loaded.
+    With `[run] executor = "dask"` the partitions are computed on the Dask cluster
+    (see `flows.build.history_flow`).
     """
     config = config or load_config(Path(config_path) if config_path else None)
     end = end or today_in(config.org.timezone)
     start = start or end - timedelta(weeks=DEFAULT_WEEKS)
-    contexts = [build_context(config, day) for day in as_of_dates(start, end, every_days)]
-    with warehouse_lock(config.warehouse.path), Warehouse(config.warehouse.path) as warehouse:
-        rows = warehouse.build_history(contexts, config.run.build_partitions)
+    dates = as_of_dates(start, end, every_days)
+    rows = step(history_flow(config), config, dates)
     log().info("backfilled %d as_of dates from %s to %s", len(rows), start, end)
     return rows
 

@@ -1,10 +1,13 @@
-"""The build flow: occurrences and every metric table rebuilt from what was synced.
+"""The build flows: the current tables, and the history tables as of past dates.
 
-With `[run] executor = "dask"` the build's partitions are computed on the Dask
+`build_warehouse` rebuilds occurrences and every metric table from what was synced;
+`build_history` (the backfill's work) computes the history tables as of a list of
+dates. With `[run] executor = "dask"` their partitions are computed on the Dask
 cluster's workers (Prefect task runs on the DaskTaskRunner when orchestrated), their
 files in the staging directory; this process stays the warehouse's one writer. Kept
-apart from flows/pipeline.py so that workers can import what Prefect sends them
-(a deployment loads its entrypoint's file as a top-level module they cannot import).
+apart from flows/pipeline.py and flows/backfill.py so that workers can import what
+Prefect sends them (a deployment loads its entrypoint's file as a top-level module
+they cannot import).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from prefect import Flow, flow
 
@@ -25,22 +29,34 @@ from warehouse import Warehouse
 from warehouse.rebuild import PartitionMapper
 from warehouse.staging import staging_area
 
-# Threads per worker process of a local cluster while it builds (see build_flow).
+R = TypeVar("R")
+
+# Threads per worker process of a local cluster while it builds (see _on_cluster).
 BUILD_THREADS = 1
 
 
 def build_flow(config: Config) -> Flow[..., dict[str, int]]:
-    """The build flow; with `[run] executor = "dask"`, on a DaskTaskRunner whose
+    """The build flow, on the task runner `config` asks for (see `_on_cluster`)."""
+    return _on_cluster(build_warehouse, config)
+
+
+def history_flow(config: Config) -> Flow[..., dict[date, int]]:
+    """The backfill's history build, on the task runner `config` asks for."""
+    return _on_cluster(build_history, config)
+
+
+def _on_cluster(build: Flow[..., R], config: Config) -> Flow[..., R]:
+    """`build` as it is, or with `[run] executor = "dask"` on a DaskTaskRunner whose
     workers compute the partitions (a local cluster: one partition at a time per
     worker process, each being CPU- and memory-bound)."""
     if config.run.executor == "dask":
-        return build_warehouse.with_options(task_runner=dask_runner(config.run, BUILD_THREADS))
-    return build_warehouse
+        return build.with_options(task_runner=dask_runner(config.run, BUILD_THREADS))
+    return build
 
 
 @contextmanager
 def _partition_work(config: Config) -> Iterator[tuple[PartitionMapper | None, Path | None]]:
-    """Where the build's partitions are computed: in this process (None, None), or
+    """Where a build's partitions are computed: in this process (None, None), or
     with executor "dask" on the cluster's workers, their files in the staging
     directory (the workers reach it; removed after if the build leaves it empty)."""
     if config.run.executor != "dask":
@@ -67,3 +83,17 @@ def build_warehouse(config: Config, as_of: date) -> dict[str, int]:
         counts.get("pair_metrics", 0),
     )
     return counts
+
+
+@flow(name="build_history")
+def build_history(config: Config, dates: list[date]) -> dict[date, int]:
+    """Compute the history tables as of each of `dates`, in one transaction (the
+    partitions on the Dask cluster with executor "dask"; see `history_flow`); weekly
+    rows per date."""
+    contexts = [build_context(config, day) for day in dates]
+    with (
+        warehouse_lock(config.warehouse.path),
+        Warehouse(config.warehouse.path) as warehouse,
+        _partition_work(config) as (mapper, workdir),
+    ):
+        return warehouse.build_history(contexts, config.run.build_partitions, mapper, workdir)

@@ -217,15 +217,21 @@ class Warehouse:
             return build_tables(con, ctx, synced, partitions, folder, mapper)
 
     def build_history(
-        self, contexts: Sequence[BuildContext], partitions: int | None = None
+        self,
+        contexts: Sequence[BuildContext],
+        partitions: int | None = None,
+        mapper: PartitionMapper | None = None,
+        workdir: Path | None = None,
     ) -> dict[date, int]:
         """Compute the metrics as of each context's date into the HISTORY_TABLES
         (`as_of`, then the table's columns), replacing rows of the same as_of in one
         transaction; the current derived tables are not touched. Partitioned as
-        `build` is; weekly rows per date."""
+        `build` is, `mapper` and `workdir` as for `build` (through a mapper, each
+        partition as of each date is a call of its own); weekly rows per date."""
         synced = self.synced_calendars()
+        folder = workdir or self._workdir()
         with self._build_memory(), self._transaction() as con:
-            return build_history_tables(con, contexts, synced, partitions, self._workdir())
+            return build_history_tables(con, contexts, synced, partitions, folder, mapper)
 
     def _build_memory(self) -> AbstractContextManager[None]:
         """DuckDB's memory capped while a file warehouse builds (the excess spills to

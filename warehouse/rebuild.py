@@ -9,7 +9,9 @@ Given a `PartitionMapper` (one that runs each call on a Dask worker, say), the
 partitions are computed elsewhere: the raw table is split into files under the
 workdir, each call of `compute_partition_files` reads one partition's file, writes
 its occurrences and weekly activity as Parquet files beside it and returns the
-summary; this process, the one writer, inserts those files in partition order.
+summary; this process, the one writer, inserts those files in partition order. The
+history's backfill splits the raw table once for all its dates and makes each
+(partition, date) a call of its own, writing only the weekly activity.
 """
 
 from __future__ import annotations
@@ -53,13 +55,17 @@ _WEEKLY_ORDER = "week_start, manager_email, report_email"
 _SNAPSHOT = "_build_snapshot"  # one date's table, on its way to its history
 # A computed partition's tables, beside the raw partitions: (staging table, file name).
 _BUILT_FILES: Final = (("occurrences", "occurrences"), (_WEEKLY, "weekly_activity"))
+_BUILD_FILES: Final = tuple(name for _, name in _BUILT_FILES)  # the files a build writes
+_HISTORY_FILES: Final = ("weekly_activity",)  # all the history keeps of a partition's
 
 
 @dataclass(frozen=True)
 class BuiltPartition:
-    """What `compute_partition_files` returns: which partition, and its summary."""
+    """What `compute_partition_files` returns: which partition as of which date, and
+    its summary."""
 
     index: int
+    as_of: date
     summary: PartitionSummary
 
 
@@ -118,7 +124,8 @@ def build_tables(
                 for index in range(parts.count)
             ]
         else:
-            summaries = _build_elsewhere(con, parts, mapper, lines, ctx, synced)
+            built = _build_elsewhere(con, parts, mapper, lines, [ctx], synced, dated=False)
+            summaries = [partition.summary for partition in built]
     con.execute(
         f"CREATE OR REPLACE TABLE weekly_activity AS "
         f"SELECT * FROM {_WEEKLY} ORDER BY {_WEEKLY_ORDER}"
@@ -166,21 +173,23 @@ def compute_partition_files(
     lines: pl.DataFrame,
     ctx: BuildContext,
     synced: frozenset[str],
+    names: Sequence[str] = _BUILD_FILES,
 ) -> BuiltPartition:
     """Compute partition `index` of the raw table split into `folder` (see
-    `read_partition`), write its occurrences and weekly activity as Parquet files in
-    `folder` and return its summary. Needs no warehouse: a Dask worker runs it."""
+    `read_partition`) as of ctx.as_of, write the tables `names` (occurrences, weekly
+    activity) as Parquet files in `folder` and return its summary. Needs no warehouse:
+    a Dask worker runs it."""
     raw, series = read_partition(folder, index)
     result = compute_partition(raw, series, lines, ctx, synced)
     del raw
     frames = {"occurrences": result.occurrences, "weekly_activity": result.weekly_activity}
-    for _, name in _BUILT_FILES:
-        write_aside(frames[name].to_arrow(), _built_file(folder, index, name))
-    return BuiltPartition(index, result.summary)
+    for name in names:
+        write_aside(frames[name].to_arrow(), _built_file(folder, index, ctx.as_of, name))
+    return BuiltPartition(index, ctx.as_of, result.summary)
 
 
-def _built_file(folder: Path, index: int, name: str) -> Path:
-    return folder / f"{index}.{name}.parquet"
+def _built_file(folder: Path, index: int, day: date, name: str) -> Path:
+    return folder / f"{index}.{day.isoformat()}.{name}.parquet"
 
 
 def _build_elsewhere(
@@ -188,28 +197,46 @@ def _build_elsewhere(
     parts: RawPartitions,
     mapper: PartitionMapper,
     lines: pl.DataFrame,
-    ctx: BuildContext,
+    contexts: Sequence[BuildContext],
     synced: frozenset[str],
-) -> list[PartitionSummary]:
-    """Every partition computed through `mapper`; each one's files inserted (then
-    deleted) in partition order as soon as those before it are in; the summaries in
-    partition order."""
-    calls = [(parts.folder, index, lines, ctx, synced) for index in range(parts.count)]
-    arrived: dict[int, PartitionSummary] = {}
-    summaries: list[PartitionSummary] = []
+    *,
+    dated: bool,
+) -> list[BuiltPartition]:
+    """Every partition computed as of each of `contexts` through `mapper`, one call
+    per (partition, date); the results in that order, partition by partition, each
+    one's files inserted (then deleted) as soon as those before it are in. `dated`
+    (the history): only the weekly activity, `as_of` first; else the occurrences too."""
+    names = _HISTORY_FILES if dated else _BUILD_FILES
+    calls = [
+        (parts.folder, index, lines, ctx, synced, names)
+        for index in range(parts.count)
+        for ctx in contexts
+    ]
+    order = [(index, ctx.as_of) for index in range(parts.count) for ctx in contexts]
+    arrived: dict[tuple[int, date], BuiltPartition] = {}
+    done: list[BuiltPartition] = []
     for built in mapper(compute_partition_files, calls):
-        arrived[built.index] = built.summary
-        while len(summaries) in arrived:
-            index = len(summaries)
+        arrived[built.index, built.as_of] = built
+        while len(done) < len(order) and order[len(done)] in arrived:
+            ready = arrived.pop(order[len(done)])
             for table, name in _BUILT_FILES:
-                path = _built_file(parts.folder, index, name)
-                _write(con, table, pq.read_table(path), create=index == 0)
-                path.unlink()
-            summaries.append(arrived.pop(index))
-    if len(summaries) != parts.count:
-        missing = [i for i in range(len(summaries), parts.count) if i not in arrived]
+                if name in names:
+                    path = _built_file(parts.folder, ready.index, ready.as_of, name)
+                    rows = pq.read_table(path)
+                    dated_rows = _dated(pl.DataFrame(rows), ready.as_of) if dated else rows
+                    _write(con, table, dated_rows, create=not done)
+                    path.unlink()
+            done.append(ready)
+    lost = [key for key in order[len(done) :] if key not in arrived]
+    if lost:
+        missing = sorted({index for index, _ in lost})
         raise RuntimeError(f"the build's mapper returned no result for partitions {missing}")
-    return summaries
+    return done
+
+
+def _dated(frame: pl.DataFrame, day: date) -> pl.DataFrame:
+    """`frame` as a history table keeps it: `as_of` first."""
+    return frame.select(pl.lit(day).alias("as_of"), pl.all())
 
 
 def build_history_tables(
@@ -218,22 +245,31 @@ def build_history_tables(
     synced: frozenset[str],
     partitions: int | None = None,
     workdir: Path | None = None,
+    mapper: PartitionMapper | None = None,
 ) -> dict[date, int]:
     """Write the HISTORY_TABLES as of each context's date (`as_of` first, then the
     table's columns), replacing rows of the same as_of; weekly rows per date.
 
-    Each partition is read once for every date; a date given twice keeps its last
-    context. `partitions` and `workdir` as for `build_tables`.
+    The raw table is split once for every date; a date given twice keeps its last
+    context. `partitions`, `workdir` and `mapper` as for `build_tables`: without a
+    mapper each partition is read once and computed as of every date in turn; with
+    one, each (partition, date) is a call of `compute_partition_files`.
     """
     by_date = {ctx.as_of: ctx for ctx in contexts}
     snapshots = _snapshots(con)
     lines = reporting_lines(snapshots)
     summaries: dict[date, list[PartitionSummary]] = {day: [] for day in by_date}
-    with RawPartitions(con, _count(con, partitions), workdir) as parts:
-        for index in range(parts.count):
-            found = _history_partition(con, parts, index, lines, by_date, synced)
-            for day, summary in found.items():
-                summaries[day].append(summary)
+    shared = mapper is not None
+    with RawPartitions(con, _count(con, partitions), workdir, shared) as parts:
+        if mapper is None:
+            for index in range(parts.count):
+                found = _history_partition(con, parts, index, lines, by_date, synced)
+                for day, summary in found.items():
+                    summaries[day].append(summary)
+        else:
+            dates = list(by_date.values())
+            for built in _build_elsewhere(con, parts, mapper, lines, dates, synced, dated=True):
+                summaries[built.as_of].append(built.summary)
     for day, ctx in by_date.items():
         _write_snapshots(con, combine(summaries[day], snapshots, ctx, synced), day)
     weekly = f"SELECT * FROM {_WEEKLY} ORDER BY as_of, {_WEEKLY_ORDER}"
@@ -257,8 +293,7 @@ def _history_partition(
     summaries = {}
     for number, (day, ctx) in enumerate(by_date.items()):
         result = compute_partition(raw, series, lines, ctx, synced)
-        weekly = result.weekly_activity.select(pl.lit(day).alias("as_of"), pl.all())
-        _write(con, _WEEKLY, weekly, create=index == 0 and number == 0)
+        _write(con, _WEEKLY, _dated(result.weekly_activity, day), create=index == 0 and number == 0)
         summaries[day] = result.summary
     return summaries
 

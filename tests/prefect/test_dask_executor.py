@@ -1,15 +1,16 @@
-"""A sync and a build with `[run] executor = "dask"` and no Prefect API (as a plain
-`oneonone sync` and `oneonone build` run them): the sync tasks and the build's
-partitions go to a real distributed.LocalCluster of worker processes through Dask's
-client and store what the threaded run stores. (The weekly deployment on Dask,
-through Prefect's DaskTaskRunner, is tested with the other deployments.)"""
+"""A sync, a build and a backfill with `[run] executor = "dask"` and no Prefect API (as
+a plain `oneonone sync`, `oneonone build` and `oneonone backfill` run them): the sync
+tasks and the build's and backfill's partitions go to a real distributed.LocalCluster
+of worker processes through Dask's client and store what the threaded run stores.
+(The weekly deployment on Dask, through Prefect's DaskTaskRunner, is tested with the
+other deployments.)"""
 
 from __future__ import annotations
 
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,13 @@ from polars.testing import assert_frame_equal
 from prefect import Flow
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from flows.backfill import backfill_history
 from flows.build import build_flow
 from flows.sync import sync_flow
 from runtime.config import Config, load_config
 from runtime.engine import run_flow
 from warehouse import Warehouse
+from warehouse.rebuild import HISTORY_TABLES
 from warehouse.schema import DERIVED_TABLES
 
 AS_OF = date(2026, 11, 16)
@@ -47,7 +50,15 @@ def cluster() -> Iterator[Client]:
         yield client
 
 
-def _run(root: Path, make_flow: FlowFor = sync_flow, **env: str) -> None:
+def _run(
+    root: Path,
+    make_flow: FlowFor = sync_flow,
+    *,
+    parameters: dict[str, Any] | None = None,
+    **env: str,
+) -> None:
+    """Run a flow as the CLI does, on the warehouse in `root`; `parameters` besides
+    the configuration (default: as_of)."""
     with pytest.MonkeyPatch.context() as patch, temporary_settings({PREFECT_API_URL: ""}):
         patch.setenv("ONEONONE_WAREHOUSE__PATH", str(root / "w.duckdb"))
         patch.setenv("ONEONONE_REPORT__OUT_DIR", str(root / "out"))
@@ -55,7 +66,30 @@ def _run(root: Path, make_flow: FlowFor = sync_flow, **env: str) -> None:
         for name, value in env.items():
             patch.setenv(name, value)
         config = load_config()
-        run_flow(make_flow(config), config=config, as_of=AS_OF)
+        run_flow(make_flow(config), config=config, **(parameters or {"as_of": AS_OF}))
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse the threaded sync filled (once for the module; tests copy it)."""
+    root = tmp_path_factory.mktemp("synced")
+    _run(root)
+    return root / "w.duckdb"
+
+
+def _copies(synced: Path, root: Path, *names: str) -> None:
+    for name in names:
+        (root / name).mkdir()
+        shutil.copy(synced, root / name / "w.duckdb")
+
+
+def _ran_on_workers(stream: Any, cluster: Client, name: str) -> list[dict[str, Any]]:
+    """The tasks of function `name` in a task stream: it lists only tasks that ran on
+    a worker, none run in this process; each one's worker checked to be the cluster's."""
+    ran = [t for t in stream.data if key_split(t["key"]) == name]
+    workers = set(cluster.scheduler_info()["workers"])
+    assert {t["worker"] for t in ran} <= workers
+    return ran
 
 
 def _tables(path: Path) -> dict[str, pl.DataFrame]:
@@ -102,12 +136,9 @@ def _derived(path: Path) -> dict[str, pl.DataFrame]:
 
 
 def test_a_build_on_a_dask_cluster_computes_its_partitions_on_the_workers(
-    cluster: Client, tmp_path: Path
+    cluster: Client, synced: Path, tmp_path: Path
 ) -> None:
-    _run(tmp_path / "synced")
-    for name in ("threads", "dask"):
-        (tmp_path / name).mkdir()
-        shutil.copy(tmp_path / "synced" / "w.duckdb", tmp_path / name / "w.duckdb")
+    _copies(synced, tmp_path, "threads", "dask")
     three = {"ONEONONE_RUN__BUILD_PARTITIONS": "3"}
     _run(tmp_path / "threads", build_flow, **three)
     staging = tmp_path / "shared" / "staging"
@@ -121,10 +152,7 @@ def test_a_build_on_a_dask_cluster_computes_its_partitions_on_the_workers(
             ONEONONE_RUN__STAGING_DIR=str(staging),
             **three,
         )
-    # The task stream lists tasks that ran on a worker: none run in this process.
-    ran = [t for t in stream.data if key_split(t["key"]) == "compute_partition_files"]
-    workers = set(cluster.scheduler_info()["workers"])
-    assert len(ran) == 3 and {t["worker"] for t in ran} <= workers
+    assert len(_ran_on_workers(stream, cluster, "compute_partition_files")) == 3
     assert not staging.exists()  # the build's folder and the staging directory it made
     threads, dask = (
         _derived(tmp_path / "threads" / "w.duckdb"),
@@ -133,3 +161,44 @@ def test_a_build_on_a_dask_cluster_computes_its_partitions_on_the_workers(
     for name in DERIVED_TABLES:
         assert_frame_equal(dask[name], threads[name], check_exact=True)
     assert threads["occurrences"].height > 0
+
+
+def _history(path: Path) -> dict[str, pl.DataFrame]:
+    with Warehouse(path, read_only=True) as wh:
+        frames = {name: wh.table(name) for name in HISTORY_TABLES}
+        assert not wh.has_table("occurrences")  # a backfill writes the history alone
+    return {name: f.sort(f.columns, nulls_last=True) for name, f in frames.items()}
+
+
+def test_a_backfill_on_a_dask_cluster_computes_each_partition_and_date_on_the_workers(
+    cluster: Client, synced: Path, tmp_path: Path
+) -> None:
+    _copies(synced, tmp_path, "threads", "dask")
+    three_weeks = {"start": AS_OF - timedelta(weeks=2), "end": AS_OF, "every_days": 7}
+    two = {"ONEONONE_RUN__BUILD_PARTITIONS": "2"}
+    _run(tmp_path / "threads", lambda _: backfill_history, parameters=three_weeks, **two)
+    staging = tmp_path / "shared" / "staging"
+    address = cluster.scheduler.address  # type: ignore[union-attr]
+    with get_task_stream(client=cluster) as stream:
+        _run(
+            tmp_path / "dask",
+            lambda _: backfill_history,
+            parameters=three_weeks,
+            ONEONONE_RUN__EXECUTOR="dask",
+            ONEONONE_RUN__DASK_ADDRESS=address,
+            ONEONONE_RUN__STAGING_DIR=str(staging),
+            **two,
+        )
+    # 2 partitions × 3 dates, each a task of its own.
+    assert len(_ran_on_workers(stream, cluster, "compute_partition_files")) == 6
+    assert not staging.exists()  # the backfill's folder and the staging directory it made
+    threads, dask = (
+        _history(tmp_path / "threads" / "w.duckdb"),
+        _history(tmp_path / "dask" / "w.duckdb"),
+    )
+    for name in HISTORY_TABLES:
+        assert_frame_equal(dask[name], threads[name], check_exact=True)
+    weekly = threads["weekly_activity_history"]
+    assert weekly["as_of"].unique().sort().to_list() == [
+        AS_OF - timedelta(weeks=n) for n in (2, 1, 0)
+    ]

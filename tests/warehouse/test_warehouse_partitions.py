@@ -301,3 +301,41 @@ def test_a_mapper_that_loses_a_partition_fails_the_build_and_changes_nothing(
             wh.build(BuildContext(as_of=AS_OF), partitions=3, mapper=first_only)
         assert not wh.has_table("occurrences")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
+
+
+def _history(wh: Warehouse) -> dict[str, pl.DataFrame]:
+    return {name: _sorted(wh.table(name)) for name in HISTORY_TABLES}
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_history_computed_through_a_mapper_in_any_order_equals_the_sequential_history(
+    tmp_path: Path, partitions: int
+) -> None:
+    rows = [LIVE, {**LIVE, "who": [R2, M], "day": 4}, {**LIVE, "who": [M2, R3], "day": 5},
+            {**LIVE, "who": [], "day": 6, "stub_of": 0}]  # fmt: skip
+    contexts = [BuildContext(as_of=AS_OF - timedelta(days=days)) for days in (60, 30, 0)]
+    with _warehouse(_raw(rows), synced=[M, R2]) as wh:
+        sequential = wh.build_history(contexts, partitions=partitions)
+        expected = _history(wh)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    with _warehouse(_raw(rows), synced=[M, R2], path=tmp_path / "w.duckdb") as wh:
+        mapped = wh.build_history(contexts, partitions, mapper=_last_first, workdir=shared)
+        assert mapped == sequential
+        for name, frame in _history(wh).items():
+            assert_frame_equal(frame, expected[name], check_exact=True)
+        assert not wh.has_table("occurrences")  # the history alone: no current table
+    assert expected["weekly_activity_history"]["as_of"].n_unique() == 3
+    assert list(shared.iterdir()) == []
+
+
+def test_a_mapper_that_loses_a_date_of_a_partition_fails_the_backfill(tmp_path: Path) -> None:
+    def all_but_last(fn: Callable[..., Any], calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        return iter([fn(*args) for args in list(calls)[:-1]])
+
+    contexts = [BuildContext(as_of=AS_OF - timedelta(days=days)) for days in (30, 0)]
+    with _warehouse(_raw([LIVE]), synced=[M], path=tmp_path / "w.duckdb") as wh:
+        with pytest.raises(RuntimeError, match=r"no result for partitions \[1\]"):
+            wh.build_history(contexts, partitions=2, mapper=all_but_last)
+        assert not wh.has_table("kpi_history")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
