@@ -6,10 +6,12 @@ ever see `Person`, `Observation` and `CalendarBatch`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol, runtime_checkable
+from urllib.parse import unquote
 
 from connectors.limits import Waits
 from core.errors import SourceError
@@ -66,6 +68,63 @@ class Observation:
     created_at: datetime | None = None
     updated_at: datetime | None = None  # provider's last-modified time of this copy
     response_at: datetime | None = None  # when this calendar's owner responded (Graph)
+    # The online meeting the event links to, as `meeting_key` digests it (Google Meet's
+    # code, Graph's onlineMeeting.joinUrl); None when it has none (met in person).
+    meeting_key: str | None = None
+
+
+def meeting_key(provider: Provider, link: str) -> str:
+    """A stable digest of an online meeting's identity, the same from the calendar event
+    and from the call record: Google Meet's meeting code ("abc-defg-hij", any case, with
+    or without dashes) or Graph's join URL (percent-encoded or not). Never kept raw:
+    whoever holds a code or a join URL can ask to join."""
+    text = link.strip().lower()
+    text = text.replace("-", "") if provider == "google" else unquote(text).rstrip("/")
+    return hashlib.sha256(f"{provider}:{text}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class CallPresence:
+    """One person's time in one online call, as a call record reports it: who, from when
+    to when, in which call. Nothing else is kept: no content, no titles, no phone numbers,
+    no devices. All datetimes are timezone-aware UTC; emails are lower-case.
+
+    A call joins a calendar event through `meeting_key` (the same digest as the event's);
+    a call without one (a peer-to-peer call) is unscheduled time.
+    """
+
+    provider: Provider
+    call_id: str  # Google Meet's conference_id; Graph's callRecord id
+    meeting_key: str | None
+    email: str
+    joined_at: datetime
+    left_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallBatch:
+    """What one read of a provider's call records returned, for [read_from, read_until).
+
+    Records arrive late (Google's Reports API: hours) and expire (Graph: 30 days), so each
+    run reads again from `read_until` minus an overlap, and storing is idempotent.
+    """
+
+    provider: Provider
+    presences: Sequence[CallPresence]
+    read_from: datetime
+    read_until: datetime
+    requests: int = 0  # HTTP requests made (token requests aside)
+
+
+@runtime_checkable
+class CallSource(Protocol):
+    """Reads one provider's call records of the roster's people."""
+
+    provider: Provider
+
+    def read_calls(self, since: datetime, until: datetime) -> CallBatch:
+        """Presences of roster people in calls that ended in [since, until)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
