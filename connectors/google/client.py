@@ -9,6 +9,7 @@ client's own `num_retries`, which ignores Retry-After).
 
 from __future__ import annotations
 
+import atexit
 import json
 import ssl
 import tempfile
@@ -62,12 +63,14 @@ def load_credentials(
 
 @lru_cache(maxsize=8)
 def ca_certs_file(extra: Path | None) -> str | None:
-    """The system CAs plus `extra` in one file, since httplib2 takes a single path."""
+    """The system CAs plus `extra` in one file, since httplib2 takes a single path
+    (removed when the process exits)."""
     if extra is None:
         return None
     bundle = Path(httplib2.CA_CERTS).read_bytes() + b"\n" + extra.read_bytes()
     with tempfile.NamedTemporaryFile("wb", prefix="oneonone-ca-", suffix=".pem", delete=False) as f:
         f.write(bundle)
+    atexit.register(Path(f.name).unlink, missing_ok=True)
     return f.name
 
 
