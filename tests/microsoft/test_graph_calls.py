@@ -13,9 +13,11 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 
 import pytest
 
+from connectors.microsoft.auth import TokenProvider
 from connectors.microsoft.calendar import MicrosoftCalendarSource
 from connectors.microsoft.calls import MicrosoftCallSource
 from connectors.model import CallPresence, meeting_key
@@ -199,3 +201,41 @@ def test_throttled_list_and_record_reads_are_retried(org_world: GraphWorld) -> N
 
     assert org_world.sleeps == [0.25, 0.25]
     assert rows(list(batch.presences)) == expected(org_world.org, since, NOW)
+
+
+def test_only_roster_people_are_kept(org_world: GraphWorld) -> None:
+    tenant = frozenset(m.email.lower() for m in org_world.org.people if m.provider == "microsoft")
+    since = NOW - timedelta(days=28)
+    world = org_world
+    source = MicrosoftCallSource(world.settings, world.http, tenant, client=world.client)
+
+    batch = source.read_calls(since, NOW)
+
+    everyone = expected(org_world.org, since, NOW)
+    assert rows(list(batch.presences)) == {row for row in everyone if row[2] in tenant}
+    assert any(row[2] not in tenant for row in everyone)  # a Google colleague joined
+
+
+def get(world: GraphWorld, path: str, **params: str) -> Any:
+    token = TokenProvider(world.settings, world.client).token()
+    url = world.settings.graph_endpoint + path
+    return world.client.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_wire_list_has_no_sessions_and_old_records_are_404(org_world: GraphWorld) -> None:
+    calls = [c for c, _ in planned_calls(org_world.org)]
+    old = next(c for c in calls if c.start < NOW - RETENTION)
+    recent = next(c for c in calls if c.start >= NOW - RETENTION and c.code)
+    window = f"startDateTime ge {recent.start:%Y-%m-%dT%H:%M:%SZ}"
+
+    listed = get(org_world, "/communications/callRecords", **{"$filter": window}).json()
+    one = get(org_world, f"/communications/callRecords/{record_id(recent.call_id)}").json()
+    gone = get(org_world, f"/communications/callRecords/{record_id(old.call_id)}")
+    bad = get(org_world, "/communications/callRecords", **{"$filter": "type eq 'groupCall'"})
+
+    first = listed["value"][0]
+    assert first["id"] == record_id(recent.call_id) and "sessions" not in first
+    assert first["type"] == "groupCall" and first["joinWebUrl"] == join_url(recent.code or "")
+    assert "sessions" not in one and one["endDateTime"] == first["endDateTime"]
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "NotFound"
+    assert bad.status_code == 400
