@@ -65,6 +65,11 @@ class GraphNotFoundError(FatalSourceError):
         self.code = code
 
 
+class GraphForbiddenError(FatalSourceError):
+    """Graph answered 403: the app lacks a permission the resource needs (callers that
+    know which one say so)."""
+
+
 class TokenRejectedError(AuthError):
     """Graph answered 401 to a token msal handed out (revoked, expired early)."""
 
@@ -96,6 +101,8 @@ def graph_error_for(
         return TokenRejectedError(text)
     if status == 404:
         return GraphNotFoundError(text, code)
+    if status == 403:
+        return GraphForbiddenError(text)
     return FatalSourceError(text)
 
 

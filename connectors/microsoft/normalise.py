@@ -3,7 +3,7 @@
 Candidate rules (README "What it measures"): not all-day, not out-of-office, exactly two human
 participants (organizer included, rooms and equipment excluded), both in the roster.
 Only what the metrics need survives: subject, body and location are read (the body
-only to test for a link) and dropped.
+only to test for a link) and dropped; the Teams join URL only as its `meeting_key` digest.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.microsoft.zones import zone_for
-from connectors.model import Observation
+from connectors.model import Observation, meeting_key
 
 _LINK = re.compile(r"https?://", re.IGNORECASE)
 _RECURRING_TYPES = frozenset({"occurrence", "exception"})
@@ -135,6 +135,14 @@ def _original_start(event: Event) -> datetime | None:
     return parse_instant(event.get("originalStart"))
 
 
+def online_meeting_key(event: Event) -> str | None:
+    """The `meeting_key` of the event's online meeting (`onlineMeeting.joinUrl`), or None
+    when it has none (met in person, or a provider without a join URL)."""
+    online = event.get("onlineMeeting")
+    link = online.get("joinUrl") if isinstance(online, Mapping) else None
+    return meeting_key("microsoft", str(link)) if link else None
+
+
 def normalise_event(
     event: Event, calendar_email: str, roster: frozenset[str]
 ) -> Observation | None:
@@ -163,4 +171,5 @@ def normalise_event(
         created_at=parse_instant(event.get("createdDateTime")),
         updated_at=parse_instant(event.get("lastModifiedDateTime")),
         response_at=_response_at(event),
+        meeting_key=online_meeting_key(event),
     )

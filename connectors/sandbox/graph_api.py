@@ -7,7 +7,8 @@ msal with `instance_discovery=False`) and `microsoft.graph_endpoint = root + "gr
 Served: tenant discovery and the v2.0 token endpoint (client credentials);
 `/users/{id|upn}/calendarView` and `/calendarView/delta` with `Prefer:
 odata.maxpagesize` and `outlook.timezone`; `/users`, `/users/{id}/manager`,
-`/users/{id}/directReports`; JSON batching (`/$batch`); certificate credentials.
+`/users/{id}/directReports`; `/communications/callRecords` (graph_calls.py); JSON batching
+(`/$batch`); certificate credentials; application permissions (`withdraw_permission`).
 Calendar requests beyond 4 at once for one mailbox are throttled as Graph does
 (connectors/sandbox/throttle.py). Other throttling and faults come from the server's
 fault queue (`SandboxHTTPServer.add_fault`).
@@ -19,6 +20,7 @@ from cryptography import x509
 
 from connectors.sandbox.graph_batch import batch_routes
 from connectors.sandbox.graph_calendar import calendar_routes, expire_deltas
+from connectors.sandbox.graph_calls import call_record_routes
 from connectors.sandbox.graph_common import GraphState
 from connectors.sandbox.graph_directory import directory_routes
 from connectors.sandbox.graph_identity import identity_routes
@@ -47,7 +49,7 @@ class GraphSandbox:
     def routes(self) -> list[Route]:
         """Every Microsoft route, for `connectors.sandbox.server.serve`."""
         calendar = self.state.mailbox_limit.guard(calendar_routes(self.state))
-        inner = calendar + directory_routes(self.state)
+        inner = calendar + directory_routes(self.state) + call_record_routes(self.state)
         return identity_routes(self.state) + inner + batch_routes(self.state, inner)
 
     def add_batch_fault(self, fault: Fault) -> None:
@@ -64,6 +66,13 @@ class GraphSandbox:
         """Forget every issued access token: Graph answers 401 until the client gets a new one."""
         with self.state.lock:
             self.state.tokens.clear()
+            self.state.token_roles.clear()
+
+    def withdraw_permission(self, role: str) -> None:
+        """Take an application permission (e.g. `CallRecords.Read.All`) from the app: tokens
+        issued from now on lack it (those issued before keep what they carried)."""
+        with self.state.lock:
+            self.state.roles.discard(role)
 
     def expire_deltas(self) -> None:
         """Forget every delta token: the next replay answers 410 syncStateNotFound."""

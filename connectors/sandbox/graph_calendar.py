@@ -24,7 +24,7 @@ from connectors.sandbox.graph_common import (
     opaque_id,
     prefer_page_size,
     prefer_timezone,
-    unauthorised,
+    refusal,
 )
 from connectors.sandbox.graph_render import visible_copies, zone_known
 from connectors.sandbox.graph_views import OrgStamp, fingerprint
@@ -138,9 +138,7 @@ def _continue(state: GraphState, request: Request) -> Reply | None:
 
 def _guard(state: GraphState, request: Request) -> str | Reply:
     """The mailbox the request is about, or the error reply that ends it."""
-    if not state.authorised(request):
-        return unauthorised()
-    return _mailbox(state, request)
+    return refusal(state, request, "Calendars.Read") or _mailbox(state, request)
 
 
 def calendar_view(state: GraphState, request: Request) -> Reply:

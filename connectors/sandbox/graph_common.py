@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 GRAPH_PREFIX = "/graph/v1.0"
 _ID_NAMESPACE = uuid.UUID("6f0b4a52-3c52-4f57-9a55-0e3f8f0d1a11")
+# The application permissions an app registration of the sandbox holds by default (with
+# admin consent): a token carries those granted when it was issued, as Graph's `roles`.
+APP_ROLES = frozenset({"Calendars.Read", "User.Read.All", "CallRecords.Read.All"})
 _PAGE_SIZE = re.compile(r"odata\.maxpagesize\s*=\s*(\d+)")
 _TIMEZONE = re.compile(r'outlook\.timezone\s*=\s*"([^"]+)"')
 
@@ -90,6 +93,8 @@ class GraphState:
     client_id: str
     client_secret: str
     tokens: set[str] = field(default_factory=set)
+    roles: set[str] = field(default_factory=lambda: set(APP_ROLES))  # granted to the app now
+    token_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # token -> its roles
     certificates: list[Any] = field(default_factory=list)  # x509 certificates of the app
     batch_faults: list[Any] = field(default_factory=list)  # server.Fault for inner requests
     mailbox_limit: MailboxConcurrency = field(default_factory=MailboxConcurrency)  # 4 at once
@@ -106,12 +111,18 @@ class GraphState:
         token = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(24)
         with self.lock:
             self.tokens.add(token)
+            self.token_roles[token] = frozenset(self.roles)
         return token
 
     def authorised(self, request: Request) -> bool:
         """Whether the request carries a token this tenant issued."""
         with self.lock:
             return request.bearer in self.tokens
+
+    def has_role(self, request: Request, role: str) -> bool:
+        """Whether the request's token was issued with the application permission `role`."""
+        with self.lock:
+            return role in self.token_roles.get(request.bearer or "", frozenset())
 
     def new_token(self, state: Any, book: str) -> str:
         """Store `state` under a fresh token in `skip` or `deltas`."""
@@ -157,3 +168,25 @@ def _render_cache() -> RenderCache:
 def unauthorised() -> Reply:
     """Graph's answer to a missing or unknown bearer token."""
     return graph_error(401, "InvalidAuthenticationToken", "Access token validation failure.")
+
+
+# Graph's 403 when a token lacks the permission, per permission (the call records API
+# names no permission: its message is empty).
+_DENIALS = {
+    "Calendars.Read": ("ErrorAccessDenied", "Access is denied. Check credentials and try again."),
+    "User.Read.All": (
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+    ),
+    "CallRecords.Read.All": ("Forbidden", ""),
+}
+
+
+def refusal(state: GraphState, request: Request, role: str) -> Reply | None:
+    """None when the request's token is valid and carries `role`, else Graph's 401 or 403."""
+    if not state.authorised(request):
+        return unauthorised()
+    if state.has_role(request, role):
+        return None
+    code, message = _DENIALS[role]
+    return graph_error(403, code, message)

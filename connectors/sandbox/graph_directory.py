@@ -19,7 +19,7 @@ from connectors.sandbox.graph_common import (
     base_url,
     graph_error,
     opaque_id,
-    unauthorised,
+    refusal,
     user_id,
 )
 from connectors.sandbox.model import Member
@@ -79,8 +79,9 @@ def _skiptoken(offset: int) -> str:
 
 def list_users(state: GraphState, request: Request) -> Reply:
     """GET /users with $select, $top, $expand=manager($select=…) and paging."""
-    if not state.authorised(request):
-        return unauthorised()
+    refused = refusal(state, request, "User.Read.All")
+    if refused is not None:
+        return refused
     expand = _EXPAND.match(request.arg("$expand", "") or "") if request.arg("$expand") else None
     if request.arg("$expand") and expand is None:
         return graph_error(400, "Request_BadRequest", "Only $expand=manager is supported.")
@@ -108,8 +109,9 @@ def _user_with_manager(
 
 
 def _target(state: GraphState, request: Request) -> Member | Reply:
-    if not state.authorised(request):
-        return unauthorised()
+    refused = refusal(state, request, "User.Read.All")
+    if refused is not None:
+        return refused
     key = request.match.group("user") if request.match else ""
     member = state.member(key)
     if member is None or member.provider != "microsoft":

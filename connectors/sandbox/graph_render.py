@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from connectors.sandbox.calls import join_url, meeting_code_of
 from connectors.sandbox.graph_common import opaque_id
 from connectors.sandbox.model import Attendee, Instance, Member
 from connectors.sandbox.zones import windows_name, zone_for
@@ -112,6 +113,19 @@ def _body(instance: Instance) -> dict[str, str]:
     return {"contentType": "html", "content": content}
 
 
+def online_meeting_fields(instance: Instance) -> dict[str, Any]:
+    """`isOnlineMeeting`, its provider and `onlineMeeting.joinUrl` (a Teams meeting of the
+    series, or of the one-off); `onlineMeeting` is null for a meeting held in a room."""
+    code = meeting_code_of(instance)
+    if code is None:
+        return {"isOnlineMeeting": False, "onlineMeetingProvider": "unknown", "onlineMeeting": None}
+    return {
+        "isOnlineMeeting": True,
+        "onlineMeetingProvider": "teamsForBusiness",
+        "onlineMeeting": {"joinUrl": join_url(code)},
+    }
+
+
 def shared_fields(
     instance: Instance, members: Mapping[str, Member], zone_name: str
 ) -> dict[str, Any]:
@@ -137,6 +151,7 @@ def shared_fields(
         "location": {"displayName": instance.location, "locationType": "default"},
         "attendees": _attendees(instance, members),
         "organizer": _recipient(instance.organizer, members),
+        **online_meeting_fields(instance),
     }
     if instance.series_id is not None:
         fields["originalStart"] = instant(instance.original_start)
