@@ -1,4 +1,5 @@
-"""The sandbox's Google APIs: OAuth token, Calendar v3 events.list, Directory users.list.
+"""The sandbox's Google APIs: OAuth token, Calendar v3 events.list, Directory users.list,
+and the Reports API's Meet activities (`google_meet`).
 
 `events.list` follows the published semantics:
 
@@ -34,6 +35,7 @@ from connectors.sandbox.google_batch import BATCH_PATH, batch
 from connectors.sandbox.google_cache import Entry, fresh_entry, serialise
 from connectors.sandbox.google_directory import list_users
 from connectors.sandbox.google_fields import FieldsError, Mask, apply_mask, parse_fields, selects
+from connectors.sandbox.google_meet import MeetReports
 from connectors.sandbox.google_render import is_on_calendar, rfc3339_utc, variant
 from connectors.sandbox.google_state import (
     EPOCH,
@@ -89,12 +91,14 @@ class GoogleApi:
         self.state = state
 
     def routes(self) -> list[Route]:
-        """Token endpoint, events.list, the Calendar batch endpoint and users.list."""
+        """Token endpoint, events.list, the Calendar batch endpoint, users.list and the
+        Reports API's Meet activities."""
         return [
             self.state.issuer.route(),
             ("GET", EVENTS_PATH, self.events),
             ("POST", BATCH_PATH, batch),
             ("GET", USERS_PATH, lambda request: list_users(self.state, request)),
+            *MeetReports(self.state).routes(),
         ]
 
     def events(self, request: Request) -> Reply:
