@@ -28,11 +28,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-import orjson
-
 from connectors.sandbox.google_auth import TOKEN_PATH, write_service_account_key
 from connectors.sandbox.google_batch import BATCH_PATH, batch
-from connectors.sandbox.google_cache import Entry, fresh_entry, serialise
+from connectors.sandbox.google_cache import Entry, fresh_entry, json_with_items, serialise
 from connectors.sandbox.google_directory import list_users
 from connectors.sandbox.google_fields import FieldsError, Mask, apply_mask, parse_fields, selects
 from connectors.sandbox.google_meet import MeetReports
@@ -230,7 +228,7 @@ class GoogleApi:
             token = {"calendar": listing.calendar, "snapshot": snapshot}
             body["nextSyncToken"] = self.state.codec.encode("sync", token)
         items = page if selects(listing.mask, "items") else None
-        return _json_with_items(apply_mask(body, listing.mask), items)
+        return json_with_items(apply_mask(body, listing.mask), items)
 
 
 def _calendar_id(raw: str, subject: str) -> str:
@@ -286,15 +284,6 @@ def _items_mask(mask: Mask | None) -> Mask | None:
     if mask is None or "*" in mask:
         return None
     return mask.get("items")
-
-
-def _json_with_items(body: dict[str, Any], items: list[bytes] | None) -> Reply:
-    """The listing as JSON, its already serialised items spliced in (no re-encoding)."""
-    head = orjson.dumps(body)
-    if items is not None:
-        sep = b"," if len(head) > 2 else b""
-        head = head[:-1] + sep + b'"items":[' + b",".join(items) + b"]}"
-    return Reply(200, head, {"Content-Type": "application/json; charset=UTF-8"})
 
 
 def _events_body(listing: Listing, index: OrgIndex) -> dict[str, Any]:

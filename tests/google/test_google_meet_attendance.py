@@ -26,11 +26,8 @@ from connectors.sandbox.calls import (
     outcome_of,
 )
 from connectors.sandbox.google_api import google_error
-from connectors.sandbox.google_meet import (
-    hold_late_activities,
-    is_late,
-    release_late_activities,
-)
+from connectors.sandbox.google_meet import hold_late_activities, release_late_activities
+from connectors.sandbox.google_meet_log import is_late
 from connectors.sandbox.google_render import event_id
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.server import Fault
