@@ -98,6 +98,13 @@ class GoogleSettings:
     admin_subject: str | None = None  # admin impersonated for the Directory API
     api_endpoint: str = GOOGLE_API_ENDPOINT
     limits: GoogleLimits = GoogleLimits()
+    # Admin impersonated for the Reports API (Meet attendance); None: `admin_subject`.
+    reports_admin_subject: str | None = None
+
+    @property
+    def reports_subject(self) -> str | None:
+        """Who reads the Meet audit log: `reports_admin_subject`, else `admin_subject`."""
+        return self.reports_admin_subject or self.admin_subject
 
 
 @dataclass(frozen=True)

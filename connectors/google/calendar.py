@@ -13,7 +13,8 @@ syncs the calendar again with `cursor=None` (`sync_many` does that itself).
 
 Every listing asks for `FIELDS` only: what the metrics need plus the paging and sync
 tokens. The description is requested because the agenda flag looks for a link in it;
-it is read, never stored.
+it is read, never stored. So are the Meet link fields: only a digest of the meeting
+code is kept (`Observation.meeting_key`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ MAX_PAGE = 2500  # the largest page events.list serves
 FIELDS = (
     "nextPageToken,nextSyncToken,items(id,status,recurringEventId,originalStartTime,"
     "start,end,organizer/email,attendees(email,responseStatus,resource),attendeesOmitted,"
-    "eventType,created,updated,attachments/fileUrl,description)"
+    "eventType,created,updated,attachments/fileUrl,description,hangoutLink,"
+    "conferenceData(conferenceId,conferenceSolution/key/type))"
 )
 
 

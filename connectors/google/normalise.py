@@ -19,7 +19,9 @@ attendee's calendar keeps). Stubs of a series become `Observation`s with state
 "cancelled" and no participants, which the warehouse fills in from the series; a bare
 stub of a one-off only matches a stored copy (an incremental sync reports its id
 removed) and is otherwise ignored. Titles, descriptions, locations and links are never
-kept.
+kept: a Google Meet link is kept only as `meeting_key`'s digest of its meeting code
+(from `conferenceData` when its solution is `hangoutsMeet`, else from `hangoutLink`),
+which is how a Meet call record finds its event.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from connectors.model import Observation
+from connectors.model import Observation, meeting_key
 
 Event = Mapping[str, Any]
 _LINK = re.compile(r"https?://", re.IGNORECASE)
@@ -103,6 +106,21 @@ def has_agenda(event: Event) -> bool:
     return bool(event.get("attachments")) or bool(_LINK.search(event.get("description") or ""))
 
 
+def meet_key(event: Event) -> str | None:
+    """The `meeting_key` of the event's Google Meet meeting, or None when it has none.
+
+    The meeting code is `conferenceData.conferenceId` when the conference solution is
+    `hangoutsMeet`, else the last path segment of `hangoutLink`.
+    """
+    conference = event.get("conferenceData") or {}
+    solution = ((conference.get("conferenceSolution") or {}).get("key") or {}).get("type")
+    code = conference.get("conferenceId") if solution == "hangoutsMeet" else None
+    if not code and event.get("hangoutLink"):
+        path = urlsplit(str(event["hangoutLink"])).path
+        code = path.rstrip("/").rpartition("/")[2]
+    return meeting_key("google", str(code)) if code else None
+
+
 def full_observation(event: Event, calendar_email: str) -> Observation:
     """The observation of an event that carries a 1:1's data (`is_candidate`).
 
@@ -131,6 +149,7 @@ def full_observation(event: Event, calendar_email: str) -> Observation:
         has_agenda=has_agenda(event),
         created_at=parse_stamp(event.get("created")),
         updated_at=parse_stamp(event.get("updated")),
+        meeting_key=meet_key(event),
     )
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.sandbox.google_api import google_routes, write_service_account_key
+from connectors.sandbox.google_state import workspace_admin
 from connectors.sandbox.graph_api import graph_routes
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.org import generate_org
@@ -150,7 +151,7 @@ def _key_file(state_dir: Path) -> Path:
 def _sandbox(
     org: SandboxOrg, server: SandboxHTTPServer | RemoteServer, state_dir: Path, secret: str
 ) -> Sandbox:
-    admin = next(p.email for p in org.people if p.provider == "google" and p.active)
+    admin = workspace_admin(org)
     return Sandbox(
         org=org,
         server=server,

@@ -1,4 +1,5 @@
-"""The sandbox's Google APIs: OAuth token, Calendar v3 events.list, Directory users.list.
+"""The sandbox's Google APIs: OAuth token, Calendar v3 events.list, Directory users.list,
+and the Reports API's Meet activities (`google_meet`).
 
 `events.list` follows the published semantics:
 
@@ -27,13 +28,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-import orjson
-
 from connectors.sandbox.google_auth import TOKEN_PATH, write_service_account_key
 from connectors.sandbox.google_batch import BATCH_PATH, batch
-from connectors.sandbox.google_cache import Entry, fresh_entry, serialise
+from connectors.sandbox.google_cache import Entry, fresh_entry, json_with_items, serialise
 from connectors.sandbox.google_directory import list_users
 from connectors.sandbox.google_fields import FieldsError, Mask, apply_mask, parse_fields, selects
+from connectors.sandbox.google_meet import MeetReports
 from connectors.sandbox.google_render import is_on_calendar, rfc3339_utc, variant
 from connectors.sandbox.google_state import (
     EPOCH,
@@ -89,12 +89,14 @@ class GoogleApi:
         self.state = state
 
     def routes(self) -> list[Route]:
-        """Token endpoint, events.list, the Calendar batch endpoint and users.list."""
+        """Token endpoint, events.list, the Calendar batch endpoint, users.list and the
+        Reports API's Meet activities."""
         return [
             self.state.issuer.route(),
             ("GET", EVENTS_PATH, self.events),
             ("POST", BATCH_PATH, batch),
             ("GET", USERS_PATH, lambda request: list_users(self.state, request)),
+            *MeetReports(self.state).routes(),
         ]
 
     def events(self, request: Request) -> Reply:
@@ -226,7 +228,7 @@ class GoogleApi:
             token = {"calendar": listing.calendar, "snapshot": snapshot}
             body["nextSyncToken"] = self.state.codec.encode("sync", token)
         items = page if selects(listing.mask, "items") else None
-        return _json_with_items(apply_mask(body, listing.mask), items)
+        return json_with_items(apply_mask(body, listing.mask), items)
 
 
 def _calendar_id(raw: str, subject: str) -> str:
@@ -282,15 +284,6 @@ def _items_mask(mask: Mask | None) -> Mask | None:
     if mask is None or "*" in mask:
         return None
     return mask.get("items")
-
-
-def _json_with_items(body: dict[str, Any], items: list[bytes] | None) -> Reply:
-    """The listing as JSON, its already serialised items spliced in (no re-encoding)."""
-    head = orjson.dumps(body)
-    if items is not None:
-        sep = b"," if len(head) > 2 else b""
-        head = head[:-1] + sep + b'"items":[' + b",".join(items) + b"]}"
-    return Reply(200, head, {"Content-Type": "application/json; charset=UTF-8"})
 
 
 def _events_body(listing: Listing, index: OrgIndex) -> dict[str, Any]:

@@ -4,7 +4,9 @@ The connector's `google.oauth2.service_account.Credentials` signs a JWT (RS256) 
 the key that `write_service_account_key` wrote and posts it to the key's `token_uri`
 (`TOKEN_PATH` here). The endpoint checks the signature and that the impersonated
 subject (`sub`) is an active Google member, then issues an opaque access token bound
-to that subject and the requested scopes.
+to that subject and the requested scopes. `TokenIssuer.delegated` is what the Admin
+console's domain-wide delegation allows the service account's client id (None: every
+scope); asking for anything else is refused as Google refuses it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # google-auth always addresses the assertion to Google's endpoint, whatever token_uri is.
 GOOGLE_AUDIENCE = "https://oauth2.googleapis.com/token"
 TOKEN_LIFETIME_S = 3600
+UNAUTHORIZED_CLIENT = (
+    "Client is unauthorized to retrieve access tokens using this method, or client not "
+    "authorized for any of the scopes requested."
+)
 
 
 def write_service_account_key(path: Path, token_uri: str) -> bytes:
@@ -85,6 +91,7 @@ class TokenIssuer:
         self._subjects = subjects
         self._grants: dict[str, Grant] = {}
         self._lock = threading.Lock()
+        self.delegated: frozenset[str] | None = None  # scope URLs allowed; None: any
 
     def route(self) -> Route:
         return ("POST", TOKEN_PATH, self.token)
@@ -104,6 +111,8 @@ class TokenIssuer:
         scopes = frozenset(str(claims.get("scope", "")).split())
         if not scopes:
             return oauth_error("invalid_scope", "Empty or missing scope not allowed.")
+        if self.delegated is not None and not scopes <= self.delegated:
+            return oauth_error("unauthorized_client", UNAUTHORIZED_CLIENT, status=401)
         access_token = "ya29.sandbox-" + secrets.token_urlsafe(24)
         with self._lock:
             self._grants[access_token] = Grant(subject, scopes, time.time() + TOKEN_LIFETIME_S)

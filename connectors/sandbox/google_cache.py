@@ -15,12 +15,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
 from connectors.sandbox.google_fields import Mask, apply_mask, selects
 from connectors.sandbox.google_render import Event, Variant, render, render_shared, variant
 from connectors.sandbox.model import Instance
+from connectors.sandbox.server import Reply
 
 
 @dataclass
@@ -110,3 +112,12 @@ class RenderCache:
 def serialise(event: Event, mask: Mask | None) -> bytes:
     """An event as JSON bytes under a mask."""
     return orjson.dumps(apply_mask(event, mask))
+
+
+def json_with_items(body: dict[str, Any], items: list[bytes] | None) -> Reply:
+    """A listing as JSON, its already serialised items spliced in (no re-encoding)."""
+    head = orjson.dumps(body)
+    if items is not None:
+        sep = b"," if len(head) > 2 else b""
+        head = head[:-1] + sep + b'"items":[' + b",".join(items) + b"]}"
+    return Reply(200, head, {"Content-Type": "application/json; charset=UTF-8"})

@@ -7,6 +7,11 @@ its original slot, `recurringEventId` and `originalStartTime`. A cancelled insta
 of a series is the bare stub the real API sends; a cancelled or deleted one-off is a
 deleted event, guaranteed only its id.
 
+An online instance (`calls.meeting_code_of`) carries its Google Meet link as Calendar
+serves it: `hangoutLink` and `conferenceData` (solution `hangoutsMeet`, the meeting
+code as `conferenceId`, a video entry point). Every instance of a series shares the
+series' code, as Meet codes do.
+
 A series split by a "this and following" edit is expressed in the model by a
 `series_id` of the form `<base>_R<YYYYMMDDTHHMMSS>`; the suffix is kept on the id.
 """
@@ -20,6 +25,7 @@ from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from connectors.sandbox.calls import meet_code, meeting_code_of
 from connectors.sandbox.model import Attendee, Instance
 
 Event = dict[str, Any]
@@ -192,8 +198,21 @@ def _live(instance: Instance, email: str, names: Mapping[str, str]) -> Event:
     return event | _optional_fields(instance)
 
 
+def meet_fields(instance: Instance) -> Event:
+    """`hangoutLink` and `conferenceData` of an online instance; {} for one met in person."""
+    code = meeting_code_of(instance)
+    if code is None:
+        return {}
+    meet = meet_code(code)
+    uri = f"https://meet.google.com/{meet}"
+    video = {"entryPointType": "video", "uri": uri, "label": f"meet.google.com/{meet}"}
+    solution = {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"}
+    conference = {"entryPoints": [video], "conferenceSolution": solution, "conferenceId": meet}
+    return {"hangoutLink": uri, "conferenceData": conference}
+
+
 def _optional_fields(instance: Instance) -> Event:
-    extra: Event = {}
+    extra: Event = meet_fields(instance)
     if instance.description:
         extra["description"] = instance.description
     if instance.location:

@@ -34,6 +34,12 @@ class OrgIndex:
     members: dict[str, Member]  # Google members by email
     names: dict[str, str]  # every person's display name
     subjects: frozenset[str]  # active Google members: who a token may impersonate
+    admin: str | None  # the Workspace admin (may read the audit log)
+
+
+def workspace_admin(org: SandboxOrg) -> str | None:
+    """The org's one Google Workspace admin: its first active Google member."""
+    return next((m.email for m in org.people if m.provider == "google" and m.active), None)
 
 
 def build_index(org: SandboxOrg) -> OrgIndex:
@@ -41,7 +47,7 @@ def build_index(org: SandboxOrg) -> OrgIndex:
     members = {m.email: m for m in org.people if m.provider == "google"}
     names = {m.email: m.name for m in org.people}
     subjects = frozenset(email for email, m in members.items() if m.active)
-    return OrgIndex(org.version, members, names, subjects)
+    return OrgIndex(org.version, members, names, subjects, workspace_admin(org))
 
 
 def copies(org: SandboxOrg, calendar: str) -> list[Instance]:
