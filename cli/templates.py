@@ -26,6 +26,7 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 [google]
 # service_account_file = "google-service-account.json"  # key with domain-wide delegation
 # admin_subject = "admin@example.com"  # admin impersonated for the Directory API
+# reports_admin_subject = "admin@example.com"  # reads the Meet audit log (attendance)
 # api_endpoint = $google_api_endpoint
 # Calendar API quotas, for the project and per user (a call in a batch counts as one):
 # requests_per_minute = $google_requests_per_minute
@@ -70,6 +71,10 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 # share_context_days = $phases_share_context_days   # days from the line's start to maintain
 # expected_days = $phases_expected_days # a 1:1 expected every … days, per phase
 # behind_below = $phases_behind_below         # adherence below this is behind the phase
+
+[attendance]               # call records as evidence that 1:1s happened (see the README)
+# enabled = $attendance_enabled            # off: no call API is touched
+# overlap_hours = $attendance_overlap_hours         # each run re-reads this much (late records)
 
 [warehouse]
 # path = $warehouse_path

@@ -20,6 +20,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from core.errors import AuthError, CursorExpiredError, SourceError
+from flows.calls import sync_calls
 from runtime.config import Config
 from runtime.dask import dask_runner
 from runtime.engine import log, map_concurrently, progress
@@ -58,6 +59,8 @@ class SyncSummary:
     auth_refused: dict[str, str] = field(default_factory=dict)  # provider -> first reason
     waited_on_limits_s: float = 0.0  # summed over the sync threads
     waited_on_retries_s: float = 0.0
+    call_presences: int = 0  # attendance evidence read (with `[attendance] enabled`)
+    calls_failed: dict[str, str] = field(default_factory=dict)  # provider -> reason
 
     _waits: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
 
@@ -234,6 +237,8 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
                 logged = done // step
                 log().info("%d/%d calendars, %d events read", done, total, summary.events_read)
         writer.finish()
+        evidence = sync_calls(config, as_of, sources, warehouse, ingest)
+        summary.call_presences, summary.calls_failed = evidence.presences, evidence.failed
     log().info(
         "synced %d calendars (%d failed), %d events read; waited %.1f s on provider limits,"
         " %.1f s on retries",

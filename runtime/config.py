@@ -93,6 +93,7 @@ _QUOTA_CEILING = 10_000_000
 class GoogleConfig(Section):
     service_account_file: Path | None = None
     admin_subject: str | None = None
+    reports_admin_subject: str | None = None  # reads the Meet audit log; None: admin_subject
     api_endpoint: str = GOOGLE_API_ENDPOINT
     requests_per_minute: int = Field(_GOOGLE.requests_per_minute, ge=1, le=_QUOTA_CEILING)
     requests_per_minute_per_calendar: int = Field(
@@ -194,6 +195,15 @@ class PhasesConfig(Section):
         )
 
 
+class AttendanceConfig(Section):
+    """Call records as evidence that 1:1s happened (off: no call API is touched)."""
+
+    enabled: bool = False
+    # Each run reads again from this long before where the last one stopped: Google's
+    # Meet log fills in hours late.
+    overlap_hours: int = Field(48, ge=0, le=24 * 30)
+
+
 class WarehouseConfig(Section):
     path: Path = Path("oneonone.duckdb")
 
@@ -257,6 +267,7 @@ class Config(Section):
     sync: SyncConfig = SyncConfig()
     metrics: MetricsConfig = MetricsConfig()
     phases: PhasesConfig = PhasesConfig()
+    attendance: AttendanceConfig = AttendanceConfig()
     warehouse: WarehouseConfig = WarehouseConfig()
     report: ReportConfig = ReportConfig()
     privacy: PrivacyConfig = PrivacyConfig()

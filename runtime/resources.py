@@ -12,9 +12,11 @@ from typing import TypeVar
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.google.client import CALENDAR_SCOPE, load_credentials
 from connectors.google.directory import GoogleDirectoryRoster, RosterIssue
+from connectors.google.meet import GoogleMeetSource
 from connectors.microsoft.calendar import MicrosoftCalendarSource
+from connectors.microsoft.calls import MicrosoftCallSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
-from connectors.model import CalendarSource, Person, Provider
+from connectors.model import CalendarSource, CallSource, Person, Provider
 from connectors.roster import CsvRoster
 from connectors.sandbox.app import Sandbox
 from connectors.sandbox.embedded import embedded_sandbox, serve_sandbox
@@ -49,12 +51,14 @@ class Sources:
 
     `resumable`: stored cursors can be replayed (not for the embedded sandbox, a new
     server with new tokens every run, so its calendars always sync in full).
-    `clock(as_of)`: when a sync sees the data.
+    `clock(as_of)`: when a sync sees the data. `calls`: a call-record reader per
+    provider in use, only with `[attendance] enabled`.
     """
 
     people: list[Person]
     calendars: dict[Provider, CalendarSource]
     sandbox: Sandbox | None = field(default=None, repr=False)
+    calls: dict[Provider, CallSource] = field(default_factory=dict)  # attendance enabled
     resumable: bool = True
     clock: Callable[[date], datetime] = _now
 
@@ -93,7 +97,7 @@ def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
             sources = _sandbox_sources(config, stack, as_of, window)
         else:
             sources = _live_sources(config, window)
-        for calendar in sources.calendars.values():
+        for calendar in [*sources.calendars.values(), *sources.calls.values()]:
             close = getattr(calendar, "close", None)
             if close is not None:
                 stack.callback(close)
@@ -107,7 +111,8 @@ def _sandbox_sources(config: Config, stack: ExitStack, as_of: date, window: Sync
     google = replace(sandbox.google, limits=config.google.limits())
     microsoft = replace(sandbox.microsoft, limits=config.microsoft.limits())
     calendars = _calendars(people, google, microsoft, sandbox.http, window)
-    return Sources(people, calendars, sandbox, resumable=False, clock=_sandbox_clock)
+    calls = _calls(config, people, google, microsoft, sandbox.http)
+    return Sources(people, calendars, sandbox, resumable=False, clock=_sandbox_clock, calls=calls)
 
 
 def _live_sources(config: Config, window: SyncWindow) -> Sources:
@@ -115,7 +120,8 @@ def _live_sources(config: Config, window: SyncWindow) -> Sources:
     google = _google_settings(config)
     microsoft = _microsoft_settings(config)
     people = _read_roster(config, google, microsoft, http)
-    return Sources(people, _calendars(people, google, microsoft, http, window))
+    calendars = _calendars(people, google, microsoft, http, window)
+    return Sources(people, calendars, calls=_calls(config, people, google, microsoft, http))
 
 
 def _read_roster(
@@ -171,6 +177,27 @@ def _calendars(
     return calendars
 
 
+def _calls(
+    config: Config,
+    people: list[Person],
+    google: GoogleSettings | None,
+    microsoft: MicrosoftSettings | None,
+    http: HttpSettings,
+) -> dict[Provider, CallSource]:
+    """A call-record reader per provider in use; none unless attendance is enabled."""
+    if not config.attendance.enabled:
+        return {}
+    roster = frozenset(p.email for p in people)
+    in_use = {p.provider for p in people}
+    calls: dict[Provider, CallSource] = {}
+    if "google" in in_use:
+        calls["google"] = GoogleMeetSource(_required(google, "google"), http, roster)
+    if "microsoft" in in_use:
+        settings = _required(microsoft, "microsoft")
+        calls["microsoft"] = MicrosoftCallSource(settings, http, roster)
+    return calls
+
+
 def _google_settings(config: Config) -> GoogleSettings | None:
     section = config.google
     if section.service_account_file is None:
@@ -184,6 +211,7 @@ def _google_settings(config: Config) -> GoogleSettings | None:
         section.admin_subject,
         section.api_endpoint,
         limits=section.limits(),
+        reports_admin_subject=section.reports_admin_subject,
     )
 
 
