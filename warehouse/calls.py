@@ -11,6 +11,7 @@ twice changes nothing, and `first_seen_at` keeps the first read that saw a prese
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 
 import duckdb
@@ -96,8 +97,9 @@ def merge_calls(con: duckdb.DuckDBPyConnection, batch: CallBatch, observed_at: d
             },
         )
         con.execute("DROP TABLE _calls")
-    finally:
-        con.unregister("_calls_in")
+    finally:  # after a failure the caller rolls back, which drops the temp table
+        with suppress(duckdb.Error):
+            con.unregister("_calls_in")
     return int(added[0][0]) if added else 0
 
 
