@@ -192,3 +192,10 @@ def test_the_readme_attendance_query_answers_per_manager(tmp_path: Path) -> None
     assert columns == ["manager_email", "attended", "no_shows", "attended_rate",
                        "attended_hours", "unscheduled_call_hours"]  # fmt: skip
     assert rows == [(M, 2, 2, 0.5, 1.0, 0.25)]
+
+
+def test_metrics_require_attendance_is_off_by_default_and_reaches_the_metric_params() -> None:
+    from runtime.config import MetricsConfig
+
+    assert MetricsConfig().params().require_attendance is False
+    assert MetricsConfig(require_attendance=True).params() == MetricParams(require_attendance=True)
