@@ -14,7 +14,6 @@ from typing import Final
 
 import polars as pl
 
-from warehouse.frames import CALL_SCHEMA
 from warehouse.params import BuildContext
 
 # A call counts for an occurrence when a presence overlaps its slot widened by this on
@@ -26,11 +25,6 @@ _CALL = ("provider", "call_id")
 _PRESENCE = ("provider", "call_id", "email", "joined_at")
 # Which of the two people a presence is (see `together_seconds`).
 _SIDE = pl.when(pl.col("email") == pl.col("person_a")).then(pl.lit("a")).otherwise(pl.lit("b"))
-
-
-def no_calls() -> pl.DataFrame:
-    """An empty CALL_SCHEMA frame: no call evidence."""
-    return pl.DataFrame(schema=CALL_SCHEMA)
 
 
 def together_seconds(intervals: pl.DataFrame, by: list[str]) -> pl.DataFrame:
@@ -77,6 +71,7 @@ def matching_presences(occ: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
         _from=pl.col("start") - SLACK, _to=pl.col("end") + SLACK,
     )  # fmt: skip
     keyed = calls.join(online.select("meeting_key").unique(), on="meeting_key", how="semi")
+    online = online.join(keyed.select("meeting_key").unique(), on="meeting_key", how="semi")
     slots = online.with_columns(_day=_days(pl.col("_from"), pl.col("_to"))).explode("_day")
     stretches = keyed.with_columns(_day=_days(pl.col("joined_at"), pl.col("left_at")))
     return (
@@ -100,7 +95,11 @@ def with_attendance(occ: pl.DataFrame, calls: pl.DataFrame | None) -> pl.DataFra
     `unknown`. `attended_minutes` is the time both were present together, null unless
     attended.
     """
-    found = matching_presences(occ, no_calls() if calls is None else calls)
+    if calls is None or calls.is_empty():  # the common case without evidence: no joins
+        return occ.with_columns(
+            attendance=pl.lit("unknown"), attended_minutes=pl.lit(None, pl.Float64)
+        )
+    found = matching_presences(occ, calls)
     sides = found.group_by("occurrence_id").agg(_sides=pl.col("side").n_unique())
     minutes = together_seconds(found, ["occurrence_id"])
     judged = (
