@@ -19,7 +19,6 @@ from warehouse.params import BuildContext
 # A call counts for an occurrence when a presence overlaps its slot widened by this on
 # each side: people join early, and a meeting runs late or starts late.
 SLACK: Final = timedelta(minutes=30)
-ATTENDANCE: Final = ("attended", "no_show", "unknown")
 PAIR = ("manager_email", "report_email")
 _CALL = ("provider", "call_id")
 _PRESENCE = ("provider", "call_id", "email", "joined_at")
@@ -34,17 +33,9 @@ def together_seconds(intervals: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     stretches are first merged (a rejoin or a second device is one presence), so the
     sum of overlaps between the two sides is the time they shared.
     """
-    keys = [*by, "side"]
-    merged = (
-        intervals.sort(*keys, "joined_at", "left_at")
-        .with_columns(_reach=pl.col("left_at").cum_max().shift(1).over(keys))
-        .with_columns(_new=(pl.col("joined_at") > pl.col("_reach")).fill_null(True))
-        .with_columns(_island=pl.col("_new").cum_sum().over(keys))
-        .group_by(*keys, "_island")
-        .agg(pl.col("joined_at").min(), pl.col("left_at").max())
-    )
-    a = merged.filter(pl.col("side") == "a").drop("side", "_island")
-    b = merged.filter(pl.col("side") == "b").drop("side", "_island")
+    merged = _merged(intervals, [*by, "side"])
+    a = merged.filter(pl.col("side") == "a").drop("side")
+    b = merged.filter(pl.col("side") == "b").drop("side")
     shared = pl.min_horizontal("left_at", "left_at_b") - pl.max_horizontal(
         "joined_at", "joined_at_b"
     )
@@ -56,9 +47,36 @@ def together_seconds(intervals: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     )
 
 
-def _days(start: pl.Expr, end: pl.Expr) -> pl.Expr:
-    """The UTC dates from start's to end's: two stretches that overlap share one."""
-    return pl.date_ranges(start.dt.date(), end.dt.date())
+def _merged(intervals: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Per `keys`, the stretches (joined_at, left_at) merged where they overlap or
+    touch. Most groups hold one stretch: only the others go through the (slower) sort
+    and window."""
+    counts = intervals.group_by(keys).agg(_n=pl.len())
+    single = intervals.join(counts.filter(pl.col("_n") == 1), on=keys, how="semi")
+    several = intervals.join(counts.filter(pl.col("_n") > 1), on=keys, how="semi")
+    islands = (
+        several.sort(*keys, "joined_at", "left_at")
+        .with_columns(_reach=pl.col("left_at").cum_max().shift(1).over(keys))
+        .with_columns(_new=(pl.col("joined_at") > pl.col("_reach")).fill_null(True))
+        .with_columns(_island=pl.col("_new").cum_sum().over(keys))
+        .group_by(*keys, "_island")
+        .agg(pl.col("joined_at").min(), pl.col("left_at").max())
+    )
+    stretch = [*keys, "joined_at", "left_at"]
+    return pl.concat([single.select(stretch), islands.select(stretch)])
+
+
+def _by_day(frame: pl.DataFrame, start: str, end: str) -> pl.DataFrame:
+    """`frame` with `_day`: one row per UTC date from `start`'s to `end`'s, so that two
+    stretches that overlap share a `_day`. Most rows lie within one date: only the
+    others are spread over a range."""
+    one_day = pl.col(start).dt.date() == pl.col(end).dt.date()
+    spread = frame.filter(~one_day).with_columns(
+        _day=pl.date_ranges(pl.col(start).dt.date(), pl.col(end).dt.date())
+    )
+    return pl.concat(
+        [frame.filter(one_day).with_columns(_day=pl.col(start).dt.date()), spread.explode("_day")]
+    )
 
 
 def matching_presences(occ: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
@@ -72,10 +90,9 @@ def matching_presences(occ: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
     keyed = calls.join(online.select("meeting_key").unique(), on="meeting_key", how="semi")
     online = online.join(keyed.select("meeting_key").unique(), on="meeting_key", how="semi")
-    slots = online.with_columns(_day=_days(pl.col("_from"), pl.col("_to"))).explode("_day")
-    stretches = keyed.with_columns(_day=_days(pl.col("joined_at"), pl.col("left_at")))
+    slots, stretches = _by_day(online, "_from", "_to"), _by_day(keyed, "joined_at", "left_at")
     return (
-        slots.join(stretches.explode("_day"), on=["meeting_key", "_day"])
+        slots.join(stretches, on=["meeting_key", "_day"])
         .filter(
             (pl.col("email") == pl.col("person_a")) | (pl.col("email") == pl.col("person_b")),
             pl.col("joined_at") < pl.col("_to"),
@@ -136,11 +153,10 @@ def unscheduled_call_hours(
     ctx: BuildContext,
 ) -> pl.DataFrame:
     """Per active line (`active`: manager_email, report_email): `unscheduled_call_hours`,
-    the hours its two people spent together in calls in the window that only they
-    attended and whose meeting key is none (a direct call) or none of their 1:1s'
-    (`keys`: `occurrence_keys`), in the window that starts on `w0` and ends before
-    as_of; a call's date is its local date when the first of them joined. Null for
-    every line when there is no call evidence (`calls` None)."""
+    the hours its two people spent together in calls that only they attended and whose
+    meeting key is none (a direct call) or none of their 1:1s' (`keys`:
+    `occurrence_keys`), dated in the window [w0, as_of) by the local date the first of
+    them joined. Null for every line when there is no call evidence (`calls` None)."""
     lines = active.select(
         *PAIR,
         person_a=pl.min_horizontal(*PAIR),
@@ -148,14 +164,17 @@ def unscheduled_call_hours(
     )
     if calls is None:
         return lines.select(*PAIR, unscheduled_call_hours=pl.lit(None, pl.Float64))
-    two = (
-        calls.with_columns(_people=pl.col("email").n_unique().over(_CALL))
-        .filter(pl.col("_people") == 2)
-        .with_columns(
-            person_a=pl.col("email").min().over(_CALL),
-            person_b=pl.col("email").max().over(_CALL),
-            _first=pl.col("joined_at").min().over(_CALL),
+    # A call's people, first join and meeting key (every record of a call has its key).
+    pair_calls = (
+        calls.group_by(_CALL)
+        .agg(
+            _people=pl.col("email").n_unique(),
+            person_a=pl.col("email").min(),
+            person_b=pl.col("email").max(),
+            meeting_key=pl.col("meeting_key").first(),
+            _first=pl.col("joined_at").min(),
         )
+        .filter(pl.col("_people") == 2)
         .join(lines.select("person_a", "person_b"), on=["person_a", "person_b"], how="semi")
         .join(keys, on=["person_a", "person_b", "meeting_key"], how="anti")
         .filter(
@@ -164,11 +183,10 @@ def unscheduled_call_hours(
             .dt.date()
             .is_between(w0, ctx.as_of, "left")
         )
-        .with_columns(side=_SIDE)
+        .select(*_CALL, "person_a", "person_b")
     )
-    per_call = together_seconds(two, list(_CALL)).join(
-        two.select(*_CALL, "person_a", "person_b").unique(), on=list(_CALL)
-    )
+    stretches = calls.join(pair_calls, on=list(_CALL)).with_columns(side=_SIDE)
+    per_call = together_seconds(stretches, list(_CALL)).join(pair_calls, on=list(_CALL))
     hours = per_call.group_by("person_a", "person_b").agg(_h=pl.col("seconds").sum() / 3600.0)
     return lines.join(hours, on=["person_a", "person_b"], how="left").select(
         *PAIR, unscheduled_call_hours=pl.col("_h").fill_null(0.0)
