@@ -3,17 +3,19 @@
 N occurrences = N/100 manager–report pairs × 100 weekly 1:1s, seen on the organizer's
 calendar (and, with --both, on the report's too), with cancellations (Google's as
 stubs: id, series and original slot only), declines, moved instances, and every
-calendar synced. The rows are generated column-wise with Polars (no Python object per
-row) and inserted into a file warehouse chunk by chunk; then a child process opens it
-and runs `Warehouse.build`, and this process prints the build's seconds and the
-child's peak RSS.
+calendar synced. Every pair's series has an online meeting; with --calls the
+warehouse also holds the call records of every live instance: both people joined, but
+in 5% of them only the manager (a no-show). The rows are generated column-wise with
+Polars (no Python object per row) and inserted into a file warehouse chunk by chunk;
+then a child process opens it and runs `Warehouse.build`, and this process prints the
+build's seconds and the child's peak RSS.
 
 Run: `uv run python benchmarks/build_benchmark.py --occurrences 10000000`
-(`--partitions N` forces a partition count; `--warehouse FILE` keeps the generated
-warehouse, and reuses it when it exists; `--executor dask` computes the partitions on
-a local Dask cluster started by the build, as `oneonone build` does with `[run]
-executor = "dask"` and no `dask_address`: the seconds include the cluster's start, and
-the workers' peak RSS is printed apart).
+(`--calls` adds the call records; `--partitions N` forces a partition count;
+`--warehouse FILE` keeps the generated warehouse, and reuses it when it exists;
+`--executor dask` computes the partitions on a local Dask cluster started by the
+build, as `oneonone build` does with `[run] executor = "dask"` and no `dask_address`:
+the seconds include the cluster's start, and the workers' peak RSS is printed apart).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import duckdb
 import polars as pl
 
 from warehouse.db import Warehouse
-from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
+from warehouse.frames import CALL_SCHEMA, RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext, OrgCalendar
 
 WEEKS, REPORTS_PER_MANAGER, PAIRS_PER_CHUNK = 100, 8, 10_000
@@ -83,6 +85,7 @@ def synthetic_raw(first_pair: int, pairs: int, both_calendars: bool) -> pl.DataF
         created_at=pl.lit(FIRST - timedelta(days=1)),
         updated_at=pl.when(roll < 5).then(pl.col("slot") - pl.duration(hours=roll * 5)),
         response_at=pl.lit(None, pl.Datetime("us", "UTC")),
+        meeting_key=pl.format("k{}", "p"),
     )
     if both_calendars:
         copies = pl.concat([copies, copies.with_columns(calendar_email=pl.format(
@@ -91,6 +94,28 @@ def synthetic_raw(first_pair: int, pairs: int, both_calendars: bool) -> pl.DataF
         first_seen_at=pl.lit(SEEN), last_seen_at=pl.lit(SEEN), live_seen_at=pl.lit(SEEN),
         cancel_seen_at=None, first_start="start",
     ).cast(RAW_SCHEMA)  # type: ignore[arg-type]  # fmt: skip
+
+
+def synthetic_calls(raw: pl.DataFrame) -> pl.DataFrame:
+    """The call records (CALL_SCHEMA) of the live copies in `raw`: both people from the
+    start to the end, except in 5% of them, where the report never joined."""
+    live = raw.filter(pl.col("state") == "live").unique("event_id")
+    manager = live.select(
+        provider="provider", call_id="event_id", meeting_key="meeting_key",
+        email="organizer_email", joined_at="start", left_at="end",
+    )  # fmt: skip
+    report = live.filter(pl.col("event_id").hash(7) % 100 >= 5).select(
+        provider="provider", call_id="event_id", meeting_key="meeting_key",
+        email=pl.col("participants").list.set_difference(pl.concat_list("organizer_email"))
+        .list.first(), joined_at="start", left_at="end",
+    )  # fmt: skip
+    return (
+        pl.concat([manager, report])
+        .with_columns(first_seen_at=pl.lit(SEEN))
+        .cast(
+            {**CALL_SCHEMA, "first_seen_at": pl.Datetime("us", "UTC")}  # type: ignore[dict-item]
+        )
+    )
 
 
 def synthetic_snapshots(pairs: int) -> pl.DataFrame:
@@ -117,14 +142,23 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
         con.unregister("_chunk")
 
 
-def generate(path: Path, pairs: int, both_calendars: bool) -> None:
-    """A file warehouse holding the synthetic raw rows, roster and sync state."""
+def generate(path: Path, pairs: int, both_calendars: bool, calls: bool = False) -> None:
+    """A file warehouse holding the synthetic raw rows, roster and sync state (and the
+    call records, with `calls`)."""
     Warehouse(path).close()  # creates the file with every migration
     con = duckdb.connect(str(path))
     try:
         for first in range(0, pairs, PAIRS_PER_CHUNK):
             count = min(PAIRS_PER_CHUNK, pairs - first)
-            _insert(con, "raw_observations", synthetic_raw(first, count, both_calendars))
+            raw = synthetic_raw(first, count, both_calendars)
+            _insert(con, "raw_observations", raw)
+            if calls:
+                _insert(con, "raw_calls", synthetic_calls(raw))
+        if calls:
+            con.execute("INSERT INTO call_sync_state VALUES ('google', ?, ?, 'ok', NULL)",
+                        [SEEN, SEEN])  # fmt: skip
+            con.execute("INSERT INTO call_sync_state VALUES ('microsoft', ?, ?, 'ok', NULL)",
+                        [SEEN, SEEN])  # fmt: skip
         snapshots = synthetic_snapshots(pairs)
         _insert(con, "roster_snapshots", snapshots)
         synced = snapshots.select(
@@ -149,9 +183,12 @@ def child_build(path: str, partitions: int | None, executor: str) -> None:
         began = time.perf_counter()
         counts = wh.build(CONTEXT, partitions, mapper, workdir)
         seconds = time.perf_counter() - began
+        by_attendance = wh.table("occurrences").group_by("attendance").len().sort("attendance")
+        attendance = dict(by_attendance.iter_rows())
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     largest = max(workers.values(), default=0.0)
-    result = {"seconds": seconds, "counts": counts, "peak_mib": own, "workers_peak_mib": largest}
+    result = {"seconds": seconds, "counts": counts, "peak_mib": own, "workers_peak_mib": largest,
+              "attendance": attendance}  # fmt: skip
     print(json.dumps(result))
 
 
@@ -195,6 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--occurrences", type=int, default=1_000_000)
     parser.add_argument("--both", action="store_true", help="copies on both calendars")
+    parser.add_argument("--calls", action="store_true", help="call records of every instance")
     parser.add_argument("--partitions", type=int, help="force a partition count")
     parser.add_argument("--warehouse", type=Path, help="keep (or reuse) the warehouse here")
     parser.add_argument("--executor", choices=("threads", "dask"), default="threads")
@@ -207,7 +245,7 @@ def main() -> None:
         path = args.warehouse or Path(tmp) / "bench.duckdb"
         if not path.exists():
             began = time.perf_counter()
-            generate(path, args.occurrences // WEEKS, args.both)
+            generate(path, args.occurrences // WEEKS, args.both, args.calls)
             print(f"generated {path} in {time.perf_counter() - began:.1f} s")
         result, peak = run_build(path, args.partitions, args.executor)
     counts = result["counts"]
@@ -216,6 +254,9 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {versions}, duckdb {duckdb.__version__}")
     print(f"occurrences: {counts['occurrences']:,}  pair_metrics: {counts['pair_metrics']:,}")
     print(f"build seconds: {result['seconds']:.1f}")
+    attendance = result.get("attendance")
+    if attendance:
+        print(f"occurrences by attendance: {attendance}")
     if args.executor == "dask":
         print(f"executor: dask (local cluster), partitions: {args.partitions or 'default'}")
         print(f"peak RSS of the build process: {result['peak_mib']:,.0f} MiB")

@@ -65,6 +65,7 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 # chronic_min_scheduled = $metrics_chronic_min_scheduled
 # min_minutes = $metrics_min_minutes
 # max_minutes = $metrics_max_minutes
+# require_attendance = $metrics_require_attendance  # with call records: a no-show is not held
 
 [phases]                   # get_to_know → share_context → maintain, per reporting line
 # get_to_know_held = $phases_get_to_know_held       # held 1:1s that end get_to_know

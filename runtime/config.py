@@ -162,6 +162,7 @@ class MetricsConfig(Section):
     chronic_min_scheduled: int = Field(_METRICS.chronic_min_scheduled, ge=1)
     min_minutes: int = Field(_METRICS.min_minutes, ge=1, le=1440)
     max_minutes: int = Field(_METRICS.max_minutes, ge=1, le=1440)
+    require_attendance: bool = _METRICS.require_attendance
 
     def params(self) -> MetricParams:
         return MetricParams(**self.model_dump())

@@ -1,4 +1,4 @@
-"""Raw observations + roster snapshots → every derived table, as frames.
+"""Raw observations + roster snapshots + call presences → every derived table, as frames.
 
 Pure functions, in two steps so the raw table can be split by pair (see
 `warehouse.partitions`): `compute_partition` turns the copies of some pairs into their
@@ -15,6 +15,7 @@ from datetime import date
 
 import polars as pl
 
+from warehouse.attendance import occurrence_keys
 from warehouse.frames import RAW_SCHEMA
 from warehouse.metrics import (
     PAIR,
@@ -23,6 +24,7 @@ from warehouse.metrics import (
     pair_figures,
     reporting_occurrences,
     window_start,
+    with_unscheduled,
 )
 from warehouse.occurrences import build_occurrences
 from warehouse.org import org_kpis, org_rollups
@@ -47,6 +49,7 @@ class PartitionSummary:
     canceler_counts: pl.DataFrame
     manager_cancellations: pl.DataFrame
     earliest: date | None  # the first local date among the partition's occurrences
+    meeting_keys: pl.DataFrame  # `occurrence_keys` of the partition's occurrences
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ def compute_partition(
     lines: pl.DataFrame,
     ctx: BuildContext,
     synced: frozenset[str] | None = None,
+    calls: pl.DataFrame | None = None,
 ) -> PartitionResult:
     """Occurrences and pair-level figures of the pairs whose copies `raw` holds.
 
@@ -72,8 +76,10 @@ def compute_partition(
     when `raw` is the whole table);
     `lines` is every reporting line, for who managed whom. `synced` is the calendars
     that synced successfully at least once (None: every calendar counts as read).
+    `calls` holds at least every call presence with the meeting key of one of `raw`'s
+    copies (None: no call evidence).
     """
-    occ = build_occurrences(raw, lines, ctx, series)
+    occ = build_occurrences(raw, lines, ctx, series, calls)
     met = reporting_occurrences(occ).select(PAIR).unique()
     active = active_lines(lines, ctx.as_of).join(met, on=list(PAIR), how="semi")
     earliest = occ.get_column("local_date").min()
@@ -82,6 +88,7 @@ def compute_partition(
         canceler_counts=canceler_counts(occ, ctx),
         manager_cancellations=manager_cancellations(occ, ctx),
         earliest=earliest if isinstance(earliest, date) else None,
+        meeting_keys=occurrence_keys(occ),
     )
     return PartitionResult(occ, weekly_activity(occ, ctx), summary)
 
@@ -99,14 +106,17 @@ def combine(
     snapshots: pl.DataFrame,
     ctx: BuildContext,
     synced: frozenset[str] | None = None,
+    calls: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The tables that need the whole organisation, from every partition's summary:
     people, reporting_lines, pair_metrics, manager_metrics, (chronic_)cancelers,
-    neglected_reports, org_rollups and org_kpis."""
+    neglected_reports, org_rollups and org_kpis. `calls` is every call presence (None:
+    no call evidence): a line's unscheduled calls need no occurrence of it."""
     people = people_table(snapshots)
     lines = reporting_lines(snapshots)
+    keys = pl.concat([s.meeting_keys for s in summaries]).unique()
     pairs = finish_pair_metrics(
-        _all_pair_figures(summaries, lines, ctx, synced),
+        with_unscheduled(_all_pair_figures(summaries, lines, ctx, synced), calls, keys, ctx),
         ctx,
         history_start(ctx, summaries),
         title_changes(snapshots, ctx.as_of),
@@ -145,14 +155,16 @@ def compute(
     snapshots: pl.DataFrame,
     ctx: BuildContext,
     synced: frozenset[str] | None = None,
+    calls: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Every derived table, keyed by table name, from raw copies and roster snapshots,
-    in one partition.
+    """Every derived table, keyed by table name, from raw copies, roster snapshots and
+    call presences, in one partition.
 
     `synced` is the calendars that synced successfully at least once (None: every
-    calendar counts as read, for frames that do not come from a sync).
+    calendar counts as read, for frames that do not come from a sync); `calls` the
+    call presences (CALL_SCHEMA; None: no call evidence).
     """
-    part = compute_partition(raw, None, reporting_lines(snapshots), ctx, synced)
-    tables = combine([part.summary], snapshots, ctx, synced)
+    part = compute_partition(raw, None, reporting_lines(snapshots), ctx, synced, calls)
+    tables = combine([part.summary], snapshots, ctx, synced, calls)
     tables |= {"occurrences": part.occurrences, "weekly_activity": part.weekly_activity}
     return {name: tables[name] for name in DERIVED_TABLES}

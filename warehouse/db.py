@@ -13,9 +13,9 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from connectors.model import CalendarBatch, Person
+from connectors.model import CalendarBatch, CallBatch, Person, Provider
 from core.errors import BadInputError
-from warehouse import raw, staging
+from warehouse import calls, raw, staging
 from warehouse.files import connect, is_damage, owner_only, unreadable
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
@@ -133,6 +133,29 @@ class Warehouse:
         """Mark a calendar's sync failed; its old cursor and data stay."""
         with self._transaction() as con:
             raw.record_failure(con, provider, calendar_email, reason, observed_at)
+
+    def store_calls(self, batch: CallBatch, observed_at: datetime) -> int:
+        """Store a provider's call presences and advance its read_until to the batch's,
+        in one transaction (idempotent: see warehouse.calls); presences new to it."""
+        with self._transaction() as con:
+            return calls.merge_calls(con, batch, observed_at)
+
+    def calls_read_until(self, provider: Provider) -> datetime | None:
+        """Up to when the provider's call records were read, None before the first read."""
+        rows = self._con.execute(
+            "SELECT read_until FROM call_sync_state WHERE provider = ?", [provider]
+        ).fetchall()
+        return rows[0][0] if rows else None
+
+    def record_call_failure(self, provider: Provider, reason: str, observed_at: datetime) -> None:
+        """Mark a provider's call read failed; its read_until and stored calls stay."""
+        with self._transaction() as con:
+            calls.record_call_failure(con, provider, reason, observed_at)
+
+    def call_evidence(self) -> pl.DataFrame | None:
+        """The call presences that count (warehouse.calls.read_evidence), None when no
+        provider's calls were ever read."""
+        return calls.read_evidence(self._con)
 
     def snapshot_roster(self, people: Sequence[Person], taken_on: date) -> None:
         """Keep the roster as of `taken_on` (replacing an earlier snapshot of that day)."""

@@ -19,7 +19,7 @@ from warehouse.roster import title_changes
 def explain_pair(wh: Warehouse, report_email: str, ctx: BuildContext) -> str:
     """The report's line, its occurrences in the window, and each metric's derivation."""
     raw, snapshots = wh.raw_frames()
-    frames = compute(raw, snapshots, ctx, wh.synced_calendars())
+    frames = compute(raw, snapshots, ctx, wh.synced_calendars(), wh.call_evidence())
     email = report_email.lower()
     pairs = frames["pair_metrics"].filter(pl.col("report_email") == email)
     if pairs.is_empty():

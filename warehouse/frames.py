@@ -1,4 +1,5 @@
-"""Polars schemas of the stored and derived frames, and Observation → Arrow table."""
+"""Polars schemas of the stored and derived frames; observations and call presences →
+Arrow tables."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from operator import attrgetter
 import polars as pl
 import pyarrow as pa
 
-from connectors.model import Observation
+from connectors.model import CallPresence, Observation
 from core.errors import BadInputError
 
 UTC_TS = pl.Datetime("us", "UTC")
@@ -31,6 +32,7 @@ OBSERVATION_SCHEMA: dict[str, pl.DataType] = {
     "created_at": UTC_TS,
     "updated_at": UTC_TS,
     "response_at": UTC_TS,
+    "meeting_key": pl.String(),
 }
 
 OBSERVATION_ARROW_SCHEMA = pl.DataFrame(schema=OBSERVATION_SCHEMA).to_arrow().schema
@@ -44,6 +46,19 @@ HISTORY_SCHEMA: dict[str, pl.DataType] = {
 }
 
 RAW_SCHEMA: dict[str, pl.DataType] = {**OBSERVATION_SCHEMA, **HISTORY_SCHEMA}
+
+# One person's time in one call (connectors.model.CallPresence), as raw_calls keeps it
+# besides `first_seen_at`.
+CALL_SCHEMA: dict[str, pl.DataType] = {
+    "provider": pl.String(),
+    "call_id": pl.String(),
+    "meeting_key": pl.String(),
+    "email": pl.String(),
+    "joined_at": UTC_TS,
+    "left_at": UTC_TS,
+}
+
+CALL_ARROW_SCHEMA = pl.DataFrame(schema=CALL_SCHEMA).to_arrow().schema
 
 SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
     "taken_on": pl.Date(),
@@ -73,6 +88,24 @@ def observations_table(observations: Sequence[Observation]) -> pa.Table:
             _check_aware(values, name, observations)
         columns.append(pa.array(values, type=dtype))
     return pa.Table.from_arrays(columns, schema=OBSERVATION_ARROW_SCHEMA)
+
+
+def presences_table(presences: Sequence[CallPresence]) -> pa.Table:
+    """The presences as an Arrow table of CALL_SCHEMA (one row each, in order); a naive
+    time, or a presence that ends before it starts, is refused as bad input."""
+    for presence in presences:
+        joined = as_utc(presence.joined_at, f"joined_at of call {presence.call_id}")
+        left = as_utc(presence.left_at, f"left_at of call {presence.call_id}")
+        if left < joined:
+            raise BadInputError(
+                f"call {presence.call_id}: {presence.email} left at {left.isoformat()}, before"
+                f" joining at {joined.isoformat()}; expected left_at >= joined_at"
+            )
+    columns = [
+        pa.array(list(map(attrgetter(name), presences)), type=dtype)
+        for name, dtype in zip(CALL_SCHEMA, CALL_ARROW_SCHEMA.types, strict=True)
+    ]
+    return pa.Table.from_arrays(columns, schema=CALL_ARROW_SCHEMA)
 
 
 def _check_aware(

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from warehouse.attendance import occurrence_keys, unscheduled_call_hours
 from warehouse.coverage import covered_days, workdays_between
 from warehouse.gaps import gap_metrics
 from warehouse.params import BuildContext
@@ -16,6 +17,8 @@ PAIR = ("manager_email", "report_email")
 HELD = pl.col("status") == "held"
 LOST = pl.col("status").is_in(["cancelled", "declined"])
 SCHEDULED = pl.col("status").is_in(["held", "cancelled", "declined"])
+ATTENDED = pl.col("attendance") == "attended"
+NO_SHOW = pl.col("attendance") == "no_show"
 
 PAIR_METRIC_COLUMNS = (
     "manager_email", "report_email", "valid_from", "scheduled", "held", "cancelled",
@@ -25,6 +28,7 @@ PAIR_METRIC_COLUMNS = (
     "coverage",
     "leverage_hours", "leverage_ratio", "agenda_rate", "neglected", "intro_overdue", "data",
     "phase", "phase_since", "expected_in_window", "adherence", "behind_phase", "gap_cv",
+    "attended_rate", "unscheduled_call_hours",
 )  # fmt: skip
 # Null for a line with no data (so are adherence and behind_phase: see `with_phases`).
 NEEDS_DATA = ("coverage", "neglected", "intro_overdue")
@@ -43,6 +47,12 @@ def reporting_occurrences(occ: pl.DataFrame) -> pl.DataFrame:
 def in_window(occ: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
     """Occurrences whose local date is in W."""
     return occ.filter(pl.col("local_date").is_between(window_start(ctx), ctx.as_of, "left"))
+
+
+def counts_as_held(ctx: BuildContext) -> pl.Expr:
+    """Held, for the dates gaps, neglect, coverage and leverage follow: with
+    `require_attendance`, a no-show is not (an occurrence without evidence still is)."""
+    return HELD & ~NO_SHOW if ctx.params.require_attendance else HELD
 
 
 def late(ctx: BuildContext) -> pl.Expr:
@@ -72,6 +82,8 @@ def _counts(window: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
         rescheduled=(SCHEDULED & pl.col("rescheduled")).sum(),
         held_hours=pl.col("minutes").filter(HELD).sum() / 60.0,
         _with_agenda=(HELD & pl.col("has_agenda")).sum(),
+        _attended=(HELD & ATTENDED).sum(),
+        _no_show=(HELD & NO_SHOW).sum(),
     )
 
 
@@ -97,14 +109,27 @@ def pair_metrics(
     history_start: date,
     synced: frozenset[str] | None = None,
     title_changes: pl.DataFrame | None = None,
+    calls: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per line active on as_of with every pair figure; `data` says whether the
     line's calendars were ever read (see `data_status`): without data, a line is not
     called neglected or overdue and has no coverage or adherence. `title_changes` is
-    `warehouse.roster.title_changes` (None: no title ever changed)."""
+    `warehouse.roster.title_changes` (None: no title ever changed); `calls` the call
+    presences (None: no call evidence)."""
     figures = pair_figures(occ, active_lines(lines, ctx.as_of), ctx, synced)
+    figures = with_unscheduled(figures, calls, occurrence_keys(occ), ctx)
     changes = pl.DataFrame(schema=TITLE_CHANGES_SCHEMA) if title_changes is None else title_changes
     return finish_pair_metrics(figures, ctx, history_start, changes)
+
+
+def with_unscheduled(
+    figures: pl.DataFrame, calls: pl.DataFrame | None, keys: pl.DataFrame, ctx: BuildContext
+) -> pl.DataFrame:
+    """`figures` (of every line) with `unscheduled_call_hours` (see
+    `warehouse.attendance.unscheduled_call_hours`; `keys` the meeting keys of the pairs'
+    occurrences, `occurrence_keys`)."""
+    hours = unscheduled_call_hours(calls, keys, figures.select(PAIR), window_start(ctx), ctx)
+    return figures.join(hours, on=list(PAIR), how="left")
 
 
 def pair_figures(
@@ -122,7 +147,7 @@ def pair_figures(
     """
     mr = reporting_occurrences(occ)
     w0 = window_start(ctx)
-    held = _relevant_held_dates(mr, w0)
+    held = _relevant_held_dates(mr.filter(counts_as_held(ctx)), w0)
     progress = line_progress(mr.filter(HELD), active, ctx.phases)
     eligible = active.select(
         *PAIR, eligible_from=pl.max_horizontal(pl.lit(w0), pl.col("valid_from"))
@@ -147,9 +172,9 @@ def pair_figures(
 def finish_pair_metrics(
     figures: pl.DataFrame, ctx: BuildContext, history_start: date, title_changes: pl.DataFrame
 ) -> pl.DataFrame:
-    """`pair_figures` → `pair_metrics`: add `neglected` (a line never met and dated
-    before the synced history counts from `history_start`) and the phases (see
-    `warehouse.phases.with_phases`), blank what needs data."""
+    """`pair_figures` (with `with_unscheduled`) → `pair_metrics`: add `neglected` (a
+    line never met and dated before the synced history counts from `history_start`)
+    and the phases (see `warehouse.phases.with_phases`), blank what needs data."""
     reference = pl.coalesce("last_held_date", "valid_from", pl.lit(history_start))
     with_data = pl.col("data") != "none"
     neglected = (pl.lit(ctx.as_of) - reference).dt.total_days() > ctx.params.neglect_days
@@ -161,13 +186,14 @@ def finish_pair_metrics(
     )
 
 
-def _relevant_held_dates(mr: pl.DataFrame, w0: date) -> pl.DataFrame:
-    """Held dates (and starts) in W plus each pair's last one before W.
+def _relevant_held_dates(held_occ: pl.DataFrame, w0: date) -> pl.DataFrame:
+    """Dates (and starts) of the held occurrences `held_occ` in W plus each pair's last
+    one before W.
 
     Earlier dates change no metric: gaps only need the previous date of the first one
     in W, and equal-length impact intervals are dominated by the latest before W.
     """
-    held = mr.filter(HELD).select(*PAIR, "local_date", "start")
+    held = held_occ.select(*PAIR, "local_date", "start")
     before = (
         held.filter(pl.col("local_date") < w0)
         .group_by(PAIR)
@@ -179,7 +205,7 @@ def _relevant_held_dates(mr: pl.DataFrame, w0: date) -> pl.DataFrame:
 def _derive(frame: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
     counts = ["scheduled", "held", "cancelled", "declined", "cancelled_by_manager",
               "cancelled_by_report", "late_cancellations", "rescheduled", "_with_agenda",
-              "covered_days"]  # fmt: skip
+              "covered_days", "_attended", "_no_show"]  # fmt: skip
     as_of = pl.lit(ctx.as_of)
     days_eligible = workdays_between(pl.col("eligible_from"), as_of, ctx.org.workdays)
     return (
@@ -191,6 +217,7 @@ def _derive(frame: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
             coverage=_ratio(pl.col("covered_days"), days_eligible),
             leverage_hours=pl.col("covered_days") * ctx.org.work_hours_per_day,
             agenda_rate=_ratio(pl.col("_with_agenda"), pl.col("held")),
+            attended_rate=_ratio(pl.col("_attended"), pl.col("_attended") + pl.col("_no_show")),
             intro_overdue=pl.col("valid_from").is_not_null()
             & ~(pl.col("last_held_date") >= pl.col("valid_from")).fill_null(False)
             & ((as_of - pl.col("valid_from")).dt.total_days() > ctx.params.intro_grace_days),

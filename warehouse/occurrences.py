@@ -1,6 +1,7 @@
 """Raw observations → `occurrences` (README "What it measures").
 
-Pure Polars from raw copies (with their sync history) and reporting lines.
+Pure Polars from raw copies (with their sync history), reporting lines and call
+presences.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from warehouse.attendance import with_attendance
 from warehouse.copies import KEY, candidates, fill_stubs, occurrence_ids, stub_series
 from warehouse.params import BuildContext
 from warehouse.relation import assign_relation
@@ -36,6 +38,9 @@ OCCURRENCE_COLUMNS = (
     "series_key",
     "has_agenda",
     "providers",
+    "meeting_key",
+    "attendance",
+    "attended_minutes",
 )
 _LOST = pl.col("status").is_in(["cancelled", "declined"])
 
@@ -75,11 +80,14 @@ def build_occurrences(
     lines: pl.DataFrame,
     ctx: BuildContext,
     series: pl.DataFrame | None = None,
+    calls: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per occurrence of a 1:1 candidate, deduplicated across calendars.
+    """One row per occurrence of a 1:1 candidate, deduplicated across calendars, with
+    its attendance.
 
     `series` is `stub_series` of the whole raw table when `raw` is only a slice of it
-    (None: computed from `raw`).
+    (None: computed from `raw`). `calls` holds call presences (CALL_SCHEMA), at least
+    every one with the meeting key of an occurrence of `raw` (None: no call evidence).
     """
     tz = ctx.org.timezone
     cutoff = local_midnight_utc(ctx.as_of, tz)
@@ -96,4 +104,4 @@ def build_occurrences(
         minutes=pl.col("minutes").cast(pl.Int64),
     )
     occ = occ.with_columns(occurrence_id=occurrence_ids(occ))
-    return assign_relation(occ, lines).select(OCCURRENCE_COLUMNS)
+    return with_attendance(assign_relation(occ, lines), calls).select(OCCURRENCE_COLUMNS)

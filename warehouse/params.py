@@ -24,6 +24,9 @@ class MetricParams:
     chronic_min_scheduled: int = 4
     min_minutes: int = 10
     max_minutes: int = 180
+    # A held 1:1 with call evidence that one of the two never joined (a no-show) is not
+    # held for gaps, neglect, coverage and leverage (warehouse.metrics.counts_as_held).
+    require_attendance: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ With more than one partition, one scan of the raw table writes every partition's
 to a file of its own (Arrow IPC, in a private temporary directory), batch by batch, so
 that neither DuckDB nor Python holds more than a batch and each partition is read back
 alone; the copies of series with stubs are split the same way, by series, and the
-`stub_series` of them all are written beside the partitions. One partition is the
+`stub_series` of them all are written beside the partitions. Call presences go to each
+partition whose copies carry their meeting key (all an occurrence's attendance needs).
+One partition is the
 whole table, read as it is (its stubs' series are in it), unless the partitions are
 `shared`: then it too is a file, for a process that has no connection to the
 warehouse (a Dask worker) to read with `read_partition`.
@@ -30,8 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.errors import BadInputError
+from warehouse.calls import EVIDENCE, read_evidence
 from warehouse.copies import SERIES, stub_series
-from warehouse.frames import RAW_SCHEMA
+from warehouse.frames import CALL_SCHEMA, RAW_SCHEMA
 
 ROWS_PER_PARTITION = 1_000_000  # raw rows; a partition's build peaks near 1 GiB per million
 _BATCH_ROWS = 200_000  # rows DuckDB hands over at a time while splitting
@@ -64,6 +67,15 @@ FROM (
     LEFT JOIN {_SERIES_TABLE} s ON len(r.participants) = 0 AND {_SERIES_ON}
 )
 WHERE len(_pair) = 2
+"""
+
+
+# The presences that count, to each partition whose copies have their meeting key.
+_CALL_PRESENCES = f"""
+WITH keys AS (
+    SELECT DISTINCT meeting_key, _part FROM ({_RAW_COPIES}) WHERE meeting_key IS NOT NULL
+)
+SELECT c.*, k._part FROM ({EVIDENCE}) c JOIN keys k USING (meeting_key)
 """
 
 
@@ -119,6 +131,7 @@ class RawPartitions:
             keyed = self.series.select(*SERIES, "s_participants")
             self.con.from_arrow(keyed.to_arrow()).create(_SERIES_TABLE)
             _split(self.con, _RAW_COPIES.format(count=self.count), self._folder("raw"))
+            _split(self.con, _CALL_PRESENCES.format(count=self.count), self._folder("calls"))
         except BaseException:
             self._files.cleanup()  # the caller's rollback drops the table
             raise
@@ -138,21 +151,29 @@ class RawPartitions:
         folder.mkdir()
         return folder
 
-    def read(self, index: int) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-        """Partition `index`'s raw copies (RAW_SCHEMA) and the `stub_series` rows of
-        its stubs (None: the copies are the whole table, which holds its series)."""
+    def read(self, index: int) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
+        """Partition `index`'s raw copies (RAW_SCHEMA), the `stub_series` rows of its
+        stubs (None: the copies are the whole table, which holds its series) and the
+        call presences with its copies' meeting keys (CALL_SCHEMA; None: no evidence)."""
         if self._files is None:
             columns = ", ".join(f'"{name}"' for name in RAW_SCHEMA)
-            return _cast(self.con.sql(f"SELECT {columns} FROM raw_observations").pl()), None
+            raw = _cast(self.con.sql(f"SELECT {columns} FROM raw_observations").pl())
+            return raw, None, read_evidence(self.con)
         raw = _read_raw(self.folder, index)
-        return raw, _series_of(raw, self.series)
+        return raw, _series_of(raw, self.series), _read_calls(self.folder, index)
 
 
-def read_partition(folder: Path, index: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def read_partition(folder: Path, index: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """What `RawPartitions.read` gives for partition `index`, from the `folder` of
     partitions that were split into files (`shared`), without the warehouse."""
     raw = _read_raw(folder, index)
-    return raw, _series_of(raw, pl.read_ipc(folder / _STUB_SERIES_FILE))
+    series = _series_of(raw, pl.read_ipc(folder / _STUB_SERIES_FILE))
+    return raw, series, _read_calls(folder, index)
+
+
+def _read_calls(folder: Path, index: int) -> pl.DataFrame:
+    calls = _read(folder / "calls", index)
+    return calls.cast(CALL_SCHEMA) if calls.width else pl.DataFrame(schema=CALL_SCHEMA)  # type: ignore[arg-type]
 
 
 def _read_raw(folder: Path, index: int) -> pl.DataFrame:

@@ -18,11 +18,14 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from warehouse.frames import OBSERVATION_SCHEMA, as_utc
 
 _KEY = "provider = ? AND calendar_email = ?"
-_COLUMNS = ", ".join(f'"{name}"' for name in OBSERVATION_SCHEMA)
+# Columns of OBSERVATION_SCHEMA a staged file of an earlier version lacks (its rows have
+# them null), with their SQL types.
+_ADDED_COLUMNS = {"meeting_key": "VARCHAR"}
 _JOIN = "r.provider = {o}.provider AND r.calendar_email = {o}.calendar_email"
 
 # Merge the staged rows over what is stored: history columns carry over, and a stub
@@ -43,6 +46,8 @@ SELECT b.provider, b.calendar_email, b.event_id,
         ELSE b.has_agenda END AS has_agenda,
     coalesce(b.created_at, o.created_at) AS created_at,
     b.updated_at, b.response_at,
+    CASE WHEN len(b.participants) = 0 THEN coalesce(b.meeting_key, o.meeting_key)
+        ELSE b.meeting_key END AS meeting_key,
     coalesce(o.first_seen_at, b.ts) AS first_seen_at,
     b.ts AS last_seen_at,
     CASE WHEN b.state = 'live' THEN b.ts ELSE o.live_seen_at END AS live_seen_at,
@@ -126,15 +131,16 @@ def merge(
     con.register("_calendars_in", calendars)
     if isinstance(rows, pa.Table):
         con.register("_rows_in", rows)
-        source = "_rows_in"
+        source, columns = "_rows_in", _columns(set(rows.column_names))
     else:
-        source = "read_parquet($files)"
+        source = "read_parquet($files, union_by_name = true)"
+        columns = _columns(set().union(*(pq.read_schema(path).names for path in rows)))
     try:
         # Each row gets its calendar's observed_at; a row of a calendar not in the
         # batch (a bug) would have none and is refused by the NOT NULL history columns.
         con.execute("CREATE TEMP TABLE _calendars AS SELECT * FROM _calendars_in")
         con.execute(
-            f"CREATE TEMP TABLE _rows AS SELECT {_COLUMNS}, c.observed_at AS ts "
+            f"CREATE TEMP TABLE _rows AS SELECT {columns}, c.observed_at AS ts "
             f"FROM {source} b LEFT JOIN _calendars c USING (provider, calendar_email)",
             {} if isinstance(rows, pa.Table) else {"files": [str(p) for p in rows]},
         )
@@ -160,6 +166,17 @@ def merge(
             if isinstance(rows, pa.Table):
                 con.unregister("_rows_in")
     return int(merged)
+
+
+def _columns(present: set[str]) -> str:
+    """The select list of OBSERVATION_SCHEMA's columns from a source holding `present`:
+    an added column no staged file has is null."""
+    return ", ".join(
+        f'"{name}"'
+        if name in present or name not in _ADDED_COLUMNS
+        else f'CAST(NULL AS {_ADDED_COLUMNS[name]}) AS "{name}"'
+        for name in OBSERVATION_SCHEMA
+    )
 
 
 def _any(con: duckdb.DuckDBPyConnection, condition: str) -> bool:

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warehouse.build import PartitionSummary, combine, compute_partition
+from warehouse.calls import read_evidence
 from warehouse.frames import SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
 from warehouse.partitions import RawPartitions, partition_count, read_partition
@@ -131,7 +132,7 @@ def build_tables(
         f"SELECT * FROM {_WEEKLY} ORDER BY {_WEEKLY_ORDER}"
     )
     con.execute(f"DROP TABLE {_WEEKLY}")
-    tables = combine(summaries, snapshots, ctx, synced)
+    tables = combine(summaries, snapshots, ctx, synced, read_evidence(con))
     for name, frame in tables.items():
         _write(con, name, frame, create=True)
     _write_snapshots(con, tables, ctx.as_of)
@@ -159,9 +160,9 @@ def _build_partition(
 ) -> PartitionSummary:
     """Compute one partition, write its occurrences and weekly activity, keep the
     summary (the partition's frames are freed on return, before the next is read)."""
-    raw, series = parts.read(index)
-    result = compute_partition(raw, series, lines, ctx, synced)
-    del raw
+    raw, series, calls = parts.read(index)
+    result = compute_partition(raw, series, lines, ctx, synced, calls)
+    del raw, calls
     _write(con, "occurrences", result.occurrences, create=index == 0)
     _write(con, _WEEKLY, result.weekly_activity, create=index == 0)
     return result.summary
@@ -179,9 +180,9 @@ def compute_partition_files(
     `read_partition`) as of ctx.as_of, write the tables `names` (occurrences, weekly
     activity) as Parquet files in `folder` and return its summary. Needs no warehouse:
     a Dask worker runs it."""
-    raw, series = read_partition(folder, index)
-    result = compute_partition(raw, series, lines, ctx, synced)
-    del raw
+    raw, series, calls = read_partition(folder, index)
+    result = compute_partition(raw, series, lines, ctx, synced, calls)
+    del raw, calls
     frames = {"occurrences": result.occurrences, "weekly_activity": result.weekly_activity}
     for name in names:
         write_aside(frames[name].to_arrow(), _built_file(folder, index, ctx.as_of, name))
@@ -270,8 +271,9 @@ def build_history_tables(
             dates = list(by_date.values())
             for built in _build_elsewhere(con, parts, mapper, lines, dates, synced, dated=True):
                 summaries[built.as_of].append(built.summary)
+    calls = read_evidence(con)
     for day, ctx in by_date.items():
-        _write_snapshots(con, combine(summaries[day], snapshots, ctx, synced), day)
+        _write_snapshots(con, combine(summaries[day], snapshots, ctx, synced, calls), day)
     weekly = f"SELECT * FROM {_WEEKLY} ORDER BY as_of, {_WEEKLY_ORDER}"
     _replace_history(con, "weekly_activity_history", weekly, list(by_date))
     rows = con.execute(f"SELECT as_of, count(*) FROM {_WEEKLY} GROUP BY as_of").fetchall()
@@ -289,10 +291,10 @@ def _history_partition(
 ) -> dict[date, PartitionSummary]:
     """One partition computed as of every date: its weekly activity staged (with
     `as_of`), its summaries returned."""
-    raw, series = parts.read(index)
+    raw, series, calls = parts.read(index)
     summaries = {}
     for number, (day, ctx) in enumerate(by_date.items()):
-        result = compute_partition(raw, series, lines, ctx, synced)
+        result = compute_partition(raw, series, lines, ctx, synced, calls)
         _write(con, _WEEKLY, _dated(result.weekly_activity, day), create=index == 0 and number == 0)
         summaries[day] = result.summary
     return summaries

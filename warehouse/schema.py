@@ -1,4 +1,5 @@
-"""The warehouse's recorded migrations: raw storage, roster history, sync state, runs.
+"""The warehouse's recorded migrations: raw storage, roster history, sync state, runs,
+call evidence.
 
 Derived tables (occurrences, metric tables) are not migrated: `build` replaces them
 whole in one transaction from the frames the transforms return.
@@ -32,6 +33,12 @@ _RAW_COLUMNS = """\
                 live_seen_at TIMESTAMPTZ,
                 cancel_seen_at TIMESTAMPTZ,
                 first_start TIMESTAMPTZ"""
+
+# Migration 5 puts meeting_key among the observation's columns, before the history ones,
+# as warehouse.frames.RAW_SCHEMA orders them (DuckDB adds a column only at the end).
+_RAW_COLUMNS_V5 = _RAW_COLUMNS.replace(
+    "response_at TIMESTAMPTZ,", "response_at TIMESTAMPTZ,\n                meeting_key VARCHAR,"
+)
 
 MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
     (
@@ -98,6 +105,35 @@ MIGRATIONS: Final[tuple[tuple[int, str, tuple[str, ...]], ...]] = (
         "roster_snapshots.title: the job title, whose changes date a change of role",
         ("ALTER TABLE roster_snapshots ADD COLUMN title VARCHAR",),
     ),
+    (
+        5,
+        "call evidence: raw_observations.meeting_key, raw_calls, call_sync_state",
+        (
+            f"""CREATE TABLE _raw_observations_v5 (
+{_RAW_COLUMNS_V5}
+            )""",
+            "INSERT INTO _raw_observations_v5 BY NAME SELECT * FROM raw_observations",
+            "DROP TABLE raw_observations",
+            "ALTER TABLE _raw_observations_v5 RENAME TO raw_observations",
+            """CREATE TABLE raw_calls (
+                provider VARCHAR NOT NULL,
+                call_id VARCHAR NOT NULL,
+                meeting_key VARCHAR,
+                email VARCHAR NOT NULL,
+                joined_at TIMESTAMPTZ NOT NULL,
+                left_at TIMESTAMPTZ NOT NULL,
+                first_seen_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (provider, call_id, email, joined_at)
+            )""",
+            """CREATE TABLE call_sync_state (
+                provider VARCHAR PRIMARY KEY,
+                read_until TIMESTAMPTZ,
+                last_sync TIMESTAMPTZ,
+                status VARCHAR NOT NULL,
+                error VARCHAR
+            )""",
+        ),
+    ),
 )
 
 DERIVED_TABLES: Final[tuple[str, ...]] = (
@@ -117,6 +153,8 @@ DERIVED_TABLES: Final[tuple[str, ...]] = (
 STORED_TABLES: Final[tuple[str, ...]] = (
     "raw_observations",
     "sync_state",
+    "raw_calls",
+    "call_sync_state",
     "roster_snapshots",
     "runs",
     "schema_migrations",

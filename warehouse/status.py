@@ -97,6 +97,9 @@ def _fold(copies: pl.DataFrame) -> pl.DataFrame:
             *[pl.col(c).min() for c in _MIN],
             *[pl.col(c).first() for c in _FIRST],
             any_bracket=pl.col("bracket").min(),
+            # The organizer's copy's online meeting when it has one, else any copy's:
+            # the organizer's provider hosts the call.
+            meeting_key=pl.col("meeting_key").drop_nulls().first(),
         )
         .with_columns(
             providers=pl.when(pl.col("in_google") & pl.col("in_microsoft"))
@@ -122,6 +125,7 @@ def fold_copies(copies: pl.DataFrame) -> pl.DataFrame:
         "recurring",
         "has_agenda",
         "providers",
+        "meeting_key",
         "status",
         "canceled_by",
         "cancel_lead_hours",

@@ -32,7 +32,7 @@ def test_migrations_are_recorded_once_per_file(tmp_path: Path) -> None:
         pass
     with Warehouse(path) as wh:
         migrations = wh.table("schema_migrations")
-    assert migrations["version"].to_list() == [1, 2, 3, 4]
+    assert migrations["version"].to_list() == [1, 2, 3, 4, 5]
 
 
 def test_migration_4_keeps_the_snapshots_of_an_older_file_without_titles(tmp_path: Path) -> None:
