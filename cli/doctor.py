@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 from rich.console import Console
 from rich.text import Text
 
+from connectors.model import Provider
 from core.errors import OneOnOneError
 from runtime.config import Config
 from runtime.resources import Sources, open_sources
@@ -25,6 +26,9 @@ def run_checks(config: Config, as_of: date, out: Console) -> bool:
             for provider in sorted(sources.calendars):
                 label = f"{provider} calendars readable"
                 results.append(_check(out, label, partial(_probe, sources, provider)))
+            for provider in sorted(sources.calls):
+                label = f"{provider} call records readable"
+                results.append(_check(out, label, partial(_probe_calls, sources, provider)))
     except OneOnOneError as error:
         results.append(_report(out, "roster and credentials", str(error), ok=False))
     return all(results)
@@ -34,6 +38,12 @@ def _probe(sources: Sources, provider: str) -> str:
     person = next(p for p in sources.people if p.provider == provider)
     batch = sources.calendars[provider].sync_calendar(person.email, None)  # type: ignore[index]
     return f"{person.email}: {batch.events_read} events read, nothing stored"
+
+
+def _probe_calls(sources: Sources, provider: Provider) -> str:
+    until = datetime.now(UTC)
+    batch = sources.calls[provider].read_calls(until - timedelta(days=1), until)
+    return f"{len(batch.presences)} presences in the last day, nothing stored"
 
 
 def _writable(config: Config) -> str:

@@ -4,6 +4,7 @@ and a refused call-record permission keeps the calendars and names the permissio
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +15,11 @@ from cli_kit import oneonone
 from connectors.sandbox.app import Sandbox, start_sandbox
 from connectors.sandbox.embedded import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from connectors.sandbox.google_meet import hold_late_activities, release_late_activities
-from connectors.sandbox.server import Fault, Reply
+from connectors.sandbox.server import Fault, Reply, SandboxHTTPServer
 
 SIZE = 40  # the smallest org
 CALL_PATHS = ("/admin/reports/", "/communications/callRecords")
+GRAPH_CALLS = r"^/graph/v1\.0/communications/callRecords"
 VOLATILE = {  # when a run happened, not what it found
     "raw_calls": ("first_seen_at",),
     "call_sync_state": ("read_until", "last_sync"),
@@ -32,8 +34,26 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield served
 
 
+@pytest.fixture(autouse=True)
+def no_fault_left(sandbox: Sandbox) -> Iterator[None]:
+    yield
+    assert isinstance(sandbox.server, SandboxHTTPServer)
+    left = list(sandbox.server.faults)
+    sandbox.server.faults.clear()
+    assert left == [], "a planted fault was never served"
+
+
 def sync(sandbox: Sandbox, folder: Path, attendance: bool) -> str:
     """`oneonone sync` against the served sandbox; its output."""
+    result = run("sync", sandbox, folder, attendance)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def run(
+    command: str, sandbox: Sandbox, folder: Path, attendance: bool
+) -> subprocess.CompletedProcess[str]:
+    """`oneonone COMMAND` with a configuration that reaches the served sandbox."""
     config = folder / "oneonone.toml"
     if not config.exists():
         roster = write_roster_csv(sandbox, folder / "roster.csv")
@@ -47,9 +67,7 @@ def sync(sandbox: Sandbox, folder: Path, attendance: bool) -> str:
         SECRET_VARIABLE: secret.reveal(),
         "ONEONONE_ATTENDANCE__ENABLED": str(attendance).lower(),
     }
-    result = oneonone("sync", "--config", str(config), env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout + result.stderr
+    return oneonone(command, "--config", str(config), env=env)
 
 
 def tables(folder: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -107,7 +125,7 @@ def test_a_refused_call_permission_keeps_the_calendars_and_names_it(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     refused = Reply.json({"error": {"code": "Forbidden", "message": ""}}, status=403)
-    sandbox.server.add_fault(Fault(r"^/graph/v1\.0/communications/callRecords", refused, 5))
+    sandbox.server.add_fault(Fault(GRAPH_CALLS, refused, 1))
     output = sync(sandbox, tmp_path, attendance=True)
 
     assert "CallRecords.Read.All" in output
@@ -117,3 +135,18 @@ def test_a_refused_call_permission_keeps_the_calendars_and_names_it(
     assert state["microsoft"] != "ok"
     assert state["google"] == "ok"
     assert calendars is not None and calendars[0] > 0
+
+
+def test_doctor_reads_call_records_and_names_a_missing_permission(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    refused = Reply.json({"error": {"code": "Forbidden", "message": ""}}, status=403)
+    sandbox.server.add_fault(Fault(GRAPH_CALLS, refused, 1))
+    result = run("doctor", sandbox, tmp_path, attendance=True)
+
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("ok   google call records readable") for line in lines)
+    (refusal,) = [line for line in lines if "microsoft call records readable" in line]
+    assert refusal.startswith("FAIL") and "CallRecords.Read.All" in refusal
+    assert result.returncode != 0
+    assert not (tmp_path / "w.duckdb").exists()  # the doctor writes nothing
