@@ -168,7 +168,8 @@ def test_timeline_has_one_trace_per_status_whatever_the_team_size() -> None:
     fig = alice_timeline()
     names = [t["name"] for t in fig["data"]]
     assert names == [
-        "Held", "Held, moved", "Upcoming", "Cancelled", "Declined", "Rescheduled (replaced)",
+        "Held", "No-show: scheduled, not both joined", "Held, moved", "Upcoming", "Cancelled",
+        "Declined", "Rescheduled (replaced)",
     ]  # fmt: skip
     go.Figure(fig)
 

@@ -34,6 +34,7 @@ def test_kpis_summarise_the_fixture_org() -> None:
         "chronic": "2",
         "cancel_rate": "36.4%",
         "leverage": "90×",
+        "verified": "67%",
         "freshness": "2026-03-01 23:00 CET",
     }
 
