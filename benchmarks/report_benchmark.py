@@ -32,6 +32,7 @@ PHASE_NAMES = np.array(["get_to_know", "share_context", "maintain"])
 EXPECTED_DAYS = {"get_to_know": 7, "share_context": 7, "maintain": 14}
 PLOTLY_BANNER = b"* plotly.js v"
 STATUSES = np.array(["held", "held", "held", "held", "cancelled", "declined", "replaced"])
+ATTENDANCE = np.array(["attended", "no_show", "unknown"])
 CADENCES = np.array(["weekly", "biweekly", "monthly", "sporadic", "none"])
 
 
@@ -97,6 +98,8 @@ def occurrences(pairs: pl.DataFrame, rng: np.random.Generator, per_pair: int) ->
         "relation": "manager_report", "start": start, "status": status,
         "rescheduled": rng.random(n) < 0.1, "canceled_by": pl.Series(by.tolist(), dtype=pl.String),
         "cancel_lead_hours": rng.random(n) * 72, "minutes": 30,
+        "attendance": np.where(status == "held",
+                               rng.choice(ATTENDANCE, n, p=[0.7, 0.05, 0.25]), "unknown"),
     })  # fmt: skip
 
 
@@ -130,7 +133,13 @@ def pair_metrics(pairs: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         pl.lit(None, pl.Datetime("us", "UTC")).alias("next_scheduled_at"),
         (pl.col("days_since_last").fill_null(999) > 30).alias("neglected"),
     ).with_columns(
-        last_held_at=pl.col("last_held_date").cast(pl.Datetime("us", "UTC")), data=pl.lit("ok")
+        last_held_at=pl.col("last_held_date").cast(pl.Datetime("us", "UTC")), data=pl.lit("ok"),
+        no_show=pl.Series((held * rng.uniform(0, 0.1, n)).astype(int)),
+        unscheduled_call_hours=pl.Series(rng.choice([0.0, 0.0, 0.0, 0.25, 1.0], n)),
+    ).with_columns(
+        attended=((pl.col("held") - pl.col("no_show")) * 0.8).cast(pl.Int64),
+    ).with_columns(
+        attended_rate=pl.col("attended") / (pl.col("attended") + pl.col("no_show")),
     )  # fmt: skip
 
 
@@ -204,7 +213,7 @@ def org_rollups(pm: pl.DataFrame, chronic: pl.DataFrame) -> pl.DataFrame:
         is_chronic.sum().alias("chronic_cancelers"), pl.col("behind_phase").sum(),
         pl.col("scheduled").sum(), (pl.col("cancelled") + pl.col("declined")).sum().alias("lost"),
         pl.col("coverage").mean().alias("mean_coverage"), pl.col("held_hours").sum(),
-        pl.col("leverage_hours").sum(),
+        pl.col("leverage_hours").sum(), pl.col("attended").sum(), pl.col("no_show").sum(),
     )  # fmt: skip
     direct = pm.group_by("manager_email").agg(pl.len().alias("direct_reports"))
     depth = {m: len(_above(m, parent)) for m in managers}
@@ -212,10 +221,12 @@ def org_rollups(pm: pl.DataFrame, chronic: pl.DataFrame) -> pl.DataFrame:
         pl.col("manager_email").replace_strict(parent, default=None).alias("parent_email"),
         pl.col("manager_email").replace_strict(depth).alias("depth"),
         (pl.col("lost") / pl.col("scheduled")).alias("cancel_rate"),
+        (pl.col("attended") / (pl.col("attended") + pl.col("no_show"))).alias("attended_rate"),
     ).select("manager_email", "parent_email", "depth", "direct_reports", "people", "lines",
              "reports_met", "neglected_reports", "intro_overdue_reports", "no_data_reports",
              "chronic_cancelers", "behind_phase", "scheduled", "lost", "cancel_rate",
-             "mean_coverage", "held_hours", "leverage_hours")  # fmt: skip
+             "mean_coverage", "held_hours", "leverage_hours", "attended", "no_show",
+             "attended_rate")  # fmt: skip
 
 
 def _above(manager: str, parent: dict[str, str]) -> list[str]:
@@ -243,7 +254,7 @@ def kpis_of(rollups: pl.DataFrame) -> pl.DataFrame:
     return rollups.filter(pl.col("depth") == 0).select(
         "lines", "reports_met", "neglected_reports", "intro_overdue_reports", "no_data_reports",
         "chronic_cancelers", "behind_phase", "scheduled", "lost", "cancel_rate",
-        "mean_coverage", "held_hours", "leverage_hours",
+        "mean_coverage", "held_hours", "leverage_hours", "attended", "no_show", "attended_rate",
         (pl.col("leverage_hours") / pl.col("held_hours")).alias("leverage_ratio"),
     )  # fmt: skip
 

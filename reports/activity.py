@@ -219,9 +219,11 @@ def leverage_figure(
 ) -> Figure:
     """Hours in 1:1s vs covered work hours per manager, coloured by coverage.
 
-    Up to `max_points` managers, one point each; above, one point per group of managers
-    with similar hours, sized by how many. A second trace without points shows the
-    colour bar (the points carry their colours).
+    Up to `max_points` managers, one point each (its hover adds the hours of unscheduled
+    calls with their reports when `managers` has `unscheduled_call_hours`, see
+    `frames.with_unscheduled_call_hours`); above, one point per group of managers with
+    similar hours, sized by how many. A second trace without points shows the colour
+    bar (the points carry their colours).
     """
     rows = managers.filter(pl.col("reports") > 0).sort("manager_email")
     held = rows.get_column("held_hours").fill_null(0).to_list()
@@ -258,19 +260,29 @@ def _manager_points(
     labels: list[str],
 ) -> dict[str, object]:
     reports = rows.get_column("reports").to_list()
+    calls = (
+        rows.get_column("unscheduled_call_hours").to_list()
+        if "unscheduled_call_hours" in rows.columns
+        else [None] * rows.height
+    )
     return {
         "type": "scatter", "mode": "markers", "name": "manager", "x": held, "y": lev,
         "marker": {"color": [scale_colour(c or 0.0) for c in cov], "size": 9,
                    "line": {"width": 1, "color": PURPLE}},
         "text": labels,
         "customdata": [
-            [fmt.pct(c), r, f"{v / h:,.0f}×" if h else fmt.DASH]
-            for c, r, v, h in zip(cov, reports, lev, held, strict=True)
+            [fmt.pct(c), r, f"{v / h:,.0f}×" if h else fmt.DASH, _unscheduled_line(u)]
+            for c, r, v, h, u in zip(cov, reports, lev, held, calls, strict=True)
         ],
         "hovertemplate": "%{text}<br>%{customdata[1]} reports<br>1:1s: %{x:,.1f} h<br>"
         "covered: %{y:,.0f} h (%{customdata[2]})<br>coverage: "
-        "%{customdata[0]}<extra></extra>",
+        "%{customdata[0]}%{customdata[3]}<extra></extra>",
     }  # fmt: skip
+
+
+def _unscheduled_line(hours: float | None) -> str:
+    """The hover's line of unscheduled call hours ("" without call records)."""
+    return "" if hours is None else f"<br>unscheduled calls: {fmt.hours(hours)}"
 
 
 def leverage_groups(held: list[float], lev: list[float]) -> list[list[int]]:

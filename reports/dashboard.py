@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from reports import activity, chronic, history, kpis, org, page, phases, tables
+from reports.frames import with_unscheduled_call_hours
 from reports.meta import ReportMeta
 
 
@@ -18,7 +19,7 @@ def figures(
     meta: ReportMeta,
 ) -> dict[str, page.FigureSlot]:
     """Every chart of the main page, keyed by its place in the template."""
-    managers = frames["manager_metrics"]
+    managers = with_unscheduled_call_hours(frames["manager_metrics"], frames["pair_metrics"])
     weekly = frames["weekly_activity"]
     active = frames["pair_metrics"].height
     treemap = org.treemap_figure(frames["org_rollups"], names, titles, links)
@@ -60,7 +61,9 @@ def dashboard_html(
         phase_counts=phases.phase_counts(pairs),
         behind=phases.phase_table(pairs, names, pages, meta.window_days),
         neglected=tables.neglected_table(frames["neglected_reports"], pages, meta),
-        managers=tables.manager_index(frames["manager_metrics"], names, pages),
+        managers=tables.manager_index(
+            with_unscheduled_call_hours(frames["manager_metrics"], pairs), names, pages
+        ),
         failures=tables.sync_failures(frames["sync_state"], meta),
         csv_links=csv_links,
     )

@@ -23,6 +23,9 @@ FIGURES = (
     "mean_coverage",
     "held_hours",
     "leverage_hours",
+    "attended",
+    "no_show",
+    "attended_rate",
 )
 ROLLUP_COLUMNS = ("manager_email", "parent_email", "depth", "people", *FIGURES)
 KPI_COLUMNS = (*FIGURES, "leverage_ratio")
@@ -38,6 +41,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "rescheduled",
         "canceled_by",
         "minutes",
+        "attendance",
     ),
     "pair_metrics": (
         "manager_email",
@@ -62,6 +66,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "expected_in_window",
         "adherence",
         "behind_phase",
+        "attended",
+        "no_show",
+        "unscheduled_call_hours",
     ),
     "manager_metrics": (
         "manager_email",
@@ -125,6 +132,20 @@ def check_tables(tables: Mapping[str, pl.DataFrame]) -> None:
             problems.append(f"table {name!r} lacks column(s) {', '.join(missing)}")
     if problems:
         raise BadInputError("cannot render reports: " + "; ".join(problems))
+
+
+def with_unscheduled_call_hours(managers: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """`managers` (manager_metrics rows) with `unscheduled_call_hours`: the sum of their
+    lines' in pair_metrics, null when none of their lines has a figure (no call records
+    were read)."""
+    hours = pairs.group_by("manager_email").agg(
+        pl.when(pl.col("unscheduled_call_hours").is_not_null().any())
+        .then(pl.col("unscheduled_call_hours").sum())
+        .cast(pl.Float64)
+        .alias("unscheduled_call_hours")
+    )
+    kept = managers.drop("unscheduled_call_hours", strict=False)
+    return kept.join(hours, on="manager_email", how="left")
 
 
 def names(people: pl.DataFrame) -> dict[str, str]:

@@ -61,6 +61,8 @@ class LineTotals:
     leverage_hours: float
     no_data: int = 0
     leverage_ratio: float | None = None  # when given, instead of leverage ÷ held hours
+    attended: int = 0  # held 1:1s both people joined (call records)
+    no_show: int = 0  # held online 1:1s whose call records lack one of the two
 
 
 def _aggregations() -> list[pl.Expr]:
@@ -76,6 +78,8 @@ def _aggregations() -> list[pl.Expr]:
         pl.col("held_hours").filter(held).sum().alias("held_hours"),
         pl.col("leverage_hours").fill_null(0).filter(held).sum().alias("leverage_hours"),
         (pl.col("data") == "none").sum().alias("no_data"),
+        pl.col("attended").fill_null(0).sum().alias("attended"),
+        pl.col("no_show").fill_null(0).sum().alias("no_show"),
     ]
 
 
@@ -113,6 +117,7 @@ def totals_from_rollup(row: Mapping[str, Any] | None) -> LineTotals:
         held_hours=float(row.get("held_hours") or 0),
         leverage_hours=float(row.get("leverage_hours") or 0),
         no_data=count("no_data_reports"), leverage_ratio=row.get("leverage_ratio"),
+        attended=count("attended"), no_show=count("no_show"),
     )  # fmt: skip
 
 
@@ -127,6 +132,7 @@ def snapshot_values(t: LineTotals, chronic: int) -> dict[str, float | None]:
         "cancel_rate": _ratio(t.lost, t.scheduled),
         "leverage_ratio": _leverage(t),
         "no_data_reports": t.no_data,
+        "attended_rate": _ratio(t.attended, t.attended + t.no_show),
     }
 
 
@@ -223,6 +229,28 @@ def leverage_kpi(t: LineTotals) -> Kpi:
     )  # fmt: skip
 
 
+NO_CALL_RECORDS = "no call records"
+
+
+def verified_kpi(t: LineTotals, meta: ReportMeta) -> Kpi:
+    """Of the held online 1:1s with call records, the share both people joined; without
+    any such record the tile says so (a calendar alone cannot verify anything)."""
+    evidence = t.attended + t.no_show
+    if not evidence:
+        return Kpi(
+            "verified", "Verified 1:1s", NO_CALL_RECORDS,
+            f"No held 1:1 in the last {meta.window_days} days has call records (attendance "
+            "not read, or met in person): held means only that it stayed scheduled",
+        )  # fmt: skip
+    share = t.attended / evidence
+    return Kpi(
+        "verified", "Verified 1:1s", fmt.pct(share),
+        f"{t.attended:,} of {evidence:,} held online 1:1s with call records had both people "
+        f"join; {t.no_show:,} no-shows (one never joined) in {meta.window_days} days",
+        alert=share < 0.8,
+    )  # fmt: skip
+
+
 def freshness_kpi(meta: ReportMeta) -> Kpi:
     """Last sync time and share of calendars synced; failed calendars are named."""
     failed = sorted(meta.calendars_failed)
@@ -257,6 +285,7 @@ def org_tiles(
         chronic_kpi(chronic, meta),
         cancel_rate_kpi(totals, meta),
         leverage_kpi(totals),
+        verified_kpi(totals, meta),
         freshness_kpi(meta),
         *no_data_kpis(totals),
     ]
@@ -282,6 +311,7 @@ TRENDS: dict[str, tuple[str, Show, Show]] = {
     "cancel_rate": ("cancel_rate", lambda v: fmt.pct(v, 1), lambda d: f"{d * 100:.1f} pts"),
     "leverage": ("leverage_ratio", lambda v: f"{v:,.0f}×", lambda d: f"{d:,.0f}×"),
     "no_data": ("no_data_reports", fmt.number, fmt.number),
+    "verified": ("attended_rate", fmt.pct, lambda d: f"{d * 100:.0f} pts"),
 }
 
 
@@ -356,5 +386,6 @@ def team_kpis(totals: LineTotals, meta: ReportMeta) -> list[Kpi]:
         intro_kpi(totals),
         cancel_rate_kpi(totals, meta),
         leverage_kpi(totals),
+        verified_kpi(totals, meta),
         *no_data_kpis(totals),
     ]

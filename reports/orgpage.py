@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from reports import chronic, history, kpis, org, page, phases, tables
+from reports.frames import with_unscheduled_call_hours
 from reports.meta import ReportMeta
 
 UP = "../"
@@ -82,7 +83,9 @@ def org_html(
     reports = sub.people - {sub.root}
     cancelers = _within(frames["cancelers"], "person_email", reports)
     neglected = _within(frames["neglected_reports"], "manager_email", sub.managers)
-    managers = _within(frames["manager_metrics"], "manager_email", sub.managers)
+    managers = with_unscheduled_call_hours(
+        _within(frames["manager_metrics"], "manager_email", sub.managers), sub.pairs
+    )
     parent = tree.parent.get(sub.root)
     treemap = org.treemap_figure(rollups, names, titles, here, sub.root)
     figures = {

@@ -54,6 +54,11 @@ def _day(value: date | None) -> Cell:
     return Cell(fmt.day(value))
 
 
+def _unscheduled(hours: float | None) -> Cell:
+    """Hours of calls with reports outside any 1:1; a dash without call records."""
+    return Cell(fmt.hours(hours), sort=hours) if hours is not None else Cell(fmt.DASH, cls="muted")
+
+
 def _adherence(value: float | None, behind: bool | None) -> Cell:
     text = fmt.pct(value)
     return Cell(f"⚠ {text} behind", cls="flag", sort=value) if behind else Cell(text, sort=value)
@@ -101,7 +106,9 @@ def neglected_table(
 def manager_index(
     managers: pl.DataFrame, names: Mapping[str, str], pages: Mapping[str, str], limit: int = 5000
 ) -> Table:
-    """Every manager with their team figures, linked to their page; most neglect first."""
+    """Every manager with their team figures, linked to their page; most neglect first.
+
+    `managers` has `unscheduled_call_hours` (`frames.with_unscheduled_call_hours`)."""
     rows = managers.filter(pl.col("reports") > 0).sort(
         ["neglected_reports", "mean_coverage", "manager_email"],
         descending=[True, False, False],
@@ -118,6 +125,7 @@ def manager_index(
             Cell(f"{r['neglected_reports']:,}", sort=r["neglected_reports"]),
             Cell(fmt.pct(r["mean_coverage"]), sort=r["mean_coverage"]),
             Cell(fmt.hours(r["held_hours"]), sort=r["held_hours"]),
+            _unscheduled(r["unscheduled_call_hours"]),
             Cell(fmt.pct(r["cancel_rate"]), sort=r["cancel_rate"]),
             flag(r["chronic_canceler"], "chronic canceler"),
         ]
@@ -130,6 +138,7 @@ def manager_index(
         "Neglected",
         "Coverage",
         "Hours in 1:1s",
+        "Unscheduled calls",
         "Cancel rate",
         "Cancels",
     )

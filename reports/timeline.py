@@ -10,6 +10,7 @@ import polars as pl
 
 from reports import fmt
 from reports.figure import (
+    BLACK,
     BLUE,
     GREEN,
     GREY,
@@ -25,9 +26,12 @@ from reports.frames import to_local
 from reports.meta import ReportMeta
 
 # (category, label, colour, symbol): symbol and colour both differ, so neither is needed
-# alone to tell statuses apart.
+# alone to tell statuses apart. A no-show is a held 1:1 (it stayed scheduled) whose call
+# records show only one of the two joining.
+NO_SHOW_LABEL = "No-show: scheduled, not both joined"
 CATEGORIES = (
     ("held", "Held", GREEN, "circle"),
+    ("no_show", NO_SHOW_LABEL, BLACK, "hourglass"),
     ("moved", "Held, moved", BLUE, "diamond"),
     ("upcoming", "Upcoming", GREY, "circle-open"),
     ("cancelled", "Cancelled", VERMILLION, "x-thin-open"),
@@ -45,20 +49,29 @@ def timeline_rows(
     """Occurrences in or after the window with display columns, for any number of teams.
 
     Columns: manager_email, report_email, category (the status, with held instances that
-    moved told apart), x (local time), when and who (hover texts).
+    moved, and held ones that were no-shows, told apart), x (local time), when and who
+    (hover texts).
     """
     start = meta.as_of - timedelta(days=meta.window_days)
     occ = to_local(occurrences, "start", meta.timezone).filter(pl.col("start").dt.date() >= start)
-    moved = pl.col("rescheduled").fill_null(False) & (pl.col("status") == "held")
+    held = pl.col("status") == "held"
+    moved = pl.col("rescheduled").fill_null(False) & held
+    no_show = held & (pl.col("attendance") == "no_show").fill_null(False)
     by = pl.col("canceled_by").replace_strict(dict(names), default=pl.col("canceled_by"))
     lead = pl.format(", {} h ahead", pl.col("cancel_lead_hours").round(0).cast(pl.Int64))
     who = pl.concat_str(pl.lit(" by "), by, lead.fill_null(""))
+    missed = pl.lit(" (call records: only one of the two joined)")
+    category = (
+        pl.when(no_show).then(pl.lit("no_show"))
+        .when(moved).then(pl.lit("moved"))
+        .otherwise(pl.col("status"))
+    )  # fmt: skip
     return occ.select(
         "manager_email", "report_email",
-        pl.when(moved).then(pl.lit("moved")).otherwise(pl.col("status")).alias("category"),
+        category.alias("category"),
         pl.col("start").dt.strftime("%Y-%m-%d %H:%M").alias("x"),
         pl.col("start").dt.strftime("%a %d %b %Y %H:%M").alias("when"),
-        who.fill_null("").alias("who"),
+        pl.when(no_show).then(missed).otherwise(who.fill_null("")).alias("who"),
     )  # fmt: skip
 
 
@@ -100,7 +113,8 @@ def _layout(labels: list[str], points: list[Point], meta: ReportMeta) -> Trace:
     start = meta.as_of - timedelta(days=meta.window_days)
     return layout(
         "Every 1:1 by report",
-        f"Manager–report 1:1s from {start.isoformat()} on, by status; times in "
+        f"Manager–report 1:1s from {start.isoformat()} on, by status (a no-show stayed "
+        f"scheduled, but call records show only one of the two joined); times in "
         f"{meta.timezone}",
         height=190 + 34 * max(len(labels), 1),
         xaxis=axis("", type="date", range=_x_range(points, meta)),

@@ -89,3 +89,24 @@ def column_texts(browser: webdriver.Chrome, table_id: str, column: int) -> list[
     to the first page, then Next until it is disabled.
     """
     return list(browser.execute_script(PAGE_THROUGH, table_id, column))
+
+
+DRAWN_POINTS = """
+var gd = document.getElementById(arguments[0]), name = arguments[1], out = [];
+gd.querySelectorAll(".scatterlayer .trace").forEach(function (g) {
+  var cd = g.__data__, trace = cd && cd[0] && cd[0].trace;
+  if (trace && trace.name === name)
+    g.querySelectorAll("path.point").forEach(function (p) {
+      out.push({symbol: trace.marker.symbol, d: p.getAttribute("d")});
+    });
+});
+return out;
+"""
+
+
+def drawn_points(
+    browser: webdriver.Chrome, figure_id: str, trace_name: str
+) -> list[dict[str, str]]:
+    """The markers plotly drew in the SVG for one trace of a figure: each with its
+    trace's symbol and its path."""
+    return list(browser.execute_script(DRAWN_POINTS, figure_id, trace_name))

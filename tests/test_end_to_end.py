@@ -6,18 +6,41 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from browser_kit import column_texts, drawn_figures, open_page, screenshot, severe
+from browser_kit import (
+    column_texts,
+    drawn_figures,
+    drawn_points,
+    open_page,
+    screenshot,
+    severe,
+)
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from typer.testing import CliRunner
 
 from cli.app import app
+from connectors.model import meeting_key
+from connectors.sandbox.builder import utc_midnight
+from connectors.sandbox.calls import (
+    ADHOC_MINUTES,
+    adhoc_calls,
+    instance_call,
+    join_url,
+    meet_code,
+    meeting_code_of,
+    outcome_of,
+)
+from connectors.sandbox.graph_calls import RETENTION
+from connectors.sandbox.model import Instance, SandboxOrg
 from connectors.sandbox.org import generate_org
 from connectors.sandbox.truth import subtree_coverage
 from reports.chronic import CHRONIC_TRACE
 from reports.fmt import slug
+from reports.timeline import NO_SHOW_LABEL
 
 AS_OF = date(2026, 11, 16)
+HISTORY_DAYS = 180  # the sync's default reach back (sync.history_days)
+WINDOW_DAYS = 90  # the metrics' default window (metrics.window_days)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +51,7 @@ def sandbox_run(
     env = {
         "ONEONONE_WAREHOUSE__PATH": str(root / "w.duckdb"),
         "ONEONONE_REPORT__OUT_DIR": str(root / "out"),
+        "ONEONONE_ATTENDANCE__ENABLED": "true",  # call records read after the calendars
     }
     result = CliRunner(env=env).invoke(app, ["run", "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 0, result.output
@@ -268,3 +292,166 @@ def query_read_only_cols(warehouse: Path, query: str) -> tuple[list[str], list[t
     from warehouse import query_read_only
 
     return query_read_only(warehouse, query)
+
+
+# Attendance: what the sandbox's call plan (connectors/sandbox/calls.py) says happened.
+Pair = frozenset[str]
+
+
+def planted_attendance(org: SandboxOrg, instance: Instance) -> str:
+    """The attendance the warehouse should find for a held 1:1: from its planned call,
+    as far as the providers still serve it (Graph keeps a record `RETENTION`)."""
+    provider = {p.email: p.provider for p in org.people}[instance.organizer]
+    call = instance_call(instance, provider, AS_OF)
+    if call is None:  # in person, or nobody joined (no record)
+        return "unknown"
+    if provider == "microsoft" and call.start < utc_midnight(AS_OF) - RETENTION:
+        return "unknown"
+    return "no_show" if outcome_of(instance) == "no_show" else "attended"
+
+
+def one_on_one(org: SandboxOrg, instance: Instance) -> bool:
+    """The instance is a 1:1 of two roster people that neither cancelled nor declined
+    (one who deleted their copy may still have declined it: the warehouse says)."""
+    roster = {p.email for p in org.people}
+    others = [a for a in instance.attendees if not a.resource and not a.group]
+    return (
+        len(others) == 1
+        and {instance.organizer, others[0].email} <= roster
+        and others[0].response != "declined"
+        and not (instance.cancelled or instance.deleted or instance.all_day)
+    )
+
+
+def instance_key(org: SandboxOrg, instance: Instance) -> str | None:
+    """The meeting key the warehouse keeps for the instance's online meeting."""
+    code = meeting_code_of(instance)
+    if code is None:
+        return None
+    if {p.email: p.provider for p in org.people}[instance.organizer] == "google":
+        return meeting_key("google", meet_code(code))
+    return meeting_key("microsoft", join_url(code))
+
+
+def planted_no_shows(org: SandboxOrg) -> dict[tuple[Pair, datetime], Instance]:
+    """(the two people, start) → instance, for every planted no-show the run could read."""
+    first = utc_midnight(AS_OF) - timedelta(days=HISTORY_DAYS)
+    return {
+        (frozenset({i.organizer, i.attendees[0].email}), i.start): i
+        for i in org.instances
+        if i.start >= first and one_on_one(org, i) and planted_attendance(org, i) == "no_show"
+    }
+
+
+def test_the_no_shows_in_the_warehouse_are_exactly_the_planted_ones(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    planted = planted_no_shows(generate_org(anchor=AS_OF))
+    rows = sql(
+        sandbox_run[0], "select person_a, person_b, start, status, attendance from occurrences"
+    )
+    status = {(frozenset({a, b}), start): seen for a, b, start, seen, _ in rows}
+    found = {(frozenset({a, b}), start) for a, b, start, _, seen in rows if seen == "no_show"}
+    assert len(planted) > 20, "the sandbox plants no-shows on both providers"
+    assert set(planted) <= set(status)
+    # Where the other person deleted their copy the 1:1 is declined: no attendance.
+    declined = {slot for slot in planted if status[slot] != "held"}
+    assert {status[slot] for slot in declined} <= {"declined"}
+    assert all(planted[slot].removed_by for slot in declined)
+    assert found == set(planted) - declined
+
+
+def held_in_window(warehouse: Path) -> list[tuple]:
+    """The window's held 1:1s of active lines: the ones the tiles count."""
+    return sql(
+        warehouse,
+        "select o.manager_email, o.person_a, o.person_b, o.start, o.meeting_key, o.attendance"
+        " from occurrences o join pair_metrics p using (manager_email, report_email)"
+        f" where o.status = 'held' and o.local_date >= date '{AS_OF}' - {WINDOW_DAYS}",
+    )
+
+
+def test_every_held_one_on_one_in_the_window_has_its_planted_attendance(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    org = generate_org(anchor=AS_OF)
+    by_slot = {
+        (frozenset({i.organizer, i.attendees[0].email}), i.start, instance_key(org, i)): i
+        for i in org.instances
+        if one_on_one(org, i)
+    }
+    held = held_in_window(sandbox_run[0])
+    got = {(frozenset({a, b}), start, key): seen for _, a, b, start, key, seen in held}
+    assert set(got) <= set(by_slot)
+    planted = {slot: planted_attendance(org, by_slot[slot]) for slot in got}
+    assert got == planted
+    in_person = [slot for slot in got if slot[2] is None]
+    assert in_person, "some 1:1s are met in person"
+    assert {got[slot] for slot in in_person} == {"unknown"}
+    assert {"attended", "no_show", "unknown"} == set(got.values())
+
+
+def test_planted_ad_hoc_calls_are_unscheduled_call_hours_on_their_line(
+    sandbox_run: tuple[Path, Path, str],
+) -> None:
+    org = generate_org(anchor=AS_OF)
+    midnight, first = utc_midnight(AS_OF), utc_midnight(AS_OF - timedelta(days=WINDOW_DAYS))
+    served = [
+        c
+        for c in adhoc_calls(org.people, org.history_start, AS_OF)
+        if c.start >= first and (c.provider == "google" or c.start >= midnight - RETENTION)
+    ]
+    calls: dict[tuple[str, str], int] = {}
+    for call in served:
+        line = (call.presences[0].email, call.presences[1].email)  # manager, report
+        calls[line] = calls.get(line, 0) + 1
+    assert calls, "the sandbox plants ad-hoc calls in the window"
+    hours = dict(
+        ((m, r), h)
+        for m, r, h in sql(
+            sandbox_run[0],
+            "select manager_email, report_email, unscheduled_call_hours from pair_metrics",
+        )
+    )
+    for line, count in calls.items():
+        # Both were in each call for its ADHOC_MINUTES, less the half minute the report
+        # joined late where the provider records each person's own join time.
+        low, high = count * (ADHOC_MINUTES - 0.5) / 60, count * ADHOC_MINUTES / 60
+        assert low - 1e-9 <= hours[line] <= high + 1e-9, line
+
+
+def verified_share(warehouse: Path) -> tuple[int, int]:
+    """(attended, with evidence) over the window's held 1:1s of active lines, planted."""
+    org = generate_org(anchor=AS_OF)
+    by_slot = {
+        (frozenset({i.organizer, i.attendees[0].email}), i.start, instance_key(org, i)): i
+        for i in org.instances
+        if one_on_one(org, i)
+    }
+    planted = [
+        planted_attendance(org, by_slot[(frozenset({a, b}), start, key)])
+        for _, a, b, start, key, _ in held_in_window(warehouse)
+    ]
+    attended, no_show = planted.count("attended"), planted.count("no_show")
+    return attended, attended + no_show
+
+
+@pytest.mark.browser
+def test_the_verified_tile_and_a_planted_no_show_show_in_chromium(
+    sandbox_run: tuple[Path, Path, str], browser: webdriver.Chrome, artifacts: Path
+) -> None:
+    warehouse, out, _ = sandbox_run
+    attended, evidence = verified_share(warehouse)
+    assert severe(open_page(browser, out / "dashboard.html")) == []
+    tile = browser.find_element(By.CSS_SELECTOR, "[data-kpi=verified]").text
+    assert f"{attended / evidence * 100:.0f}%" in tile
+    assert f"{attended:,} of {evidence:,} held online 1:1s" in tile
+    # The manager with the most planted no-shows in the window: each drawn as one.
+    no_shows = [row[0] for row in held_in_window(warehouse) if row[5] == "no_show"]
+    manager = max(sorted(set(no_shows)), key=no_shows.count)
+    page = out / "managers" / f"{slug(manager)}.html"
+    assert severe(open_page(browser, page)) == []
+    drawn = drawn_points(browser, "timeline", NO_SHOW_LABEL)
+    assert len(drawn) == no_shows.count(manager) > 0
+    assert {p["symbol"] for p in drawn} == {"hourglass"}
+    screenshot(browser, artifacts, "sandbox-manager-no-show")

@@ -28,7 +28,7 @@ PAIR_METRIC_COLUMNS = (
     "coverage",
     "leverage_hours", "leverage_ratio", "agenda_rate", "neglected", "intro_overdue", "data",
     "phase", "phase_since", "expected_in_window", "adherence", "behind_phase", "gap_cv",
-    "attended_rate", "unscheduled_call_hours",
+    "attended", "no_show", "attended_rate", "unscheduled_call_hours",
 )  # fmt: skip
 # Null for a line with no data (so are adherence and behind_phase: see `with_phases`).
 NEEDS_DATA = ("coverage", "neglected", "intro_overdue")
@@ -82,8 +82,8 @@ def _counts(window: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
         rescheduled=(SCHEDULED & pl.col("rescheduled")).sum(),
         held_hours=pl.col("minutes").filter(HELD).sum() / 60.0,
         _with_agenda=(HELD & pl.col("has_agenda")).sum(),
-        _attended=(HELD & ATTENDED).sum(),
-        _no_show=(HELD & NO_SHOW).sum(),
+        attended=(HELD & ATTENDED).sum(),
+        no_show=(HELD & NO_SHOW).sum(),
     )
 
 
@@ -205,7 +205,7 @@ def _relevant_held_dates(held_occ: pl.DataFrame, w0: date) -> pl.DataFrame:
 def _derive(frame: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
     counts = ["scheduled", "held", "cancelled", "declined", "cancelled_by_manager",
               "cancelled_by_report", "late_cancellations", "rescheduled", "_with_agenda",
-              "covered_days", "_attended", "_no_show"]  # fmt: skip
+              "covered_days", "attended", "no_show"]  # fmt: skip
     as_of = pl.lit(ctx.as_of)
     days_eligible = workdays_between(pl.col("eligible_from"), as_of, ctx.org.workdays)
     return (
@@ -217,7 +217,7 @@ def _derive(frame: pl.DataFrame, ctx: BuildContext) -> pl.DataFrame:
             coverage=_ratio(pl.col("covered_days"), days_eligible),
             leverage_hours=pl.col("covered_days") * ctx.org.work_hours_per_day,
             agenda_rate=_ratio(pl.col("_with_agenda"), pl.col("held")),
-            attended_rate=_ratio(pl.col("_attended"), pl.col("_attended") + pl.col("_no_show")),
+            attended_rate=_ratio(pl.col("attended"), pl.col("attended") + pl.col("no_show")),
             intro_overdue=pl.col("valid_from").is_not_null()
             & ~(pl.col("last_held_date") >= pl.col("valid_from")).fill_null(False)
             & ((as_of - pl.col("valid_from")).dt.total_days() > ctx.params.intro_grace_days),

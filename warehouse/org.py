@@ -31,6 +31,9 @@ _FIGURES: Final[dict[str, pl.DataType]] = {
     "mean_coverage": pl.Float64(),
     "held_hours": pl.Float64(),
     "leverage_hours": pl.Float64(),
+    "attended": pl.Int64(),
+    "no_show": pl.Int64(),
+    "attended_rate": pl.Float64(),
 }
 ORG_ROLLUP_SCHEMA: Final[dict[str, pl.DataType]] = {
     "manager_email": pl.String(),
@@ -71,14 +74,20 @@ def line_aggregations() -> list[pl.Expr]:
         pl.col("leverage_hours").fill_null(0).sum().cast(pl.Float64).alias("leverage_hours"),
         pl.col("leverage_hours").fill_null(0).filter(held).sum().cast(pl.Float64)
         .alias("_held_leverage"),
+        pl.col("attended").fill_null(0).sum().cast(pl.Int64).alias("attended"),
+        pl.col("no_show").fill_null(0).sum().cast(pl.Int64).alias("no_show"),
     ]  # fmt: skip
 
 
 def with_rates(totals: pl.DataFrame) -> pl.DataFrame:
-    """`line_aggregations` plus cancel_rate (lost / scheduled) and leverage_ratio
-    (leverage of the lines with held hours / held hours), each null at a 0 denominator."""
+    """`line_aggregations` plus cancel_rate (lost / scheduled), leverage_ratio
+    (leverage of the lines with held hours / held hours) and attended_rate (attended /
+    (attended + no_show): the held 1:1s with call evidence that both people joined),
+    each null at a 0 denominator."""
+    evidence = pl.col("attended") + pl.col("no_show")
     return totals.with_columns(
         cancel_rate=pl.when(pl.col("scheduled") > 0).then(pl.col("lost") / pl.col("scheduled")),
+        attended_rate=pl.when(evidence > 0).then(pl.col("attended") / evidence),
         leverage_ratio=pl.when(pl.col("held_hours") > 0).then(
             pl.col("_held_leverage") / pl.col("held_hours")
         ),

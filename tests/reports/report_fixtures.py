@@ -125,7 +125,12 @@ OCC_SCHEMA = {
     "series_key": pl.String,
     "has_agenda": pl.Boolean,
     "providers": pl.String,
+    "attendance": pl.String,
+    "attended_minutes": pl.Float64,
 }
+# Call evidence: who joined which held 1:1 (the rest are unknown: in person or no record).
+ATTENDED = {1, 4, 9, 11}
+NO_SHOWS = {8, 13}  # alice–dan on 20 Feb, dan–hugo on 18 Feb: one of the two never joined
 
 
 def _occ(
@@ -141,6 +146,7 @@ def _occ(
 ) -> tuple[object, ...]:
     s = ts(start)
     a, b = sorted([e(m), e(r)])
+    attendance = "attended" if i in ATTENDED else "no_show" if i in NO_SHOWS else "unknown"
     return (
         f"o{i}",
         e(m),
@@ -162,6 +168,8 @@ def _occ(
         f"{m}-{r}",
         False,
         "google",
+        attendance,
+        28.0 if attendance == "attended" else None,
     )
 
 
@@ -217,7 +225,15 @@ PAIR_COLUMNS = {
     "adherence": pl.Float64,
     "behind_phase": pl.Boolean,
     "gap_cv": pl.Float64,
+    "attended": pl.Int64,
+    "no_show": pl.Int64,
+    "attended_rate": pl.Float64,
+    "unscheduled_call_hours": pl.Float64,
 }
+# report → (attended, no_show, unscheduled call hours): alice 0.75 h, zoe 1 h, others 0
+CALLS = {"bob": (2, 0, 0.5), "dan": (0, 1, 0.25), "frank": (1, 0, 0.0), "alice": (1, 0, 0.0),
+         "erin": (0, 0, 1.0), "hugo": (0, 1, 0.0)}  # fmt: skip
+UNSCHEDULED = {"alice": 0.75, "erin": 0.0, "zoe": 1.0, "dan": 0.0}  # manager → hours
 MAINTAIN = 90 / 14  # expected 1:1s in the 90-day window for a line older than the history
 # report → (phase, phase_since, expected_in_window, adherence)
 PHASES = {
@@ -424,14 +440,20 @@ def pair_metrics() -> pl.DataFrame:
          None, None, ts("2026-03-04 09:00"), 0.0, 0.0, None, None, False, False),
     ]  # fmt: skip
     full = [
-        (e(m), e(r), STARTED.get(r), *rest, *PHASES[r], PHASES[r][3] < 0.5, None)
+        (e(m), e(r), STARTED.get(r), *rest, *PHASES[r], PHASES[r][3] < 0.5, None,
+         *_calls(*CALLS.get(r, (0, 0, 0.0))))
         for (m, r, *rest) in rows
-    ]
+    ]  # fmt: skip
     frame = pl.DataFrame(full, schema=PAIR_COLUMNS, orient="row")
     last_start = pl.col("last_held_date").cast(pl.Datetime("us", "UTC")) + pl.duration(hours=9)
     columns = list(PAIR_COLUMNS)
     columns.insert(columns.index("last_held_date"), "last_held_at")
     return frame.with_columns(last_held_at=last_start, data=pl.lit("ok")).select(*columns, "data")
+
+
+def _calls(attended: int, no_show: int, hours: float) -> tuple[object, ...]:
+    rate = attended / (attended + no_show) if attended + no_show else None
+    return attended, no_show, rate, hours
 
 
 def manager_metrics() -> pl.DataFrame:
@@ -557,16 +579,21 @@ ROLLUP_SCHEMA = ORG_ROLLUP_SCHEMA  # the warehouse's columns, in its order
 # Each subtree over its lines: zoe all nine; alice bob, carol, dan, hugo, ivy; erin frank,
 # grace; dan hugo, ivy. Chronic cancelers count the subtree's reports only (not alice
 # in her own organisation).
+# Last: attended, no_show, attended_rate (zoe's organisation: 4 of 6 verified).
 ROLLUPS = [
-    ("zoe", None, 0, 2, 9, 9, 6, 2, 1, 0, 2, 8, 11, 4, 4 / 11, 1.12 / 8, 3.5, 316.0),
-    ("alice", "zoe", 1, 3, 5, 5, 4, 1, 0, 0, 0, 4, 7, 2, 2 / 7, 0.82 / 5, 2.5, 220.0),
-    ("erin", "zoe", 1, 2, 2, 2, 1, 1, 1, 0, 1, 2, 2, 1, 0.5, 0.075, 0.5, 48.0),
-    ("dan", "alice", 2, 2, 2, 2, 1, 0, 0, 0, 0, 1, 1, 0, 0.0, 0.1, 0.5, 20.0),
+    ("zoe", None, 0, 2, 9, 9, 6, 2, 1, 0, 2, 8, 11, 4, 4 / 11, 1.12 / 8, 3.5, 316.0, 4, 2, 4 / 6),
+    ("alice", "zoe", 1, 3, 5, 5, 4, 1, 0, 0, 0, 4, 7, 2, 2 / 7, 0.82 / 5, 2.5, 220.0, 2, 2, 0.5),
+    ("erin", "zoe", 1, 2, 2, 2, 1, 1, 1, 0, 1, 2, 2, 1, 0.5, 0.075, 0.5, 48.0, 1, 0, 1.0),
+    ("dan", "alice", 2, 2, 2, 2, 1, 0, 0, 0, 0, 1, 1, 0, 0.0, 0.1, 0.5, 20.0, 0, 1, 0.0),
 ]
+
 # Earlier snapshots: as_of → manager → (people, lines, met, neglected, intro, chronic,
 # behind, scheduled, lost, coverage, held hours, leverage hours).
 PREVIOUS = date(2026, 2, 23)
 EARLIER = date(2026, 2, 16)
+# Call evidence in earlier snapshots: (as_of, manager) → (attended, no_show); the others
+# predate it (null, as a history written before attendance keeps it).
+ATTENDANCE_HISTORY = {(PREVIOUS, "zoe"): (3, 3)}
 ROLLUP_HISTORY = {
     PREVIOUS: {
         "zoe": (8, 8, 5, 3, 1, 2, 7, 10, 4, 0.12, 3.0, 285.0),
@@ -591,8 +618,12 @@ def _history_row(as_of: date, manager: str, values: tuple[Any, ...]) -> tuple[ob
     _, parent, depth, direct, *_ = next(r for r in ROLLUPS if r[0] == manager)
     people, lines, met, neglected, intro, chronic, behind, scheduled, lost, *rest = values
     rate = lost / scheduled if scheduled else None
+    attended, no_show = ATTENDANCE_HISTORY.get((as_of, manager), (None, None))
+    known = attended is not None and no_show is not None and attended + no_show > 0
+    verified = attended / (attended + no_show) if known else None
     return (as_of, e(manager), e(parent) if parent else None, depth, direct, people, lines,
-            met, neglected, intro, 0, chronic, behind, scheduled, lost, rate, *rest)  # fmt: skip
+            met, neglected, intro, 0, chronic, behind, scheduled, lost, rate, *rest,
+            attended, no_show, verified)  # fmt: skip
 
 
 def org_rollups_history() -> pl.DataFrame:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 import report_fixtures as fx
-from browser_kit import column_texts, drawn_figures, open_page, screenshot, severe
+from browser_kit import (
+    column_texts,
+    drawn_figures,
+    drawn_points,
+    open_page,
+    screenshot,
+    severe,
+)
 from plotly.offline import get_plotlyjs_version
 from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
@@ -17,13 +24,14 @@ from reports import ReportFiles, render_reports
 from reports.chronic import CHRONIC_TRACE
 from reports.page import PLOTLY_BUNDLE, environment
 from reports.tables import Cell, Table
+from reports.timeline import NO_SHOW_LABEL
 
 pytestmark = pytest.mark.browser
 
 MAIN_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2, "cadence": 1, "leverage": 2,
                "trends": 5}  # fmt: skip
 ORG_TRACES = {"hierarchy": 1, "history": 4, "chronic": 2}
-MANAGER_TRACES = {"timeline": 6, "trends": 5}
+MANAGER_TRACES = {"timeline": 7, "trends": 5}
 PLOTLY_BANNER = "* plotly.js v"
 
 
@@ -248,3 +256,18 @@ def test_the_pager_shows_every_row_page_by_page_and_filters_them_all(
     flag = row.find_elements(By.TAG_NAME, "td")[1]
     assert (flag.text, flag.get_attribute("class")) == ("⚠ late", "flag")
     assert browser.find_element(By.CSS_SELECTOR, "#people-tools .status").text == "1–1 of 1"
+
+
+def test_the_verified_tile_and_a_no_show_marker_are_on_the_pages(
+    browser: webdriver.Chrome, files: ReportFiles
+) -> None:
+    open_page(browser, files.dashboard)
+    tile = browser.find_element(By.CSS_SELECTOR, "[data-kpi=verified]").text
+    assert "Verified 1:1s" in tile and "67%" in tile and "4 of 6" in tile
+    assert severe(open_page(browser, files.managers[fx.e("alice")])) == []
+    (no_show,) = drawn_points(browser, "timeline", NO_SHOW_LABEL)
+    held = drawn_points(browser, "timeline", "Held")
+    assert no_show["symbol"] == "hourglass" and held
+    assert no_show["d"] not in {p["d"] for p in held}  # a shape of its own
+    legend = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#timeline .legendtext")]
+    assert NO_SHOW_LABEL in legend

@@ -24,7 +24,8 @@ from reports.figure import (
     label_margin,
     scale_colour,
 )
-from reports.timeline import timeline_figure, timeline_rows
+from reports.frames import with_unscheduled_call_hours
+from reports.timeline import NO_SHOW_LABEL, timeline_figure, timeline_rows
 
 NAMES = fx.names_by_email()
 
@@ -168,7 +169,8 @@ def test_timeline_has_one_trace_per_status_whatever_the_team_size() -> None:
     fig = alice_timeline()
     names = [t["name"] for t in fig["data"]]
     assert names == [
-        "Held", "Held, moved", "Upcoming", "Cancelled", "Declined", "Rescheduled (replaced)",
+        "Held", "No-show: scheduled, not both joined", "Held, moved", "Upcoming", "Cancelled",
+        "Declined", "Rescheduled (replaced)",
     ]  # fmt: skip
     go.Figure(fig)
 
@@ -197,3 +199,42 @@ def test_label_margin_grows_with_the_longest_label_and_has_a_ceiling() -> None:
     assert 36 < short < longer < MAX_LABEL_MARGIN
     assert label_margin(["R &amp; D"]) == label_margin(["R & D"])
     assert label_margin(["x" * 500]) == MAX_LABEL_MARGIN
+
+
+def test_a_no_show_is_drawn_as_its_own_category_with_a_marker_of_its_own() -> None:
+    fig = alice_timeline()
+    no_show = trace(fig, NO_SHOW_LABEL)
+    assert no_show["x"] == ["2026-02-20 12:00"]  # alice–dan, 11:00 UTC: held, dan never joined
+    assert no_show["y"] == ["Dan Dorn"]
+    assert "2026-02-20 12:00" not in trace(fig, "Held")["x"]
+    # held: bob's attended 1:1 and carol's without call records (met in person)
+    assert set(trace(fig, "Held")["x"]) == {"2026-02-02 10:00", "2026-01-16 11:00"}
+    others = [t for t in fig["data"] if t["name"] != NO_SHOW_LABEL]
+    assert no_show["marker"]["symbol"] not in {t["marker"]["symbol"] for t in others}
+    assert no_show["marker"]["color"] not in {t["marker"]["color"] for t in others}
+    assert no_show["customdata"] == [["Fri 20 Feb 2026 12:00",
+                                      " (call records: only one of the two joined)"]]  # fmt: skip
+    assert "%{fullData.name}" in no_show["hovertemplate"]  # the hover names the category
+    assert "no-show" in fig["layout"]["title"]["subtitle"]["text"]
+    go.Figure(fig)
+
+
+def test_without_call_records_nothing_is_drawn_as_a_no_show() -> None:
+    occ = fx.occurrences().with_columns(attendance=pl.lit("unknown"))
+    fig = pair_timeline(occ.filter(pl.col("manager_email") == fx.e("alice")),
+                        [fx.e(w) for w in ("bob", "carol", "dan")])  # fmt: skip
+    assert trace(fig, NO_SHOW_LABEL)["x"] == []
+    assert "2026-02-20 12:00" in trace(fig, "Held")["x"]
+
+
+def test_the_leverage_hover_gives_each_managers_unscheduled_call_hours() -> None:
+    managers = with_unscheduled_call_hours(fx.manager_metrics(), fx.pair_metrics())
+    points = leverage_figure(managers, NAMES, fx.meta())["data"][0]
+    hover = dict(zip(points["text"], (row[3] for row in points["customdata"]), strict=True))
+    assert hover["Zoe Chief"] == "<br>unscheduled calls: 1.0 h"
+    assert hover["Erin Ember"] == "<br>unscheduled calls: 0.0 h"
+    assert "%{customdata[3]}" in points["hovertemplate"]
+    unread = fx.pair_metrics().with_columns(unscheduled_call_hours=pl.lit(None, pl.Float64))
+    managers = with_unscheduled_call_hours(fx.manager_metrics(), unread)
+    points = leverage_figure(managers, NAMES, fx.meta())["data"][0]
+    assert {row[3] for row in points["customdata"]} == {""}  # no call records: no line

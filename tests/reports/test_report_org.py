@@ -141,7 +141,7 @@ def test_tiles_show_the_change_since_the_previous_snapshot() -> None:
     assert changes == {
         "coverage": "▲ 2 pts", "reports_met": "▲ 1", "neglected": "▼ 1",
         "intro_overdue": "no change", "chronic": "no change", "cancel_rate": "▼ 3.6 pts",
-        "leverage": "▼ 5×",
+        "leverage": "▼ 5×", "verified": "▲ 17 pts",
     }  # fmt: skip
     assert tiles["neglected"].trend.title == "previous snapshot (2026-02-23): 3"
     assert tiles["cancel_rate"].trend.title == "previous snapshot (2026-02-23): 40.0%"
@@ -176,7 +176,7 @@ def test_subtree_tiles_come_from_its_rollup_row_and_history() -> None:
     values = {k: t.value for k, t in tiles.items() if k != "freshness"}
     assert values == {"coverage": "16%", "reports_met": "4 of 5", "neglected": "1",
                       "intro_overdue": "0", "chronic": "0", "cancel_rate": "28.6%",
-                      "leverage": "88×"}  # fmt: skip
+                      "leverage": "88×", "verified": "50%"}  # fmt: skip
     assert tiles["coverage"].trend.change == "▼ 2 pts"
     assert tiles["coverage"].trend.title == "previous snapshot (2026-02-23): 18%"
 

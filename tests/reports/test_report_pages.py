@@ -6,6 +6,7 @@ import re
 import stat
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -16,9 +17,10 @@ from hypothesis import strategies as st
 from core.errors import BadInputError
 from reports import ReportFiles, render_reports
 from reports.fmt import hours, pct, slug
-from reports.kpis import line_totals, org_kpis, org_tiles
+from reports.frames import with_unscheduled_call_hours
+from reports.kpis import NO_CALL_RECORDS, line_totals, org_kpis, org_tiles, team_kpis
 from reports.page import figure_json
-from reports.tables import neglected_table, team_table
+from reports.tables import manager_index, neglected_table, team_table
 
 
 def kpi_values() -> dict[str, str]:
@@ -34,6 +36,7 @@ def test_kpis_summarise_the_fixture_org() -> None:
         "chronic": "2",
         "cancel_rate": "36.4%",
         "leverage": "90×",
+        "verified": "67%",
         "freshness": "2026-03-01 23:00 CET",
     }
 
@@ -192,3 +195,50 @@ def test_existing_world_readable_file_is_tightened(tmp_path: Path) -> None:
     tmp_path.joinpath("dashboard.html").chmod(0o644)
     files = render_reports(fx.tables(), fx.meta(), tmp_path)
     assert stat.S_IMODE(files.dashboard.stat().st_mode) == 0o600
+
+
+def tile(tables: dict[str, pl.DataFrame], key: str) -> Any:
+    return next(k for k in org_kpis(tables, fx.meta()) if k.key == key)
+
+
+def test_the_verified_tile_is_the_share_of_online_one_on_ones_both_people_joined() -> None:
+    verified = tile(fx.tables(), "verified")
+    assert verified.value == "67%"  # 4 of 6 held online 1:1s with call records
+    assert verified.detail.startswith("4 of 6 held online 1:1s with call records")
+    assert "2 no-shows" in verified.detail
+    assert verified.alert  # under 80%
+
+
+def test_without_call_records_the_verified_tile_says_so_rather_than_zero() -> None:
+    tables = fx.tables()
+    tables["org_kpis"] = tables["org_kpis"].with_columns(
+        attended=pl.lit(0, pl.Int64), no_show=pl.lit(0, pl.Int64),
+        attended_rate=pl.lit(None, pl.Float64),
+    )  # fmt: skip
+    verified = tile(tables, "verified")
+    assert verified.value == NO_CALL_RECORDS == "no call records"
+    assert "stayed scheduled" in verified.detail
+    assert not verified.alert
+    every_no_show = tables["org_kpis"].with_columns(attended=pl.lit(0, pl.Int64))
+    tables["org_kpis"] = every_no_show.with_columns(no_show=pl.lit(3, pl.Int64))
+    assert tile(tables, "verified").value == "0%"  # evidence that nobody both joined is 0%
+
+
+def test_a_managers_page_has_the_verified_tile_of_their_own_lines() -> None:
+    alice = line_totals(fx.pair_metrics().filter(pl.col("manager_email") == fx.e("alice")))
+    tiles = {k.key: k.value for k in team_kpis(alice, fx.meta())}
+    assert tiles["verified"] == "67%"  # bob's two attended, dan's no-show
+
+
+def test_the_managers_table_shows_unscheduled_call_hours_beside_their_hours_in_1on1s() -> None:
+    managers = with_unscheduled_call_hours(fx.manager_metrics(), fx.pair_metrics())
+    table = manager_index(managers, fx.names_by_email(), {})
+    column = table.headers.index("Unscheduled calls")
+    assert table.headers[column - 1] == "Hours in 1:1s"
+    shown = {row[0].text: row[column].text for row in table.rows}
+    assert shown == {"Alice Archer": hours(0.75), "Erin Ember": "0.0 h", "Zoe Chief": "1.0 h",
+                     "Dan Dorn": "0.0 h"}  # fmt: skip
+    unread = fx.pair_metrics().with_columns(unscheduled_call_hours=pl.lit(None, pl.Float64))
+    table = manager_index(with_unscheduled_call_hours(fx.manager_metrics(), unread),
+                          fx.names_by_email(), {})  # fmt: skip
+    assert {row[column].text for row in table.rows} == {"—"}

@@ -93,6 +93,12 @@ def test_each_occurrence_gets_its_attendance_and_each_line_its_rate_and_unschedu
     r, r2 = pair_row(wh, R), pair_row(wh, R2)
     assert (r["attended_rate"], r["unscheduled_call_hours"]) == (pytest.approx(2 / 3), 0.25)
     assert (r2["attended_rate"], r2["unscheduled_call_hours"]) == (0.0, 0.0)
+    assert (r["attended"], r["no_show"], r2["attended"], r2["no_show"]) == (2, 1, 0, 1)
+    # The organisation: 2 of the 4 held online 1:1s with call records had both people.
+    kpis = wh.table("org_kpis").row(0, named=True)
+    assert (kpis["attended"], kpis["no_show"], kpis["attended_rate"]) == (2, 2, 0.5)
+    (top,) = wh.table("org_rollups").filter(pl.col("manager_email") == M).rows(named=True)
+    assert (top["attended"], top["no_show"], top["attended_rate"]) == (2, 2, 0.5)
     assert wh.table("occurrences")["meeting_key"].drop_nulls().unique().sort().to_list() == [K, K2]
 
 
@@ -102,6 +108,9 @@ def test_without_call_evidence_everything_is_unknown_and_the_figures_are_null() 
     assert {row[2] for row in _attendance(wh)} == {"unknown"}
     r = pair_row(wh, R)
     assert (r["attended_rate"], r["unscheduled_call_hours"]) == (None, None)
+    assert (r["attended"], r["no_show"]) == (0, 0)
+    kpis = wh.table("org_kpis").row(0, named=True)
+    assert (kpis["attended"], kpis["no_show"], kpis["attended_rate"]) == (0, 0, None)
 
 
 def test_require_attendance_stops_a_no_show_from_counting_as_held() -> None:

@@ -30,37 +30,27 @@ LINE_SCHEMA = {
     "intro_overdue": pl.Boolean,
     "data": pl.String,
     "behind_phase": pl.Boolean,
+    "attended": pl.Int64,
+    "no_show": pl.Int64,
 }
 CANCELER_SCHEMA = {"person_email": pl.String, "chronic": pl.Boolean}
 
 # ceo → vp1, vp2; vp1 → m1, m2; m1 → a, b; m2 → c; vp2 → d, e.
 # manager, report, held, scheduled, cancelled, declined, held_hours, coverage,
-# leverage_hours, neglected, intro_overdue, data, behind_phase
+# leverage_hours, neglected, intro_overdue, data, behind_phase, attended, no_show
 ORG = pl.DataFrame(
     [
-        ("ceo", "vp1", 4, 5, 1, 0, 2.0, 0.5, 160.0, False, False, "ok", False),
-        (
-            "ceo",
-            "vp2",
-            0,
-            2,
-            1,
-            1,
-            0.0,
-            0.1,
-            40.0,
-            True,
-            False,
-            "ok",
-            True,
-        ),  # covered from before W
-        ("vp1", "m1", 6, 6, 0, 0, 3.0, 0.8, 320.0, False, False, "ok", False),
-        ("vp1", "m2", 0, 0, 0, 0, 0.0, None, 0.0, None, None, "none", None),  # no data
-        ("m1", "a", 2, 4, 2, 0, 1.0, 0.3, 80.0, False, False, "partial", True),
-        ("m1", "b", 0, 0, 0, 0, 0.0, 0.0, 0.0, True, True, "ok", True),  # new, not yet met
-        ("m2", "c", 3, 4, 0, 1, 1.5, 0.6, 120.0, False, False, "ok", False),
-        ("vp2", "d", 5, 5, 0, 0, 2.5, 0.9, 400.0, False, False, "ok", False),
-        ("vp2", "e", 1, 3, 0, 2, 0.5, 0.2, 40.0, True, False, "ok", None),
+        ("ceo", "vp1", 4, 5, 1, 0, 2.0, 0.5, 160.0, False, False, "ok", False, 3, 1),
+        # covered from before W
+        ("ceo", "vp2", 0, 2, 1, 1, 0.0, 0.1, 40.0, True, False, "ok", True, 0, 0),
+        ("vp1", "m1", 6, 6, 0, 0, 3.0, 0.8, 320.0, False, False, "ok", False, 4, 0),
+        ("vp1", "m2", 0, 0, 0, 0, 0.0, None, 0.0, None, None, "none", None, 0, 0),  # no data
+        ("m1", "a", 2, 4, 2, 0, 1.0, 0.3, 80.0, False, False, "partial", True, 1, 1),
+        ("m1", "b", 0, 0, 0, 0, 0.0, 0.0, 0.0, True, True, "ok", True, 0, 0),  # not yet met
+        # met in person: no call evidence
+        ("m2", "c", 3, 4, 0, 1, 1.5, 0.6, 120.0, False, False, "ok", False, 0, 0),
+        ("vp2", "d", 5, 5, 0, 0, 2.5, 0.9, 400.0, False, False, "ok", False, 5, 0),
+        ("vp2", "e", 1, 3, 0, 2, 0.5, 0.2, 40.0, True, False, "ok", None, 0, 1),
     ],
     schema=LINE_SCHEMA,
     orient="row",
@@ -73,31 +63,38 @@ CANCELERS = pl.DataFrame(
 
 
 def test_a_three_level_org_rolls_up_every_subtree_as_computed_by_hand() -> None:
+    # fmt: off
     expected = pl.DataFrame(
         [
             # manager, parent, depth, direct, people, lines, met, neglected, intro,
-            # no_data, chronic, behind, scheduled, lost, cancel_rate, coverage, held h, leverage h
-            ("ceo", None, 0, 2, 9, 9, 6, 3, 1, 1, 2, 3, 29, 8, 8 / 29, 3.4 / 8, 10.5, 1160.0),
-            ("vp1", "ceo", 1, 2, 5, 5, 3, 1, 1, 1, 1, 2, 14, 3, 3 / 14, 1.7 / 4, 5.5, 520.0),
-            ("vp2", "ceo", 1, 2, 2, 2, 2, 1, 0, 0, 0, 0, 8, 2, 0.25, 1.1 / 2, 3.0, 440.0),
-            ("m1", "vp1", 2, 2, 2, 2, 1, 1, 1, 0, 1, 2, 4, 2, 0.5, 0.3 / 2, 1.0, 80.0),
-            ("m2", "vp1", 2, 1, 1, 1, 1, 0, 0, 0, 0, 0, 4, 1, 0.25, 0.6, 1.5, 120.0),
+            # no_data, chronic, behind, scheduled, lost, cancel_rate, coverage, held h,
+            # leverage h, attended, no_show, attended_rate (null: no call evidence below)
+            ("ceo", None, 0, 2, 9, 9, 6, 3, 1, 1, 2, 3, 29, 8, 8 / 29, 3.4 / 8, 10.5, 1160.0,
+             13, 3, 13 / 16),
+            ("vp1", "ceo", 1, 2, 5, 5, 3, 1, 1, 1, 1, 2, 14, 3, 3 / 14, 1.7 / 4, 5.5, 520.0,
+             5, 1, 5 / 6),
+            ("vp2", "ceo", 1, 2, 2, 2, 2, 1, 0, 0, 0, 0, 8, 2, 0.25, 1.1 / 2, 3.0, 440.0,
+             5, 1, 5 / 6),
+            ("m1", "vp1", 2, 2, 2, 2, 1, 1, 1, 0, 1, 2, 4, 2, 0.5, 0.3 / 2, 1.0, 80.0,
+             1, 1, 0.5),
+            ("m2", "vp1", 2, 1, 1, 1, 1, 0, 0, 0, 0, 0, 4, 1, 0.25, 0.6, 1.5, 120.0,
+             0, 0, None),
         ],
         schema=ORG_ROLLUP_SCHEMA,
         orient="row",
     )
+    # fmt: on
     assert_frame_equal(org_rollups(ORG, CANCELERS), expected)
 
 
 def test_org_kpis_of_the_three_level_org_as_computed_by_hand() -> None:
-    expected = pl.DataFrame(
-        # lines, met, neglected, intro, no_data, chronic (every one, the top included),
-        # behind, scheduled, lost, cancel_rate, coverage, held h, leverage h,
-        # leverage ratio (lines with held hours only: vp2's 40 h is left out)
-        [(9, 6, 3, 1, 1, 3, 3, 29, 8, 8 / 29, 3.4 / 8, 10.5, 1160.0, 1120.0 / 10.5)],
-        schema=ORG_KPI_SCHEMA,
-        orient="row",
-    )
+    # lines, met, neglected, intro, no_data, chronic (every one, the top included),
+    # behind, scheduled, lost, cancel_rate, coverage, held h, leverage h,
+    # attended, no_show, attended_rate,
+    # leverage ratio (lines with held hours only: vp2's 40 h is left out)
+    row = (9, 6, 3, 1, 1, 3, 3, 29, 8, 8 / 29, 3.4 / 8, 10.5, 1160.0, 13, 3, 13 / 16,
+           1120.0 / 10.5)  # fmt: skip
+    expected = pl.DataFrame([row], schema=ORG_KPI_SCHEMA, orient="row")
     assert_frame_equal(org_kpis(ORG, CANCELERS), expected)
 
 
@@ -112,6 +109,7 @@ def test_org_kpis_agree_with_the_dashboards_headline_totals() -> None:
     assert kpis["mean_coverage"] == pytest.approx(tiles.coverage)
     assert kpis["held_hours"] == pytest.approx(tiles.held_hours)
     assert kpis["leverage_ratio"] == pytest.approx(tiles.leverage_hours / tiles.held_hours)
+    assert (kpis["attended"], kpis["no_show"]) == (tiles.attended, tiles.no_show)
 
 
 def test_an_org_without_lines_has_no_rollups_and_one_row_of_empty_kpis() -> None:
@@ -127,6 +125,7 @@ def test_an_org_without_lines_has_no_rollups_and_one_row_of_empty_kpis() -> None
         "cancel_rate": None,
         "mean_coverage": None,
         "leverage_ratio": None,
+        "attended_rate": None,
     }
 
 
@@ -152,6 +151,8 @@ LINE_FIGURES = st.fixed_dictionaries(
         "intro_overdue": st.one_of(st.none(), st.booleans()),
         "data": st.sampled_from(["ok", "partial", "none"]),
         "behind_phase": st.one_of(st.none(), st.booleans()),
+        "attended": st.integers(0, 4),
+        "no_show": st.integers(0, 2),
     }
 )
 
@@ -173,7 +174,8 @@ def forests(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 SUMMED = ("lines", "reports_met", "neglected_reports", "intro_overdue_reports", "no_data_reports",
-          "chronic_cancelers", "behind_phase", "scheduled", "lost")  # fmt: skip
+          "chronic_cancelers", "behind_phase", "scheduled", "lost", "attended",
+          "no_show")  # fmt: skip
 
 
 def _own(lines: pl.DataFrame, chronic: set[str]) -> dict[str, dict[str, Any]]:
@@ -191,6 +193,8 @@ def _own(lines: pl.DataFrame, chronic: set[str]) -> dict[str, dict[str, Any]]:
             behind_phase=pl.col("behind_phase").fill_null(False).sum(),
             scheduled=pl.col("scheduled").sum(),
             lost=(pl.col("cancelled") + pl.col("declined")).sum(),
+            attended=pl.col("attended").sum(),
+            no_show=pl.col("no_show").sum(),
             held_hours=pl.col("held_hours").sum(),
             leverage_hours=pl.col("leverage_hours").sum(),
         )
@@ -242,6 +246,9 @@ def test_every_subtree_is_its_own_lines_plus_its_managers_subtrees(
         assert row["mean_coverage"] == pytest.approx(expected)
         rate = row["lost"] / row["scheduled"] if row["scheduled"] else None
         assert row["cancel_rate"] == pytest.approx(rate)
+        evidence = row["attended"] + row["no_show"]
+        attended = row["attended"] / evidence if evidence else None
+        assert row["attended_rate"] == pytest.approx(attended)
 
     shuffled = org_rollups(
         lines.sample(fraction=1.0, shuffle=True, seed=shuffler.randrange(2**32)),
