@@ -418,6 +418,10 @@ def test_planted_ad_hoc_calls_are_unscheduled_call_hours_on_their_line(
         # joined late where the provider records each person's own join time.
         low, high = count * (ADHOC_MINUTES - 0.5) / 60, count * ADHOC_MINUTES / 60
         assert low - 1e-9 <= hours[line] <= high + 1e-9, line
+    # Every other line had no unscheduled call: not even a duplicate booking of a 1:1
+    # (folded into the other occurrence) makes its call unscheduled.
+    others = {line: h for line, h in hours.items() if line not in calls and h}
+    assert others == {}
 
 
 def verified_share(warehouse: Path) -> tuple[int, int]:

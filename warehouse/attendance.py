@@ -145,6 +145,20 @@ def occurrence_keys(occ: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def copy_keys(raw: pl.DataFrame) -> pl.DataFrame:
+    """The meeting keys on each pair's calendar copies (person_a, person_b,
+    meeting_key): every 1:1 the two had booked, including a duplicate booking that was
+    folded into another occurrence (its call is still not unscheduled time)."""
+    two = pl.col("participants")
+    return (
+        raw.filter(pl.col("meeting_key").is_not_null(), two.list.len() == 2)
+        .select(
+            person_a=two.list.min(), person_b=two.list.max(), meeting_key=pl.col("meeting_key")
+        )
+        .unique()
+    )
+
+
 def unscheduled_call_hours(
     calls: pl.DataFrame | None,
     keys: pl.DataFrame,

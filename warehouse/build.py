@@ -15,7 +15,7 @@ from datetime import date
 
 import polars as pl
 
-from warehouse.attendance import occurrence_keys
+from warehouse.attendance import copy_keys
 from warehouse.frames import RAW_SCHEMA
 from warehouse.metrics import (
     PAIR,
@@ -49,7 +49,7 @@ class PartitionSummary:
     canceler_counts: pl.DataFrame
     manager_cancellations: pl.DataFrame
     earliest: date | None  # the first local date among the partition's occurrences
-    meeting_keys: pl.DataFrame  # `occurrence_keys` of the partition's occurrences
+    meeting_keys: pl.DataFrame  # `copy_keys` of the partition's raw copies
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def compute_partition(
         canceler_counts=canceler_counts(occ, ctx),
         manager_cancellations=manager_cancellations(occ, ctx),
         earliest=earliest if isinstance(earliest, date) else None,
-        meeting_keys=occurrence_keys(occ),
+        meeting_keys=copy_keys(raw),
     )
     return PartitionResult(occ, weekly_activity(occ, ctx), summary)
 

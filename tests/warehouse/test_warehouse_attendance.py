@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warehouse.attendance import unscheduled_call_hours, with_attendance
+from warehouse.attendance import copy_keys, unscheduled_call_hours, with_attendance
 from warehouse.frames import CALL_SCHEMA, UTC_TS
 from warehouse.params import BuildContext, MetricParams
 
@@ -216,3 +216,20 @@ def test_the_order_of_call_records_changes_nothing(
     assert by_id["o3"] == ("unknown", None)  # in person, whatever the calls
     for attendance, minutes in by_id.values():
         assert (minutes is not None) == (attendance == "attended")
+
+
+def test_every_booked_link_of_a_pair_is_theirs_even_one_folded_into_another_booking() -> None:
+    raw = pl.DataFrame(
+        {
+            "participants": [
+                ["a@x.org", "b@x.org"],
+                ["a@x.org", "b@x.org"],
+                [],
+                ["a@x.org", "c@x.org"],
+            ],
+            "meeting_key": ["series", "duplicate", "stub", None],
+        },
+        schema={"participants": pl.List(pl.String()), "meeting_key": pl.String()},
+    )
+    keys = copy_keys(raw).sort("meeting_key")
+    assert keys.rows() == [("a@x.org", "b@x.org", "duplicate"), ("a@x.org", "b@x.org", "series")]
