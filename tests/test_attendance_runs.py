@@ -1,6 +1,7 @@
-"""Attendance through `oneonone sync` as a user runs it, against a served sandbox: off
-touches no call API; on, late Meet records reach the next run, a rerun changes nothing,
-and a refused call-record permission keeps the calendars and names the permission."""
+"""Attendance through `oneonone sync` and `build` as a user runs them, against a served
+sandbox: off touches no call API; on, late Meet records reach the next run, a rerun
+leaves every table as it was, and a refused call-record permission keeps the calendars
+and names the permission (in the run and in `doctor`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from connectors.sandbox.app import Sandbox, start_sandbox
 from connectors.sandbox.embedded import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from connectors.sandbox.google_meet import hold_late_activities, release_late_activities
 from connectors.sandbox.server import Fault, Reply, SandboxHTTPServer
+from warehouse.schema import DERIVED_TABLES
 
 SIZE = 40  # the smallest org
 CALL_PATHS = ("/admin/reports/", "/communications/callRecords")
@@ -70,11 +72,18 @@ def run(
     return oneonone(command, "--config", str(config), env=env)
 
 
+def build(sandbox: Sandbox, folder: Path) -> None:
+    result = run("build", sandbox, folder, attendance=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def tables(folder: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every stored table's rows, sorted, without the columns that record when."""
+    """Every stored and derived table's rows, sorted, without the columns that record
+    when."""
+    stored = ("raw_observations", "sync_state", "raw_calls", "call_sync_state")
     with duckdb.connect(str(folder / "w.duckdb"), read_only=True) as con:
         found = {}
-        for name in ("raw_observations", "sync_state", "raw_calls", "call_sync_state"):
+        for name in (*stored, *DERIVED_TABLES):
             columns = [c[0] for c in con.execute(f"DESCRIBE {name}").fetchall()]
             kept = [c for c in columns if c not in VOLATILE.get(name, ())]
             listed = ", ".join(f'"{c}"' for c in kept)
@@ -114,10 +123,13 @@ def test_late_meet_records_reach_the_next_run_and_a_rerun_changes_nothing(
         assert any(provider_path in path for path in call_requests(sandbox))
 
     sync(sandbox, tmp_path, attendance=True)  # the late records have arrived
+    build(sandbox, tmp_path)
     caught_up = tables(tmp_path)
     assert len(caught_up["raw_calls"]) > held_back
+    assert any("attended" in row for row in caught_up["occurrences"])
 
     sync(sandbox, tmp_path, attendance=True)  # nothing new
+    build(sandbox, tmp_path)
     assert tables(tmp_path) == caught_up
 
 

@@ -152,9 +152,7 @@ def copy_keys(raw: pl.DataFrame) -> pl.DataFrame:
     two = pl.col("participants")
     return (
         raw.filter(pl.col("meeting_key").is_not_null(), two.list.len() == 2)
-        .select(
-            person_a=two.list.min(), person_b=two.list.max(), meeting_key=pl.col("meeting_key")
-        )
+        .select(person_a=two.list.min(), person_b=two.list.max(), meeting_key=pl.col("meeting_key"))
         .unique()
     )
 
