@@ -167,7 +167,7 @@ def unscheduled_call_hours(
     """Per active line (`active`: manager_email, report_email): `unscheduled_call_hours`,
     the hours its two people spent together in calls that only they attended and whose
     meeting key is none (a direct call) or none of their 1:1s' (`keys`:
-    `occurrence_keys`), dated in the window [w0, as_of) by the local date the first of
+    `copy_keys`), dated in the window [w0, as_of) by the local date the first of
     them joined. Null for every line when there is no call evidence (`calls` None)."""
     lines = active.select(
         *PAIR,
@@ -176,19 +176,26 @@ def unscheduled_call_hours(
     )
     if calls is None:
         return lines.select(*PAIR, unscheduled_call_hours=pl.lit(None, pl.Float64))
-    # A call's people, first join and meeting key (every record of a call has its key).
+    # A call's people and first join; it is booked when any of its records carries the
+    # key of one of the pair's 1:1s (a provider gives every record of a call its key).
     pair_calls = (
         calls.group_by(_CALL)
         .agg(
             _people=pl.col("email").n_unique(),
             person_a=pl.col("email").min(),
             person_b=pl.col("email").max(),
-            meeting_key=pl.col("meeting_key").first(),
             _first=pl.col("joined_at").min(),
         )
         .filter(pl.col("_people") == 2)
         .join(lines.select("person_a", "person_b"), on=["person_a", "person_b"], how="semi")
-        .join(keys, on=["person_a", "person_b", "meeting_key"], how="anti")
+    )
+    booked = (
+        calls.select(*_CALL, "meeting_key")
+        .join(pair_calls.select(*_CALL, "person_a", "person_b"), on=list(_CALL))
+        .join(keys, on=["person_a", "person_b", "meeting_key"], how="semi")
+    )
+    pair_calls = (
+        pair_calls.join(booked, on=list(_CALL), how="anti")
         .filter(
             pl.col("_first")
             .dt.convert_time_zone(ctx.org.timezone)

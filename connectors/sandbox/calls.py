@@ -78,8 +78,9 @@ def _fraction(*parts: str) -> float:
 
 def meeting_code_of(instance: Instance) -> str | None:
     """The instance's online meeting identity (its series' for a series), or None when
-    it is met in person."""
-    key = instance.series_id or instance.uid
+    it is met in person. A series split "this and following" (`<id>_R<start>`) keeps
+    the link of the series it was split from, as both calendars do."""
+    key = instance.series_id.partition("_R")[0] if instance.series_id else instance.uid
     if _fraction("in-person", key) < IN_PERSON_SHARE:
         return None
     return hashlib.sha256(f"meeting|{key}".encode()).hexdigest()[:20]
