@@ -43,6 +43,7 @@ from connectors.sandbox.google_state import (
     google_error,
     int_arg,
     page_of,
+    time_arg,
     watermark,
 )
 from connectors.sandbox.google_sync import (
@@ -252,16 +253,8 @@ def _window(request: Request) -> tuple[datetime | None, datetime | None] | Reply
 
 
 def _bound(request: Request, name: str) -> datetime | Reply | None:
-    raw = request.arg(name)
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        return google_error(400, "badRequest", f"Bad Request: {name} must be RFC3339")
-    return moment
+    invalid = google_error(400, "badRequest", f"Bad Request: {name} must be RFC3339")
+    return time_arg(request, name, invalid)
 
 
 def _overlaps(instance: Instance, start: datetime | None, end: datetime | None) -> bool:

@@ -42,7 +42,13 @@ from connectors.sandbox.google_fields import (
 )
 from connectors.sandbox.google_meet_log import Activity, activities_of
 from connectors.sandbox.google_render import rfc3339_utc
-from connectors.sandbox.google_state import GoogleState, OrgIndex, google_error, int_arg
+from connectors.sandbox.google_state import (
+    GoogleState,
+    OrgIndex,
+    google_error,
+    int_arg,
+    time_arg,
+)
 from connectors.sandbox.google_tokens import fingerprint
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.server import Reply, Request, Route
@@ -187,12 +193,5 @@ class _Query:
 
 def _instant(request: Request, name: str) -> datetime | Reply | None:
     raw = request.arg(name)
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        return google_error(400, "invalid", f"Invalid value '{raw}'. Values must match RFC 3339.")
-    return moment
+    invalid = google_error(400, "invalid", f"Invalid value '{raw}'. Values must match RFC 3339.")
+    return time_arg(request, name, invalid)

@@ -92,6 +92,19 @@ class GoogleState:
         return self.index().subjects
 
 
+def time_arg(request: Request, name: str, invalid: Reply) -> datetime | Reply | None:
+    """An RFC 3339 query argument with its offset; None when absent; `invalid` (each
+    API words its own 400) when it does not parse or has no offset."""
+    raw = request.arg(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return invalid
+    return invalid if moment.tzinfo is None else moment
+
+
 def int_arg(request: Request, name: str, default: int, ceiling: int) -> int | Reply:
     """A positive integer query argument, capped at `ceiling`, or a 400 reply."""
     raw = request.arg(name)
