@@ -123,3 +123,33 @@ class MicrosoftSettings:
     @property
     def authority_url(self) -> str:
         return self.authority.replace("{tenant}", self.tenant_id)
+
+
+@dataclass(frozen=True)
+class GoogleSignIn:
+    """A person's own Google sign-in (no admin): an installed-app OAuth client.
+
+    `client_file` is the client's JSON as the Google Cloud console downloads it
+    ("Desktop app": an `installed` object with client_id, client_secret, auth_uri,
+    token_uri); the secret of an installed app is not confidential.
+    """
+
+    client_file: Path
+    api_endpoint: str = GOOGLE_API_ENDPOINT
+    limits: GoogleLimits = GoogleLimits()
+
+
+@dataclass(frozen=True)
+class MicrosoftSignIn:
+    """A person's own Microsoft 365 sign-in (no admin consent): a public client app
+    registration with "Allow public client flows" on, delegated permissions."""
+
+    client_id: str
+    tenant_id: str = "organizations"  # any work account; or the tenant's id or domain
+    authority: str = MICROSOFT_AUTHORITY
+    graph_endpoint: str = GRAPH_ENDPOINT
+    limits: MicrosoftLimits = MicrosoftLimits()
+
+    @property
+    def authority_url(self) -> str:
+        return self.authority.replace("{tenant}", self.tenant_id)
