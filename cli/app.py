@@ -133,7 +133,10 @@ def run(
     config: ConfigOption = None, as_of: AsOfOption = None, verbose: VerboseOption = False
 ) -> None:
     """Sync every calendar, build the warehouse and write the dashboard."""
-    settings = _load(config)
+    _run(_load(config), as_of, verbose)
+
+
+def _run(settings: Config, as_of: str | None, verbose: bool) -> None:
     day = _as_of(as_of, settings)
     _check_inputs(settings)
     _quiet_prefect()
@@ -278,6 +281,76 @@ def sandbox(
     from runtime.resources import serve_sandbox
 
     serve_sandbox(directory, port, size, seed, out)
+
+
+ProviderArgument = Annotated[
+    str, typer.Argument(help="google or microsoft.", metavar="google|microsoft")
+]
+
+
+def _provider(value: str) -> str:
+    name = value.strip().lower()
+    if name not in ("google", "microsoft"):
+        raise BadInputError(f"login: expected google or microsoft, got {value!r}")
+    return name
+
+
+@app.command()
+def login(
+    provider: ProviderArgument,
+    config: ConfigOption = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the sign-in address instead (Google).")
+    ] = False,
+) -> None:
+    """Sign in as yourself (no admin needed) to read your own calendar."""
+    from cli.signin import sign_in
+
+    settings = _load(config)
+    who, where = sign_in(settings, _provider(provider), open_browser=not no_browser, show=_show)
+    out.print(text(f"Signed in as {who}; tokens kept in {where}."))
+
+
+@app.command()
+def logout(provider: ProviderArgument, config: ConfigOption = None) -> None:
+    """Forget the tokens `oneonone login` kept."""
+    from runtime.one_manager import token_store
+
+    store = token_store(_load(config), _provider(provider))  # type: ignore[arg-type]
+    forgotten = store.delete()
+    out.print(text(f"{'Forgot' if forgotten else 'No'} sign-in kept in {store.where()}."))
+
+
+def _show(message: str) -> None:
+    err.print(text(message), highlight=False, soft_wrap=True)
+
+
+@app.command(name="import")
+def import_calendar(
+    calendar_file: Annotated[Path, typer.Argument(help="A calendar exported as .ics.")],
+    config: ConfigOption = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Whose calendar it is (default: from the file).")
+    ] = None,
+    as_of: AsOfOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Read a calendar exported from Google Calendar or Outlook, then build and report."""
+    settings = _load(config)
+    roster = settings.roster.model_copy(
+        update={
+            "source": "ics",
+            "calendar_file": calendar_file.resolve(),
+            "owner": owner.strip().lower() if owner else settings.roster.owner,
+        }
+    )
+    settings = settings.model_copy(update={"roster": roster})
+    if not roster.reports and roster.path is None:
+        raise BadInputError(
+            "roster.reports: list your reports' addresses in the configuration"
+            " (or give them in a CSV, roster.path); expected with --config"
+        )
+    _run(settings, as_of, verbose)
 
 
 @app.command()

@@ -35,7 +35,7 @@ def run_checks(config: Config, as_of: date, out: Console) -> bool:
 
 
 def _probe(sources: Sources, provider: str) -> str:
-    person = next(p for p in sources.people if p.provider == provider)
+    person = next(p for p in sources.synced_people if p.provider == provider)
     batch = sources.calendars[provider].sync_calendar(person.email, None)  # type: ignore[index]
     return f"{person.email}: {batch.events_read} events read, nothing stored"
 

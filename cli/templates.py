@@ -20,11 +20,18 @@ _TEMPLATE = Template("""\
 # work_hours_per_day = $org_work_hours_per_day
 
 [roster]
-source = "csv"                     # csv, google, microsoft or sandbox
+source = "csv"                     # csv, google, microsoft, sandbox; one manager: self or ics
 path = "roster.csv"                # CSV: email,name,manager_email,provider[,start_date]
+# For one manager without an admin ("self": your own calendar after `oneonone login`;
+# "ics": a calendar exported from Google Calendar or Outlook):
+# provider = "microsoft"           # self: the account you sign in with (google or microsoft)
+# reports = ["ana@example.com"]    # your direct reports (Microsoft sign-in reads them itself)
+# calendar_file = "calendar.ics"   # ics: your exported calendar
+# owner = "me@example.com"         # ics: whose calendar it is (default: from the file)
 
 [google]
 # service_account_file = "google-service-account.json"  # key with domain-wide delegation
+# oauth_client_file = "client_secret.json"  # roster.source = "self": a Desktop-app client
 # admin_subject = "admin@example.com"  # admin impersonated for the Directory API
 # reports_admin_subject = "admin@example.com"  # reads the Meet audit log (attendance)
 # api_endpoint = $google_api_endpoint
@@ -45,6 +52,10 @@ path = "roster.csv"                # CSV: email,name,manager_email,provider[,sta
 # concurrent_per_mailbox = $microsoft_concurrent_per_mailbox
 # requests_per_10_minutes_per_mailbox = $microsoft_requests_per_10_minutes_per_mailbox
 # batch_size = $microsoft_batch_size                  # requests per JSON batch, at most 20
+
+[login]                    # where `oneonone login` keeps your tokens (owner-only)
+# store = $login_store                   # auto (the OS keyring if any, else a file), keyring, file
+# directory = "~/.config/oneonone"   # for the file (default: under XDG_CONFIG_HOME if set)
 
 [http]
 # ca_bundle = "corporate-ca.pem"   # extra CA trusted by every client

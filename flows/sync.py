@@ -224,9 +224,10 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
         per_job = DASK_CALENDARS_PER_TASK if config.run.executor == "dask" else 1
         calls = [
             (sources.calendars[job.provider], job, staging, ingest, sources.clock, as_of)
-            for job in plan_jobs(sources.people, cursors, batching, per_job)
+            for job in plan_jobs(sources.synced_people, cursors, batching, per_job)
         ]
-        total, step, logged = len(sources.people), max(1, len(sources.people) // 10), 0
+        total = len(sources.synced_people)
+        step, logged = max(1, total // 10), 0
         for result in map_concurrently(sync_job, calls, limit, config.run):
             _record(warehouse, result, summary, sources.clock(as_of), ingest)
             writer.add(result.staged)
@@ -267,7 +268,7 @@ def _cursors(
     stored = warehouse.cursors()
     return {
         p.email: ingest.replay_cursor(stored.get((p.provider, ingest.email(p.email))), p.email)
-        for p in sources.people
+        for p in sources.synced_people
     }
 
 

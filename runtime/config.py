@@ -82,8 +82,35 @@ class OrgConfig(Section):
 
 
 class RosterConfig(Section):
-    source: Literal["csv", "google", "microsoft", "sandbox"] = "sandbox"
-    path: Path | None = None
+    """Who is in the organisation: a CSV, a directory, the sandbox; or one manager and
+    their reports ("self": the signed-in manager's own calendar; "ics": a calendar file)."""
+
+    source: Literal["csv", "google", "microsoft", "sandbox", "self", "ics"] = "sandbox"
+    path: Path | None = None  # csv: the roster; self and ics: the reports, as a CSV
+    provider: Literal["google", "microsoft"] | None = None  # self: whose sign-in
+    reports: tuple[str, ...] = ()  # self (Google) and ics: the direct reports' addresses
+    calendar_file: Path | None = None  # ics: the exported calendar (.ics)
+    owner: str | None = None  # ics: whose calendar the file is (default: from the file)
+
+    @field_validator("reports")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if "@" not in address:
+                raise ValueError(f"expected email addresses, got {address!r}")
+        return tuple(address.strip().lower() for address in value)
+
+    @field_validator("owner")
+    @classmethod
+    def _owner_address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in value:
+            raise ValueError(f"expected an email address, got {value!r}")
+        return value.strip().lower() if value else value
+
+    @property
+    def one_manager(self) -> bool:
+        """One manager's own calendar, not the organisation's."""
+        return self.source in ("self", "ics")
 
 
 # The documented quotas are the defaults; a project granted more may raise them.
@@ -92,6 +119,7 @@ _QUOTA_CEILING = 10_000_000
 
 class GoogleConfig(Section):
     service_account_file: Path | None = None
+    oauth_client_file: Path | None = None  # roster.source = "self": a Desktop-app client
     admin_subject: str | None = None
     reports_admin_subject: str | None = None  # reads the Meet audit log; None: admin_subject
     api_endpoint: str = GOOGLE_API_ENDPOINT
@@ -139,6 +167,13 @@ class MicrosoftConfig(Section):
         if not value.startswith("https://"):
             raise ValueError("expected an https:// URL (msal and Graph require TLS)")
         return value.rstrip("/")
+
+
+class LoginConfig(Section):
+    """Where `oneonone login` keeps a manager's tokens (owner-only)."""
+
+    store: Literal["auto", "keyring", "file"] = "auto"  # auto: the OS keyring if any
+    directory: Path | None = None  # None: $XDG_CONFIG_HOME/oneonone or ~/.config/oneonone
 
 
 class HttpConfig(Section):
@@ -265,6 +300,7 @@ class Config(Section):
     google: GoogleConfig = GoogleConfig()
     microsoft: MicrosoftConfig = MicrosoftConfig()
     http: HttpConfig = HttpConfig()
+    login: LoginConfig = LoginConfig()
     sync: SyncConfig = SyncConfig()
     metrics: MetricsConfig = MetricsConfig()
     phases: PhasesConfig = PhasesConfig()
@@ -340,10 +376,19 @@ def _resolve_paths(config: Config, base: Path) -> Config:
 
     return config.model_copy(
         update={
-            "roster": config.roster.model_copy(update={"path": resolve(config.roster.path)}),
-            "google": config.google.model_copy(
-                update={"service_account_file": resolve(config.google.service_account_file)}
+            "roster": config.roster.model_copy(
+                update={
+                    "path": resolve(config.roster.path),
+                    "calendar_file": resolve(config.roster.calendar_file),
+                }
             ),
+            "google": config.google.model_copy(
+                update={
+                    "service_account_file": resolve(config.google.service_account_file),
+                    "oauth_client_file": resolve(config.google.oauth_client_file),
+                }
+            ),
+            "login": config.login.model_copy(update={"directory": resolve(config.login.directory)}),
             "microsoft": config.microsoft.model_copy(
                 update={
                     "client_certificate_file": resolve(config.microsoft.client_certificate_file)

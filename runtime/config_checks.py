@@ -6,6 +6,7 @@ what is expected; it never shows the value of a key that may hold a secret.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,8 +74,40 @@ def check_consistency(config: Config, origin: Origin) -> None:
         fail("privacy.key", "required when privacy.pseudonymize is true", "privacy.pseudonymize")
     if config.roster.source == "csv" and config.roster.path is None:
         fail("roster.path", "required when roster.source = 'csv'", "roster.source")
+    _check_one_manager(config, fail)
     if config.metrics.min_minutes > config.metrics.max_minutes:
         fail("metrics.min_minutes", "must not exceed metrics.max_minutes", "metrics.max_minutes")
+
+
+def _check_one_manager(config: Config, fail: Callable[..., None]) -> None:
+    """The keys one manager's own run needs (roster.source "self" or "ics")."""
+    roster = config.roster
+    if roster.source == "self" and roster.provider is None:
+        fail("roster.provider", "required when roster.source = 'self' ('google' or 'microsoft')")
+    if roster.source == "self" and roster.provider == "google":
+        if config.google.oauth_client_file is None:
+            fail("google.oauth_client_file", "required to sign in with Google", "roster.source")
+        if not roster.reports and roster.path is None:
+            fail(
+                "roster.reports",
+                "a Google sign-in cannot read who reports to you: list your reports'"
+                " addresses, or give them in a CSV (roster.path)",
+                "roster.source",
+            )
+    if (
+        roster.source == "self"
+        and roster.provider == "microsoft"
+        and not config.microsoft.client_id
+    ):
+        fail("microsoft.client_id", "required to sign in with Microsoft", "roster.source")
+    if roster.source == "ics" and roster.calendar_file is None:
+        fail("roster.calendar_file", "required when roster.source = 'ics'", "roster.source")
+    if roster.source == "ics" and not roster.reports and roster.path is None:
+        fail(
+            "roster.reports",
+            "list your reports' addresses, or give them in a CSV (roster.path)",
+            "roster.source",
+        )
 
 
 def check_ca_bundle(path: Path | None, origin: Origin) -> None:

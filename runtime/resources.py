@@ -61,6 +61,15 @@ class Sources:
     calls: dict[Provider, CallSource] = field(default_factory=dict)  # attendance enabled
     resumable: bool = True
     clock: Callable[[date], datetime] = _now
+    # One manager's own calendar (a sign-in or a calendar file): the only one synced.
+    manager: str | None = None
+
+    @property
+    def synced_people(self) -> list[Person]:
+        """Whose calendars a sync reads: everyone's, or the one manager's."""
+        if self.manager is None:
+            return self.people
+        return [p for p in self.people if p.email == self.manager]
 
 
 def sync_window(config: Config, as_of: date) -> SyncWindow:
@@ -75,7 +84,7 @@ def sync_window(config: Config, as_of: date) -> SyncWindow:
 def check_inputs(config: Config) -> None:
     """Read the local inputs a run depends on (key and certificate files, secrets, a CSV
     roster), so that bad input stops the run before the warehouse is opened."""
-    if config.uses_sandbox:
+    if config.uses_sandbox or config.roster.one_manager:
         return
     google, microsoft = _google_settings(config), _microsoft_settings(config)
     if google is not None:
@@ -95,6 +104,8 @@ def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
     with ExitStack() as stack:
         if config.uses_sandbox:
             sources = _sandbox_sources(config, stack, as_of, window)
+        elif config.roster.one_manager:
+            sources = _one_manager_sources(config, window)
         else:
             sources = _live_sources(config, window)
         for calendar in [*sources.calendars.values(), *sources.calls.values()]:
@@ -113,6 +124,14 @@ def _sandbox_sources(config: Config, stack: ExitStack, as_of: date, window: Sync
     calendars = _calendars(people, google, microsoft, sandbox.http, window)
     calls = _calls(config, people, google, microsoft, sandbox.http)
     return Sources(people, calendars, sandbox, resumable=False, clock=_sandbox_clock, calls=calls)
+
+
+def _one_manager_sources(config: Config, window: SyncWindow) -> Sources:
+    from runtime.one_manager import file_team, signed_in_team
+
+    team = signed_in_team if config.roster.source == "self" else file_team
+    people, calendars, manager = team(config, window)
+    return Sources(people, calendars, manager=manager)
 
 
 def _live_sources(config: Config, window: SyncWindow) -> Sources:

@@ -1,0 +1,49 @@
+"""One manager's team as a roster: the manager and their direct reports.
+
+Used when a manager runs oneonone on their own calendar (a sign-in or a calendar
+file): a Google account cannot read who reports to whom without an admin, so the
+reports come from the configuration or a CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from connectors.model import Person, Provider
+from connectors.roster import CsvRoster, validate_roster
+from core.errors import BadInputError
+
+
+def team_roster(
+    manager: str,
+    provider: Provider,
+    reports: Sequence[str] = (),
+    reports_csv: Path | None = None,
+    manager_name: str | None = None,
+) -> list[Person]:
+    """`manager` and their reports: the listed addresses, then the CSV's people (a roster
+    CSV; each row's manager is taken to be `manager`, the manager's own row skipped)."""
+    owner = manager.strip().lower()
+    people = [Person(owner, manager_name or owner, None, provider)]
+    for email in reports:
+        people.append(Person(email.strip().lower(), email.strip().lower(), owner, provider))
+    if reports_csv is not None:
+        for person in CsvRoster(reports_csv).people():
+            if person.email != owner:
+                people.append(
+                    Person(
+                        person.email,
+                        person.name,
+                        owner,
+                        provider,
+                        person.start_date,
+                        person.title,
+                    )
+                )
+    if len(people) == 1:
+        raise BadInputError(
+            "roster.reports: no direct reports given; expected your reports' addresses"
+            " (or a CSV in roster.path)"
+        )
+    return validate_roster(people, "roster.reports" if reports_csv is None else str(reports_csv))
