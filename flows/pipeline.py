@@ -62,13 +62,17 @@ PARTIAL = "Partial"
 
 
 @flow(name="render_reports")
-def render_reports_flow(config: Config, as_of: date) -> Path:
-    """Render the dashboard, manager pages and CSV exports from the metric tables."""
+def render_reports_flow(config: Config, as_of: date, manager: str | None = None) -> Path:
+    """Render the dashboard, manager pages and CSV exports from the metric tables.
+
+    With `manager` (an email), the one-manager view: the dashboard is that manager's
+    team page and no organisation or other manager pages are written.
+    """
     check_out_dir(config.report.out_dir)
     with Warehouse(config.warehouse.path, read_only=True) as warehouse:
         tables = {name: warehouse.table(name) for name in REPORT_TABLES}
     meta = report_meta(tables, as_of, config)
-    files = render_reports(tables, meta, config.report.out_dir)
+    files = render_reports(tables, meta, config.report.out_dir, manager=manager)
     log().info("dashboard written to %s", files.dashboard)
     return files.dashboard
 

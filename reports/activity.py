@@ -249,7 +249,7 @@ def leverage_figure(
         margin=NUMBER_MARGIN,
         showlegend=False,
     )
-    return {"data": [points, _coverage_colour_bar()], "layout": fig_layout}
+    return {"data": [points, coverage_colour_bar()], "layout": fig_layout}
 
 
 def _manager_points(
@@ -324,7 +324,7 @@ def _grouped_points(
     }  # fmt: skip
 
 
-def _coverage_colour_bar() -> dict[str, object]:
+def coverage_colour_bar() -> dict[str, object]:
     """A trace without points whose only use is the coverage colour bar."""
     scale = [[i / (len(CIVIDIS_STOPS) - 1), c] for i, c in enumerate(CIVIDIS_STOPS)]
     return {

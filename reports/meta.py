@@ -38,7 +38,8 @@ class ReportFiles:
     """Paths written by `render_reports`.
 
     `managers` maps a manager's email to their page, `orgs` a manager with indirect
-    reports to their organisation's page; `csv` maps a table name to its export.
+    reports to their organisation's page (both empty in the one-manager view, whose
+    `dashboard` is the manager's team page); `csv` maps a table name to its export.
     """
 
     dashboard: Path

@@ -41,11 +41,16 @@ def subtrees(frames: Mapping[str, pl.DataFrame], roots: list[str]) -> Iterator[S
         yield Subtree(root, managers, people, lines, by_root.get(root, past.clear()), tree)
 
 
-def subtree_meta(sub: Subtree, sync_state: pl.DataFrame, meta: ReportMeta) -> ReportMeta:
-    """The report context with calendars counted (and failures named) inside the subtree."""
-    ours = sync_state.filter(pl.col("calendar_email").is_in(sorted(sub.people)))
+def meta_within(people: set[str], sync_state: pl.DataFrame, meta: ReportMeta) -> ReportMeta:
+    """The report context with calendars counted (and failures named) among `people` only."""
+    ours = sync_state.filter(pl.col("calendar_email").is_in(sorted(people)))
     failed = ours.filter(pl.col("status") == "failed").get_column("calendar_email").to_list()
     return replace(meta, calendars_total=ours.height, calendars_failed=sorted(failed))
+
+
+def subtree_meta(sub: Subtree, sync_state: pl.DataFrame, meta: ReportMeta) -> ReportMeta:
+    """The report context with calendars counted (and failures named) inside the subtree."""
+    return meta_within(sub.people, sync_state, meta)
 
 
 def _within(frame: pl.DataFrame, column: str, members: set[str] | list[str]) -> pl.DataFrame:

@@ -72,9 +72,16 @@ def sort_neglected(neglected: pl.DataFrame) -> pl.DataFrame:
 
 
 def neglected_table(
-    neglected: pl.DataFrame, pages: Mapping[str, str], meta: ReportMeta, limit: int = 2000
+    neglected: pl.DataFrame,
+    pages: Mapping[str, str],
+    meta: ReportMeta,
+    limit: int = 2000,
+    with_manager: bool = True,
 ) -> Table:
-    """Neglected reports with manager (linked to their page), cadence and next 1:1."""
+    """Neglected reports with manager (linked to their page), cadence and next 1:1.
+
+    `with_manager=False` leaves the manager column out (one manager's own page).
+    """
     rows = sort_neglected(neglected)
     cells = [
         [
@@ -88,7 +95,7 @@ def neglected_table(
         ]
         for r in rows.head(limit).iter_rows(named=True)
     ]
-    headers = (
+    headers = [
         "Report",
         "Manager",
         "Days since 1:1",
@@ -96,7 +103,10 @@ def neglected_table(
         "Cadence",
         f"Next 1:1 ({meta.timezone})",
         "New report",
-    )
+    ]
+    if not with_manager:
+        del headers[1]
+        cells = [[row[0], *row[2:]] for row in cells]
     caption = (
         f"Neglected reports: no held 1:1 for more than {meta.neglect_days} days (never met first)"
     )
@@ -167,7 +177,7 @@ def team_table(pairs: pl.DataFrame, names: Mapping[str, str], meta: ReportMeta) 
         ]
         for r in rows.iter_rows(named=True)
     ]
-    headers = (
+    headers: tuple[str, ...] = (
         "Report",
         "Cadence",
         "Held of scheduled",
@@ -181,7 +191,34 @@ def team_table(pairs: pl.DataFrame, names: Mapping[str, str], meta: ReportMeta) 
         "Neglected",
         "New report",
     )
+    if has_call_records(pairs):
+        cells = [
+            [*row, _joined(r["attended"], r["no_show"]), _unscheduled(r["unscheduled_call_hours"])]
+            for row, r in zip(cells, rows.iter_rows(named=True), strict=True)
+        ]
+        headers = (*headers, "Both joined (call records)", "Unscheduled calls")
     return Table("team", f"Your team, last {meta.window_days} days", headers, cells, 100)
+
+
+def has_call_records(pairs: pl.DataFrame) -> bool:
+    """True when attendance was read for these lines: a held 1:1 with call records, or
+    unscheduled call hours (null on every line when no call records were read)."""
+    evidence = pl.col("attended").fill_null(0) + pl.col("no_show").fill_null(0)
+    hours = pl.col("unscheduled_call_hours").is_not_null()
+    found = pairs.select((evidence > 0).any() | hours.any())
+    return bool(found.item()) if pairs.height else False
+
+
+def _joined(attended: int | None, no_show: int | None) -> Cell:
+    """Held 1:1s both people joined, of those with call records; no-shows flagged."""
+    joined, missed = attended or 0, no_show or 0
+    seen = joined + missed
+    if not seen:
+        return Cell(fmt.DASH, cls="muted")
+    text = f"{joined} of {seen}"
+    if missed:
+        return Cell(f"⚠ {text}, {missed} no-show", cls="flag", sort=joined / seen)
+    return Cell(text, sort=joined / seen)
 
 
 def sync_failures(sync_state: pl.DataFrame, meta: ReportMeta) -> Table:

@@ -9,6 +9,7 @@ from datetime import date
 import polars as pl
 
 from reports import activity, kpis, page, tables, timeline
+from reports.figure import Figure
 from reports.meta import ReportMeta
 
 
@@ -65,6 +66,12 @@ def teams(
         )  # fmt: skip
 
 
+def timeline_figure(team: Team, names: Mapping[str, str], meta: ReportMeta) -> Figure:
+    """Every 1:1 of the team's current reports in and after the window."""
+    reports = team.pairs.get_column("report_email").to_list()
+    return timeline.timeline_figure(team.timeline_rows, reports, names, meta)
+
+
 def manager_html(
     team: Team, names: Mapping[str, str], org_pages: Mapping[str, str], meta: ReportMeta
 ) -> str:
@@ -74,7 +81,6 @@ def manager_html(
     the page links to the manager's own organisation and to the one above them.
     """
     reports = team.pairs.get_column("report_email").to_list()
-    timeline_fig = timeline.timeline_figure(team.timeline_rows, reports, names, meta)
     trends = activity.trends_figure(team.weeks, len(reports), meta)
     return page.render(
         "manager.html.j2", meta,
@@ -84,6 +90,6 @@ def manager_html(
         manager_name=names.get(team.manager_email, team.manager_email),
         tiles=kpis.team_kpis(team.totals, meta),
         team=tables.team_table(team.pairs, names, meta),
-        figures={"timeline": page.slot("timeline", timeline_fig),
+        figures={"timeline": page.slot("timeline", timeline_figure(team, names, meta)),
                  "trends": page.slot("trends", trends)},
     )  # fmt: skip

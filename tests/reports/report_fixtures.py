@@ -694,3 +694,31 @@ def meta(*, sandbox: bool = True) -> ReportMeta:
         calendars_failed=[e("frank")],
         last_sync_at=ts("2026-03-01 22:00"),
     )
+
+
+def one_team(manager: str) -> dict[str, pl.DataFrame]:
+    """The tables a one-manager install of `manager` holds (roster: them and their direct
+    reports; only their calendar read): every table cut to their lines and people."""
+    full = tables()
+    boss = e(manager)
+    team = {boss, *(e(r) for r, m in MANAGER_OF.items() if m == manager)}
+    mine = pl.col("manager_email") == boss
+
+    def members(column: str) -> pl.Expr:
+        return pl.col(column).is_in(sorted(team))
+
+    no_parent = {"parent_email": pl.lit(None, pl.String)}
+    past = full["org_rollups_history"].filter(mine).with_columns(**no_parent)
+    return {
+        **{name: full[name].filter(mine) for name in
+           ("reporting_lines", "occurrences", "pair_metrics", "manager_metrics",
+            "neglected_reports", "weekly_activity")},
+        "people": full["people"].filter(members("email")),
+        "cancelers": full["cancelers"].filter(members("person_email")),
+        "chronic_cancelers": full["chronic_cancelers"].filter(members("person_email")),
+        "sync_state": full["sync_state"].filter(pl.col("calendar_email") == boss),
+        "org_rollups": full["org_rollups"].filter(mine).with_columns(**no_parent),
+        "org_kpis": _kpis_of(full["org_rollups"].filter(mine)),
+        "kpi_history": pl.concat([past.select("as_of"), _kpis_of(past)], how="horizontal"),
+        "org_rollups_history": past,
+    }  # fmt: skip

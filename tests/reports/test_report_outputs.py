@@ -221,3 +221,40 @@ def test_failed_write_leaves_previous_outputs_whole_and_names_the_file(
     assert f"could not write {out}/" in done.stderr.replace("\n", "")
     assert "Traceback" not in done.stderr
     assert snapshot(out) == before  # nothing cut short, nothing left behind
+
+
+# Item: the report flow passes the one manager through (a one-manager install).
+
+
+def test_the_report_flow_renders_one_managers_team_as_the_dashboard(
+    world: World, tmp_path: Path
+) -> None:
+    import re
+
+    from flows.pipeline import render_reports_flow
+    from reports.fmt import slug
+    from runtime.config import load_config
+    from warehouse import Warehouse
+
+    with Warehouse(world.warehouse, read_only=True) as db:
+        pairs, people = db.table("pair_metrics"), db.table("people")
+    manager = pairs.group_by("manager_email").len().sort("len", "manager_email")[-1, 0]
+    name = people.filter(pl.col("email") == manager)["name"].item()
+    out = tmp_path / "out"
+    config = load_config(world.config, _places(world.warehouse, out))
+    dashboard = render_reports_flow.fn(config, AS_OF, manager=manager)
+    assert dashboard == out / "dashboard.html"
+    assert [p.name for p in out.rglob("*.html")] == ["dashboard.html"]
+
+    def tiles(page: Path) -> dict[str, str]:
+        pattern = r'data-kpi="([\w-]+)">\s*<div class="label">[^<]*</div><div class="value">([^<]*)'
+        return dict(re.findall(pattern, page.read_text()))
+
+    main, team_page = tiles(dashboard), tiles(world.out / "managers" / f"{slug(manager)}.html")
+    assert main.pop("freshness") and main == team_page  # the organisation run's team page
+    html = dashboard.read_text()
+    assert f"{name}'s team" in html.replace("&#39;", "'")
+    reports = pairs.filter(pl.col("manager_email") == manager)["report_email"].to_list()
+    others = people.filter(~pl.col("email").is_in([manager, *reports]))["email"].to_list()
+    body = html.split("</head>", 1)[1]
+    assert [email for email in others if email in body] == []
