@@ -39,6 +39,7 @@ from runtime.lock import warehouse_lock
 from runtime.resources import check_inputs
 from runtime.secrets import check_secret_references
 from warehouse import Warehouse
+from warehouse.roster import team_manager
 from warehouse.schema import DERIVED_TABLES
 
 __all__ = [
@@ -66,11 +67,14 @@ def render_reports_flow(config: Config, as_of: date, manager: str | None = None)
     """Render the dashboard, manager pages and CSV exports from the metric tables.
 
     With `manager` (an email), the one-manager view: the dashboard is that manager's
-    team page and no organisation or other manager pages are written.
+    team page and no organisation or other manager pages are written. One manager's
+    own run (`roster.source` "self" or "ics") shows that view of the roster's manager.
     """
     check_out_dir(config.report.out_dir)
     with Warehouse(config.warehouse.path, read_only=True) as warehouse:
         tables = {name: warehouse.table(name) for name in REPORT_TABLES}
+    if manager is None and config.roster.one_manager:
+        manager = team_manager(tables["people"])
     meta = report_meta(tables, as_of, config)
     files = render_reports(tables, meta, config.report.out_dir, manager=manager)
     log().info("dashboard written to %s", files.dashboard)

@@ -51,6 +51,13 @@ def people_table(snapshots: pl.DataFrame) -> pl.DataFrame:
     return snapshots.filter(pl.col("taken_on") == latest).select(PEOPLE_COLUMNS).sort("email")
 
 
+def team_manager(people: pl.DataFrame) -> str | None:
+    """The manager of a one-manager roster (a manager and their reports): the one person
+    without a manager; None when there is not exactly one."""
+    tops = people.filter(pl.col("manager_email").is_null())["email"].to_list()
+    return str(tops[0]) if len(tops) == 1 else None
+
+
 def title_changes(snapshots: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Per report whose title ever changed by `as_of`: `title_changed_on`, the date of
     the last snapshot whose title differs from the previous snapshot's non-null title.
