@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import google_auth_httplib2
+from google.auth import credentials as auth_credentials
 from googleapiclient.http import BatchHttpRequest
 
 from connectors.batching import Outcome, Round, run_rounds
@@ -36,7 +37,7 @@ from connectors.google.client import (
     mapped_errors,
 )
 from connectors.google.paging import PageTokenPaginator
-from connectors.google.tokens import BatchCredentials, SubjectCredentials, SubjectTokens
+from connectors.google.tokens import BatchCredentials, Tokens
 from connectors.limits import RequestLimits
 from connectors.model import CalendarBatch
 from connectors.retry import RetryPolicy
@@ -63,7 +64,7 @@ class ListingJob:
 
     email: str
     cursor: str
-    credentials: SubjectCredentials
+    credentials: auth_credentials.Credentials
     paginator: PageTokenPaginator
     items: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0  # inner requests made for this calendar, retries included
@@ -79,7 +80,7 @@ class ListingJob:
         return self.paginator.what
 
 
-def listing_job(email: str, cursor: str, credentials: SubjectCredentials) -> ListingJob:
+def listing_job(email: str, cursor: str, credentials: auth_credentials.Credentials) -> ListingJob:
     """A fresh job listing `email`'s changes since `cursor`."""
     paginator = PageTokenPaginator(f"the calendar of {email}", sync=True)
     return ListingJob(email, cursor, credentials, paginator)
@@ -91,7 +92,7 @@ class ListingBatcher:
     def __init__(
         self,
         owner: ListingOwner,
-        tokens: SubjectTokens,
+        tokens: Tokens,
         http: HttpSettings,
         retry: RetryPolicy,
         limits: RequestLimits,
@@ -113,14 +114,20 @@ class ListingBatcher:
     def run(
         self, requests: Mapping[int, tuple[str, str | None]]
     ) -> dict[int, CalendarBatch | SourceError]:
-        """Each `(email, cursor)` listed to its sync token, or its error (410 included)."""
-        jobs = {
-            n: listing_job(email.strip().lower(), cursor, self._tokens.credentials(email.lower()))
-            for n, (email, cursor) in requests.items()
-            if cursor is not None
-        }
+        """Each `(email, cursor)` listed to its sync token, or its error (410 included;
+        a calendar the credentials may not read fails alone)."""
+        jobs: dict[int, ListingJob] = {}
+        refused: dict[int, CalendarBatch | SourceError] = {}
+        for n, (email, cursor) in requests.items():
+            if cursor is None:
+                continue
+            calendar = email.strip().lower()
+            try:
+                jobs[n] = listing_job(calendar, cursor, self._tokens.credentials(calendar))
+            except SourceError as error:
+                refused[n] = error
         if not jobs:
-            return {}
+            return refused
         self._refresh_tokens(list(jobs.values()))
         transport = make_transport(self._http)
         try:
@@ -133,7 +140,7 @@ class ListingBatcher:
                 self.posts += sender.posts
         finally:
             transport.close()
-        return {n: self._result(job) for n, job in jobs.items()}
+        return {**refused, **{n: self._result(job) for n, job in jobs.items()}}
 
     def _result(self, job: ListingJob) -> CalendarBatch | SourceError:
         if job.error is not None:

@@ -20,22 +20,26 @@ code is kept (`Observation.meeting_key`).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
+
+import httplib2
 
 from connectors.google.batch import ListingBatcher
 from connectors.google.client import CALENDAR_SCOPE, RequestCounter, execute, load_credentials
 from connectors.google.clients import ThreadClients
 from connectors.google.normalise import normalise_events
+from connectors.google.oauth import UserTokens, user_credentials
 from connectors.google.paging import PageTokenPaginator, pages
 from connectors.google.tokens import SubjectTokens
 from connectors.limits import RequestLimits, Waits
 from connectors.model import CalendarBatch, Provider
 from connectors.portable import Portable
 from connectors.retry import RetryPolicy
-from connectors.settings import GoogleSettings, HttpSettings, SyncWindow
+from connectors.settings import GoogleSettings, GoogleSignIn, HttpSettings, SyncWindow
+from connectors.token_store import TokenStore
 from core.errors import CursorExpiredError, SourceError
 
 MAX_PAGE = 2500  # the largest page events.list serves
@@ -48,7 +52,8 @@ FIELDS = (
 
 
 class GoogleCalendarSource(Portable):
-    """Reads Google calendars with a service account and domain-wide delegation.
+    """Reads Google calendars with a service account and domain-wide delegation, or
+    (`signed_in`) the calendar of the one person signed in with `oneonone login google`.
 
     `sync_calendar` and `sync_many` are safe to call from several threads at once:
     each call has clients and connections of its own; only the per-subject tokens are
@@ -56,20 +61,26 @@ class GoogleCalendarSource(Portable):
     goes through (`google.requests_per_minute` for the project,
     `google.requests_per_minute_per_calendar` for each calendar). `waits` sums the
     seconds spent waiting on those limits and on retries.
+
+    Signed in (`settings` a `GoogleSignIn`, with the `store` of its tokens), the source
+    reads that person's own calendar only, with the same listings and normalisation;
+    any other calendar fails with an AuthError. Sent to another process, it reads the
+    sign-in from the store again there.
     """
 
     provider: Provider = "google"
 
     def __init__(
         self,
-        settings: GoogleSettings,
+        settings: GoogleSettings | GoogleSignIn,
         http: HttpSettings,
         roster: frozenset[str],
         window: SyncWindow,
         retry: RetryPolicy | None = None,
         page_size: int = MAX_PAGE,
+        store: TokenStore | None = None,
     ) -> None:
-        self.remember(settings, http, roster, window, retry, page_size)
+        self.remember(settings, http, roster, window, retry, page_size, store=store)
         self._settings = settings
         self._http = http
         self._roster = frozenset(email.strip().lower() for email in roster)
@@ -79,8 +90,7 @@ class GoogleCalendarSource(Portable):
         self.limits = RequestLimits(settings.limits.quota, self.waits)
         self._page_size = page_size
         self._clients = ThreadClients(http, self.endpoint)
-        credentials = load_credentials(settings, [CALENDAR_SCOPE])
-        self._tokens = SubjectTokens(credentials, self._clients.transport)
+        self._tokens = _tokens(settings, http, store, self._clients.transport)
         # Token minting for batched rounds: threads (and their connections) kept.
         self._token_pool = ThreadPoolExecutor(
             max_workers=max(1, http.max_concurrency), thread_name_prefix="google-tokens"
@@ -88,6 +98,26 @@ class GoogleCalendarSource(Portable):
         # Connections close with the source even when nobody calls `close`.
         self._closer = weakref.finalize(self, _close, self._clients, self._token_pool)
         self.batch_requests = 0  # batch POSTs made by sync_many, retries included
+
+    @classmethod
+    def signed_in(
+        cls,
+        signin: GoogleSignIn,
+        http: HttpSettings,
+        store: TokenStore,
+        roster: frozenset[str],
+        window: SyncWindow,
+        retry: RetryPolicy | None = None,
+        page_size: int = MAX_PAGE,
+    ) -> GoogleCalendarSource:
+        """A source reading the calendar of the person signed in to `store` (an
+        AuthError asking to `oneonone login google` when nobody is)."""
+        return cls(signin, http, roster, window, retry, page_size, store=store)
+
+    @property
+    def account(self) -> str | None:
+        """The signed-in person's email; None for a service account."""
+        return self._tokens.email if isinstance(self._tokens, UserTokens) else None
 
     @property
     def endpoint(self) -> str:
@@ -170,6 +200,20 @@ class GoogleCalendarSource(Portable):
             events_read=len(items),
             requests=requests,
         )
+
+
+def _tokens(
+    settings: GoogleSettings | GoogleSignIn,
+    http: HttpSettings,
+    store: TokenStore | None,
+    transport: Callable[[], httplib2.Http],
+) -> SubjectTokens | UserTokens:
+    """The service account's per-subject tokens, or the signed-in person's."""
+    if isinstance(settings, GoogleSignIn):
+        if store is None:
+            raise TypeError("a signed-in Google source needs the store of its tokens")
+        return UserTokens(user_credentials(settings, http, store, transport))
+    return SubjectTokens(load_credentials(settings, [CALENDAR_SCOPE]), transport)
 
 
 def _close(clients: ThreadClients, pool: ThreadPoolExecutor) -> None:

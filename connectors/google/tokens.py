@@ -14,12 +14,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import google_auth_httplib2
 import httplib2
 from google.auth import credentials as auth_credentials
 from google.oauth2 import service_account
+
+
+class Tokens(Protocol):
+    """Who reads each calendar: a service account impersonating its owner
+    (`SubjectTokens`), or a person signed in to their own (`oauth.UserTokens`)."""
+
+    def credentials(self, subject: str) -> auth_credentials.Credentials:
+        """The credentials that read `subject`'s calendar (a SourceError when none may)."""
+        ...
 
 
 class SubjectCredentials(auth_credentials.Credentials):
@@ -76,7 +85,7 @@ class BatchCredentials(auth_credentials.Credentials):
     (the inner request is re-sent with the old token and refused again).
     """
 
-    def __init__(self, subject: SubjectCredentials) -> None:
+    def __init__(self, subject: auth_credentials.Credentials) -> None:
         super().__init__()
         self._subject = subject
         self.failure: Exception | None = None

@@ -22,13 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from connectors.sandbox.google_api import google_routes, write_service_account_key
+from connectors.sandbox.google_client import write_installed_client
 from connectors.sandbox.google_state import workspace_admin
 from connectors.sandbox.graph_api import graph_routes
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.org import generate_org
 from connectors.sandbox.server import Fault, SandboxHTTPServer, serve
 from connectors.sandbox.tls import TlsFiles
-from connectors.settings import GoogleSettings, HttpSettings, MicrosoftSettings, Secret
+from connectors.settings import (
+    GoogleSettings,
+    GoogleSignIn,
+    HttpSettings,
+    MicrosoftSettings,
+    Secret,
+)
 
 TENANT_ID = "0b1e5a4d-5a4d-4b1e-9e11-5a4db0c5a4d0"
 CLIENT_ID = "6f1c0a11-0e0e-4a11-b0b0-00000000a11c"
@@ -87,6 +94,7 @@ class Sandbox:
     google: GoogleSettings
     microsoft: MicrosoftSettings
     http: HttpSettings
+    google_signin: GoogleSignIn  # a person's own sign-in (an installed-app client)
 
     def stop(self) -> None:
         self.server.stop()
@@ -127,7 +135,8 @@ def _serve_org(org: SandboxOrg, state_dir: Path, port: int, secret: str) -> Sand
     # The key names the token endpoint, whose port is known only once the server listens.
     server = serve([], state_dir, port)
     public_key = write_service_account_key(_key_file(state_dir), server.root + "google/token")
-    server.add_routes(google_routes(org, public_key))
+    client = write_installed_client(_client_file(state_dir), server.root)
+    server.add_routes(google_routes(org, public_key, client))
     server.add_routes(graph_routes(org, TENANT_ID, CLIENT_ID, secret))
     return server
 
@@ -148,6 +157,10 @@ def _key_file(state_dir: Path) -> Path:
     return state_dir / "google-service-account.json"
 
 
+def _client_file(state_dir: Path) -> Path:
+    return state_dir / "google-oauth-client.json"
+
+
 def _sandbox(
     org: SandboxOrg, server: SandboxHTTPServer | RemoteServer, state_dir: Path, secret: str
 ) -> Sandbox:
@@ -164,6 +177,7 @@ def _sandbox(
             graph_endpoint=server.root + "graph/v1.0",
         ),
         http=HttpSettings(ca_bundle=server.tls.ca_file),
+        google_signin=GoogleSignIn(_client_file(state_dir), api_endpoint=server.root),
     )
 
 

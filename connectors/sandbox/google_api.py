@@ -1,4 +1,5 @@
-"""The sandbox's Google APIs: OAuth token, Calendar v3 events.list, Directory users.list,
+"""The sandbox's Google APIs: OAuth token (and a person's own sign-in, `google_consent`),
+Calendar v3 events.list and calendars.get (`google_calendars`), Directory users.list,
 and the Reports API's Meet activities (`google_meet`).
 
 `events.list` follows the published semantics:
@@ -26,11 +27,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote
 
 from connectors.sandbox.google_auth import TOKEN_PATH, write_service_account_key
 from connectors.sandbox.google_batch import BATCH_PATH, batch
 from connectors.sandbox.google_cache import Entry, fresh_entry, json_with_items, serialise
+from connectors.sandbox.google_calendars import (
+    CALENDAR_PATH,
+    CALENDAR_SCOPES,
+    calendar_id,
+    get_calendar,
+    not_yours,
+)
+from connectors.sandbox.google_client import InstalledClient
 from connectors.sandbox.google_directory import list_users
 from connectors.sandbox.google_fields import FieldsError, Mask, apply_mask, parse_fields, selects
 from connectors.sandbox.google_meet import MeetReports
@@ -63,7 +71,6 @@ __all__ = ["TOKEN_PATH", "GoogleApi", "google_error", "google_routes", "write_se
 
 EVENTS_PATH = r"/calendar/v3/calendars/([^/]+)/events"
 USERS_PATH = r"/admin/directory/v1/users"
-CALENDAR_SCOPES = {"calendar", "calendar.readonly", "calendar.events", "calendar.events.readonly"}
 NOT_WITH_SYNC_TOKEN = (
     "timeMin",
     "timeMax",
@@ -78,9 +85,14 @@ _NOT_IN_FINGERPRINT = frozenset({"pageToken", "maxResults", "prettyPrint", "alt"
 Fields = tuple[str, Mask | None]  # the fields text and the mask of each item
 
 
-def google_routes(org: SandboxOrg, service_account_public_key_pem: bytes) -> list[Route]:
-    """Routes serving `org`'s Google members; tokens are checked against the key."""
-    return GoogleApi(GoogleState(org, service_account_public_key_pem)).routes()
+def google_routes(
+    org: SandboxOrg,
+    service_account_public_key_pem: bytes,
+    installed_client: InstalledClient | None = None,
+) -> list[Route]:
+    """Routes serving `org`'s Google members; tokens are checked against the key, and
+    people may sign in with `installed_client` (`google_consent`)."""
+    return GoogleApi(GoogleState(org, service_account_public_key_pem, installed_client)).routes()
 
 
 class GoogleApi:
@@ -90,11 +102,13 @@ class GoogleApi:
         self.state = state
 
     def routes(self) -> list[Route]:
-        """Token endpoint, events.list, the Calendar batch endpoint, users.list and the
-        Reports API's Meet activities."""
+        """Token endpoint, sign-in consent, events.list, calendars.get, the Calendar
+        batch endpoint, users.list and the Reports API's Meet activities."""
         return [
             self.state.issuer.route(),
+            *self.state.consent.routes(),
             ("GET", EVENTS_PATH, self.events),
+            ("GET", CALENDAR_PATH, lambda request: get_calendar(self.state, request)),
             ("POST", BATCH_PATH, batch),
             ("GET", USERS_PATH, lambda request: list_users(self.state, request)),
             *MeetReports(self.state).routes(),
@@ -107,9 +121,9 @@ class GoogleApi:
             return grant
         assert request.match is not None
         index = self.state.index()
-        calendar = _calendar_id(request.match.group(1), grant.subject)
+        calendar = calendar_id(request.match.group(1), grant.subject)
         if calendar != grant.subject:
-            return _not_yours(calendar, index)
+            return not_yours(calendar, index, grant)
         size = int_arg(request, "maxResults", 250, 2500)
         if isinstance(size, Reply):
             return size
@@ -230,17 +244,6 @@ class GoogleApi:
             body["nextSyncToken"] = self.state.codec.encode("sync", token)
         items = page if selects(listing.mask, "items") else None
         return json_with_items(apply_mask(body, listing.mask), items)
-
-
-def _calendar_id(raw: str, subject: str) -> str:
-    calendar = unquote(raw).strip().lower()
-    return subject if calendar == "primary" else calendar
-
-
-def _not_yours(calendar: str, index: OrgIndex) -> Reply:
-    if calendar in index.members:
-        return google_error(403, "forbidden", "Forbidden")
-    return google_error(404, "notFound", "Not Found")
 
 
 def _window(request: Request) -> tuple[datetime | None, datetime | None] | Reply:

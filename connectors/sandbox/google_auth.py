@@ -71,11 +71,24 @@ def write_service_account_key(path: Path, token_uri: str) -> bytes:
 
 @dataclass(frozen=True)
 class Grant:
-    """What an access token allows: acting as `subject` within `scopes`."""
+    """What an access token allows: acting as `subject` within `scopes`.
+
+    `client_id` is None for a service account's delegated token, else the id of the
+    OAuth client the person signed in to (a token of their own, not an admin's).
+    """
 
     subject: str
     scopes: frozenset[str]
     expires_at: float
+    client_id: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        """True for a person's own token (it sees their own calendar only)."""
+        return self.client_id is not None
+
+
+GrantHandler = Callable[[dict[str, str], Request], Reply]
 
 
 def oauth_error(error: str, description: str, status: int = 400) -> Reply:
@@ -92,13 +105,19 @@ class TokenIssuer:
         self._grants: dict[str, Grant] = {}
         self._lock = threading.Lock()
         self.delegated: frozenset[str] | None = None  # scope URLs allowed; None: any
+        # Further grant types by `grant_type` (a person's sign-in: `google_consent`).
+        self.grant_types: dict[str, GrantHandler] = {}
 
     def route(self) -> Route:
         return ("POST", TOKEN_PATH, self.token)
 
     def token(self, request: Request) -> Reply:
-        """Exchange a signed JWT assertion for an access token (RFC 7523)."""
+        """Exchange a signed JWT assertion for an access token (RFC 7523), or another
+        grant type registered in `grant_types`."""
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        handler = self.grant_types.get(form.get("grant_type", ""))
+        if handler is not None:
+            return handler(form, request)
         if form.get("grant_type") != JWT_BEARER:
             return oauth_error("unsupported_grant_type", "Invalid grant_type.")
         try:
@@ -113,11 +132,16 @@ class TokenIssuer:
             return oauth_error("invalid_scope", "Empty or missing scope not allowed.")
         if self.delegated is not None and not scopes <= self.delegated:
             return oauth_error("unauthorized_client", UNAUTHORIZED_CLIENT, status=401)
-        access_token = "ya29.sandbox-" + secrets.token_urlsafe(24)
-        with self._lock:
-            self._grants[access_token] = Grant(subject, scopes, time.time() + TOKEN_LIFETIME_S)
-        body = {"access_token": access_token, "expires_in": TOKEN_LIFETIME_S}
+        body = {"access_token": self.mint(subject, scopes), "expires_in": TOKEN_LIFETIME_S}
         return Reply.json({**body, "token_type": "Bearer"})
+
+    def mint(self, subject: str, scopes: frozenset[str], client_id: str | None = None) -> str:
+        """A new access token for `subject` within `scopes`, valid `TOKEN_LIFETIME_S`."""
+        access_token = "ya29.sandbox-" + secrets.token_urlsafe(24)
+        grant = Grant(subject, scopes, time.time() + TOKEN_LIFETIME_S, client_id)
+        with self._lock:
+            self._grants[access_token] = grant
+        return access_token
 
     def grant(self, request: Request) -> Grant | None:
         """The live grant behind the request's bearer token, if any."""
@@ -129,6 +153,14 @@ class TokenIssuer:
         """Forget every access token, so clients must refresh (tests of 401)."""
         with self._lock:
             self._grants.clear()
+
+    def revoke_signed_in(self, subject: str) -> None:
+        """Forget the access tokens `subject` got by signing in (their app access was
+        removed); delegated tokens are the admin's and stay."""
+        with self._lock:
+            doomed = [t for t, g in self._grants.items() if g.signed_in and g.subject == subject]
+            for token in doomed:
+                del self._grants[token]
 
     def _verify(self, assertion: str) -> dict[str, object]:
         claims: dict[str, object] = jwt.decode(

@@ -9,6 +9,7 @@ from typing import Any
 
 from connectors.sandbox.google_auth import Grant, TokenIssuer
 from connectors.sandbox.google_cache import RenderCache
+from connectors.sandbox.google_consent import Consent, InstalledClient, register
 from connectors.sandbox.google_render import changed_at, is_on_calendar
 from connectors.sandbox.google_sync import SyncStore
 from connectors.sandbox.google_tokens import TokenCodec
@@ -63,12 +64,16 @@ def watermark(held: list[Instance]) -> datetime:
 class GoogleState:
     """What every Google route shares; one per served org."""
 
-    def __init__(self, org: SandboxOrg, public_key_pem: bytes) -> None:
+    def __init__(
+        self, org: SandboxOrg, public_key_pem: bytes, client: InstalledClient | None = None
+    ) -> None:
         self.org = org
         self.codec = TokenCodec()
         self.sync = SyncStore()
         self.renders = RenderCache()
         self.issuer = TokenIssuer(public_key_pem, self._subjects)
+        self.consent = Consent(self.issuer, self._subjects, lambda: self.index().admin, client)
+        register(org, self.consent)
         self._index: OrgIndex | None = None
         self._lock = threading.Lock()
 

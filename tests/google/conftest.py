@@ -1,5 +1,6 @@
-"""Fixtures of the Google connector tests: google_org.py's org served on 127.0.0.1, and
-meet_world.py's generated org with its Meet activities."""
+"""Fixtures of the Google connector tests: google_org.py's org served on 127.0.0.1 (also
+with an installed-app client people sign in to), and meet_world.py's generated org with
+its Meet activities."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from google_org import BOSS, WINDOW_END, WINDOW_START, GoogleWorld, build_org
 from meet_world import MeetWorld, start_meet_world
+from signin_kit import SignInWorld, start_signin_world
 
 from connectors.sandbox.google_api import TOKEN_PATH, google_routes, write_service_account_key
 from connectors.sandbox.google_meet import release_late_activities
@@ -27,6 +29,14 @@ def world(tmp_path: Path) -> Iterator[GoogleWorld]:
     http = HttpSettings(ca_bundle=server.tls.ca_file, timeout_s=10)
     yield GoogleWorld(org, server, settings, http, SyncWindow(WINDOW_START, WINDOW_END))
     server.stop()
+
+
+@pytest.fixture
+def signin_world(tmp_path: Path) -> Iterator[SignInWorld]:
+    """google_org.py's org, which people may sign in to with an installed-app client."""
+    found = start_signin_world(tmp_path)
+    yield found
+    found.world.server.stop()
 
 
 @pytest.fixture(scope="session")
