@@ -29,7 +29,7 @@ def team_roster(
     for email in reports:
         people.append(Person(email.strip().lower(), email.strip().lower(), owner, provider))
     if reports_csv is not None:
-        for person in CsvRoster(reports_csv).people():
+        for person in CsvRoster(reports_csv).rows():
             if person.email != owner:
                 people.append(
                     Person(
