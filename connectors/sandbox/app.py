@@ -23,12 +23,18 @@ from typing import Any
 
 from connectors.sandbox.google_api import google_routes, write_service_account_key
 from connectors.sandbox.google_state import workspace_admin
-from connectors.sandbox.graph_api import graph_routes
+from connectors.sandbox.graph_api import PUBLIC_CLIENT_ID, graph_routes
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.org import generate_org
 from connectors.sandbox.server import Fault, SandboxHTTPServer, serve
 from connectors.sandbox.tls import TlsFiles
-from connectors.settings import GoogleSettings, HttpSettings, MicrosoftSettings, Secret
+from connectors.settings import (
+    GoogleSettings,
+    HttpSettings,
+    MicrosoftSettings,
+    MicrosoftSignIn,
+    Secret,
+)
 
 TENANT_ID = "0b1e5a4d-5a4d-4b1e-9e11-5a4db0c5a4d0"
 CLIENT_ID = "6f1c0a11-0e0e-4a11-b0b0-00000000a11c"
@@ -87,6 +93,14 @@ class Sandbox:
     google: GoogleSettings
     microsoft: MicrosoftSettings
     http: HttpSettings
+
+    @property
+    def microsoft_signin(self) -> MicrosoftSignIn:
+        """The sandbox tenant's public client app, for `oneonone login microsoft`."""
+        root = self.server.root
+        return MicrosoftSignIn(
+            PUBLIC_CLIENT_ID, authority=root + "{tenant}", graph_endpoint=root + "graph/v1.0"
+        )
 
     def stop(self) -> None:
         self.server.stop()
