@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import stat
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -229,3 +230,25 @@ def test_an_identity_platform_outage_while_refreshing_is_retried(
 
     assert len(roster.people()) == 3
     assert world.sleeps == [0.5]  # one retry, by the shared policy
+
+
+def test_threads_renewing_at_once_redeem_the_refresh_token_once(
+    world: GraphWorld, signin: MicrosoftSignIn, tmp_path: Path
+) -> None:
+    store = store_in(tmp_path)
+    sign_in(world, signin, store, MIA)
+    tokens = DelegatedTokens(signin, world.client, store)
+    rejected = tokens.token()
+    expire_access_tokens(world.org)
+    asked = token_requests(world)
+
+    def renew(_: int) -> str:  # what GraphClient does after a 401
+        tokens.invalidate(rejected)
+        return tokens.token()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        renewed = set(pool.map(renew, range(16)))
+
+    assert len(renewed) == 1 and rejected not in renewed
+    assert token_requests(world) == asked + 1
+    assert DelegatedTokens(signin, world.client, store).token() in renewed  # saved whole
