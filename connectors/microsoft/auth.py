@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import msal
@@ -20,6 +20,19 @@ from connectors.settings import MicrosoftSettings
 from core.errors import AuthError, RetriableError
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
+
+class BearerTokens(Protocol):
+    """What the Graph client needs of a token source: app-only (`TokenProvider`) or a
+    signed-in person's (`connectors.microsoft.delegated.DelegatedTokens`)."""
+
+    def token(self) -> str:
+        """A valid access token."""
+        ...
+
+    def invalidate(self, rejected: str) -> None:
+        """Forget `rejected`, which Graph refused, so `token()` gets another."""
+        ...
 
 
 class HttpxForMsal:

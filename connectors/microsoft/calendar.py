@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
 
 from connectors.limits import RequestLimits, Waits
-from connectors.microsoft.auth import TokenProvider
+from connectors.microsoft.auth import BearerTokens, TokenProvider
 from connectors.microsoft.batch import DeltaBatcher, DeltaJob, delta_job
 from connectors.microsoft.calendar_round import DeltaRound, Observe
 from connectors.microsoft.client import GraphClient, Tally, make_http_client
@@ -26,13 +26,23 @@ from connectors.microsoft.paging import NextLinkPaginator, relative_url
 from connectors.model import CalendarBatch, Provider
 from connectors.portable import Portable
 from connectors.retry import RetryPolicy
-from connectors.settings import HttpSettings, MicrosoftSettings, SyncWindow
+from connectors.settings import HttpSettings, MicrosoftLimits, MicrosoftSettings, SyncWindow
 from core.errors import CursorExpiredError, SourceError
 
 
 def graph_instant(moment: datetime) -> str:
     """An aware datetime as the UTC `...Z` string Graph query parameters take."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a source reads: whose events count (the roster), when, in which pages."""
+
+    roster: frozenset[str]
+    window: SyncWindow
+    page_size: int = 1000
+    timezone: str = "UTC"
 
 
 class MicrosoftCalendarSource(Portable):
@@ -72,19 +82,30 @@ class MicrosoftCalendarSource(Portable):
         self._owns_client = client is None
         self._client = client or make_http_client(http)
         tokens = TokenProvider(settings, self._client, client_certificate)
+        reach = Reach(roster, window, page_size, timezone)
+        self._connect(settings.graph_endpoint, settings.limits, tokens, http, retry, reach)
+
+    def _connect(
+        self,
+        endpoint: str,
+        limits: MicrosoftLimits,
+        tokens: BearerTokens,
+        http: HttpSettings,
+        retry: RetryPolicy | None,
+        reach: Reach,
+    ) -> None:
+        """The Graph client, limits and waits, on `self._client` with `tokens`."""
+        self._roster = frozenset(email.lower() for email in reach.roster)
+        self._window = reach.window
+        # Graph renders start/end in this zone; UTC unless a caller asks otherwise.
+        self._prefer = f'outlook.timezone="{reach.timezone}", odata.maxpagesize={reach.page_size}'
         self.waits = Waits()
         self._retry = replace(retry or RetryPolicy(), waits=self.waits)
-        self.limits = RequestLimits(settings.limits.quota, self.waits)
-        self._batch_size = settings.limits.batch_size
-        self.graph = GraphClient(
-            settings.graph_endpoint, self._client, tokens, self._retry, self.limits
-        )
+        self.limits = RequestLimits(limits.quota, self.waits)
+        self._batch_size = limits.batch_size
+        self.graph = GraphClient(endpoint, self._client, tokens, self._retry, self.limits)
         self.batch_requests = 0  # POST /$batch requests made by sync_many, retries included
         self._workers = max(1, http.max_concurrency)
-        self._roster = frozenset(email.lower() for email in roster)
-        self._window = window
-        # Graph renders start/end in this zone; UTC unless a caller asks otherwise.
-        self._prefer = f'outlook.timezone="{timezone}", odata.maxpagesize={page_size}'
 
     def sync_calendar(self, email: str, cursor: str | None) -> CalendarBatch:
         """Read one mailbox: replay `cursor` (a deltaLink), or a full round when None."""
@@ -162,7 +183,7 @@ class MicrosoftCalendarSource(Portable):
     def _read_round(self, email: str, cursor: str | None, tally: Tally) -> DeltaRound:
         url, params = cursor, None
         if url is None:
-            url = self.graph.url(f"/users/{quote(email)}/calendarView/delta")
+            url = self._delta_url(email)
             params = {
                 "startDateTime": graph_instant(self._window.start),
                 "endDateTime": graph_instant(self._window.end),
@@ -176,6 +197,10 @@ class MicrosoftCalendarSource(Portable):
                 delta.add(entry)
         delta.delta_link = paginator.delta_link
         return delta
+
+    def _delta_url(self, email: str) -> str:
+        """Where a full delta round of `email`'s mailbox starts."""
+        return self.graph.url(f"/users/{quote(email)}/calendarView/delta")
 
     def _observer(self, email: str) -> Observe:
         """Normalises `email`'s events as they arrive (normalise_event is pure)."""

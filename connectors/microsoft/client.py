@@ -17,7 +17,7 @@ import httpx
 import orjson
 
 from connectors.limits import RequestLimits
-from connectors.microsoft.auth import TokenProvider
+from connectors.microsoft.auth import BearerTokens
 from connectors.microsoft.paging import NextLinkPaginator
 from connectors.retry import RetryPolicy, parse_retry_after
 from connectors.settings import HttpSettings
@@ -126,7 +126,7 @@ class GraphClient:
         self,
         endpoint: str,
         client: httpx.Client,
-        tokens: TokenProvider,
+        tokens: BearerTokens,
         retry: RetryPolicy | None = None,
         limits: RequestLimits | None = None,
     ) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from connectors.sandbox.google_api import google_routes, write_service_account_key
 from connectors.sandbox.google_client import write_installed_client
 from connectors.sandbox.google_state import workspace_admin
-from connectors.sandbox.graph_api import graph_routes
+from connectors.sandbox.graph_api import PUBLIC_CLIENT_ID, graph_routes
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.org import generate_org
 from connectors.sandbox.server import Fault, SandboxHTTPServer, serve
@@ -34,6 +34,7 @@ from connectors.settings import (
     GoogleSignIn,
     HttpSettings,
     MicrosoftSettings,
+    MicrosoftSignIn,
     Secret,
 )
 
@@ -95,6 +96,14 @@ class Sandbox:
     microsoft: MicrosoftSettings
     http: HttpSettings
     google_signin: GoogleSignIn  # a person's own sign-in (an installed-app client)
+
+    @property
+    def microsoft_signin(self) -> MicrosoftSignIn:
+        """The sandbox tenant's public client app, for `oneonone login microsoft`."""
+        root = self.server.root
+        return MicrosoftSignIn(
+            PUBLIC_CLIENT_ID, authority=root + "{tenant}", graph_endpoint=root + "graph/v1.0"
+        )
 
     def stop(self) -> None:
         self.server.stop()

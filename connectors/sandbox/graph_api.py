@@ -9,6 +9,9 @@ Served: tenant discovery and the v2.0 token endpoint (client credentials);
 odata.maxpagesize` and `outlook.timezone`; `/users`, `/users/{id}/manager`,
 `/users/{id}/directReports`; `/communications/callRecords` (graph_calls.py); JSON batching
 (`/$batch`); certificate credentials; application permissions (`withdraw_permission`).
+A public client app (`PUBLIC_CLIENT_ID`) signs people in with the device-code flow
+(graph_signin.py, the `/devicelogin` page of graph_devicelogin.py); their delegated
+tokens read `/me`, `/me/directReports` and their own calendar (graph_me.py).
 Calendar requests beyond 4 at once for one mailbox are throttled as Graph does
 (connectors/sandbox/throttle.py). Other throttling and faults come from the server's
 fault queue (`SandboxHTTPServer.add_fault`).
@@ -22,12 +25,22 @@ from connectors.sandbox.graph_batch import batch_routes
 from connectors.sandbox.graph_calendar import calendar_routes, expire_deltas
 from connectors.sandbox.graph_calls import call_record_routes
 from connectors.sandbox.graph_common import GraphState
+from connectors.sandbox.graph_devicelogin import devicelogin_routes, register
 from connectors.sandbox.graph_directory import directory_routes
+from connectors.sandbox.graph_grants import PUBLIC_CLIENT_ID, Grants
 from connectors.sandbox.graph_identity import identity_routes
+from connectors.sandbox.graph_me import me_routes
+from connectors.sandbox.graph_signin import signin_routes
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.server import Fault, Route
 
-__all__ = ["GraphSandbox", "authority_for", "graph_endpoint_for", "graph_routes"]
+__all__ = [
+    "PUBLIC_CLIENT_ID",
+    "GraphSandbox",
+    "authority_for",
+    "graph_endpoint_for",
+    "graph_routes",
+]
 
 
 def authority_for(root: str) -> str:
@@ -45,12 +58,16 @@ class GraphSandbox:
 
     def __init__(self, org: SandboxOrg, tenant_id: str, client_id: str, client_secret: str):
         self.state = GraphState(org, tenant_id, client_id, client_secret)
+        register(self.state)  # for the sign-in controls of graph_devicelogin.py
 
     def routes(self) -> list[Route]:
         """Every Microsoft route, for `connectors.sandbox.server.serve`."""
-        calendar = self.state.mailbox_limit.guard(calendar_routes(self.state))
-        inner = calendar + directory_routes(self.state) + call_record_routes(self.state)
-        return identity_routes(self.state) + inner + batch_routes(self.state, inner)
+        state = self.state
+        calendar = state.mailbox_limit.guard(calendar_routes(state))
+        inner = calendar + directory_routes(state) + me_routes(state) + call_record_routes(state)
+        # The sign-in routes go first: their token route hands client credentials on.
+        identity = signin_routes(state) + identity_routes(state) + devicelogin_routes(state)
+        return identity + inner + batch_routes(state, inner)
 
     def add_batch_fault(self, fault: Fault) -> None:
         """Replace the next inner $batch replies whose URL matches `fault.path_regex`."""
@@ -64,9 +81,15 @@ class GraphSandbox:
 
     def revoke_tokens(self) -> None:
         """Forget every issued access token: Graph answers 401 until the client gets a new one."""
+        self.state.forget_tokens()
+
+    def reset_sign_ins(self) -> None:
+        """Forget every sign-in (codes, refresh and delegated access tokens) and restore
+        the sign-in knobs (polling interval, code and token lifetimes)."""
         with self.state.lock:
-            self.state.tokens.clear()
-            self.state.token_roles.clear()
+            old = self.state.grants
+            self.state.forget_tokens(list(old.delegations))
+            self.state.grants = Grants(old.public_client_id, lock=self.state.lock)
 
     def withdraw_permission(self, role: str) -> None:
         """Take an application permission (e.g. `CallRecords.Read.All`) from the app: tokens

@@ -5,7 +5,8 @@ delta round ends with a `$deltatoken` that remembers what the mailbox looked lik
 replaying it diffs the org as it is now against that snapshot: new or changed copies
 in full, vanished ones as `@removed`. An unknown token answers 410 `syncStateNotFound`.
 A mailbox still exactly as generated is remembered without fingerprints and, if
-touched since, regenerated as it was to diff against.
+touched since, regenerated as it was to diff against. `/me/calendarView…` serves a
+delegated token's own mailbox exactly as `/users/{id}/calendarView…` (graph_me.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from connectors.sandbox.graph_common import (
     prefer_page_size,
     prefer_timezone,
     refusal,
+    unauthorised,
 )
+from connectors.sandbox.graph_me import ME, delegated_mailbox, me_only
 from connectors.sandbox.graph_render import visible_copies, zone_known
 from connectors.sandbox.graph_views import OrgStamp, fingerprint
 from connectors.sandbox.model import Instance
@@ -70,8 +73,7 @@ def _window(request: Request) -> tuple[datetime, datetime] | None:
     return (start, end) if start and end and start < end else None
 
 
-def _mailbox(state: GraphState, request: Request) -> str | Reply:
-    key = request.match.group("user") if request.match else ""
+def _mailbox(state: GraphState, key: str) -> str | Reply:
     member = state.member(key)
     if member is None:
         return graph_error(404, "ErrorInvalidUser", f"The requested user '{key}' is invalid.")
@@ -138,7 +140,16 @@ def _continue(state: GraphState, request: Request) -> Reply | None:
 
 def _guard(state: GraphState, request: Request) -> str | Reply:
     """The mailbox the request is about, or the error reply that ends it."""
-    return refusal(state, request, "Calendars.Read") or _mailbox(state, request)
+    found = request.match.groupdict() if request.match else {}
+    key = found.get("user")  # None: /me
+    if not state.authorised(request):
+        return unauthorised()
+    delegation = state.delegation(request)
+    if delegation is not None:
+        return delegated_mailbox(state, delegation, key)
+    if key is None:
+        return me_only()
+    return refusal(state, request, "Calendars.Read") or _mailbox(state, key)
 
 
 def calendar_view(state: GraphState, request: Request) -> Reply:
@@ -249,8 +260,12 @@ def _removed(event_id: str) -> Piece:
 def calendar_routes(state: GraphState) -> list[Route]:
     """Routes of calendarView and its delta for `state`'s org."""
     return [
-        ("GET", _USER + "/calendarView", lambda request: calendar_view(state, request)),
-        ("GET", _USER + "/calendarView/delta", lambda request: calendar_delta(state, request)),
+        (method, owner + path, handler)
+        for owner in (_USER, ME)  # /me: the signed-in person's own, same rendering
+        for method, path, handler in (
+            ("GET", "/calendarView", lambda request: calendar_view(state, request)),
+            ("GET", "/calendarView/delta", lambda request: calendar_delta(state, request)),
+        )
     ]
 
 

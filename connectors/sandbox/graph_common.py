@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from connectors.sandbox.graph_grants import Delegation, Grants
 from connectors.sandbox.graph_views import MailboxIndex
 from connectors.sandbox.model import Member, SandboxOrg
 from connectors.sandbox.server import Reply, Request
@@ -103,8 +104,13 @@ class GraphState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     index: MailboxIndex = field(default_factory=MailboxIndex)
     renders: RenderCache = field(default_factory=lambda: _render_cache())
+    grants: Grants = field(default_factory=Grants)  # people signed in to the public client
     _members: tuple[tuple[int, int], dict[str, Member]] = field(default=((0, 0), {}), repr=False)
     _by_email: tuple[tuple[int, int], dict[str, Member]] = field(default=((0, 0), {}), repr=False)
+
+    def __post_init__(self) -> None:
+        # One lock for both: sign-ins and tokens change together.
+        self.grants.lock = self.lock
 
     def issue_token(self) -> str:
         """A fresh opaque bearer token."""
@@ -113,6 +119,29 @@ class GraphState:
             self.tokens.add(token)
             self.token_roles[token] = frozenset(self.roles)
         return token
+
+    def issue_delegated(self, user: str, scopes: frozenset[str]) -> str:
+        """A fresh access token acting for `user` within `scopes` (no app roles)."""
+        token = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(24)
+        with self.lock:
+            self.tokens.add(token)
+            self.token_roles[token] = frozenset()
+            self.grants.delegations[token] = Delegation(user, scopes)
+        return token
+
+    def delegation(self, request: Request) -> Delegation | None:
+        """Who a valid delegated token acts for; None for an app-only or unknown token."""
+        with self.lock:
+            token = request.bearer or ""
+            return self.grants.delegations.get(token) if token in self.tokens else None
+
+    def forget_tokens(self, tokens: list[str] | None = None) -> None:
+        """Forget `tokens` (None: every access token): Graph answers 401 to them."""
+        with self.lock:
+            for token in list(self.tokens) if tokens is None else tokens:
+                self.tokens.discard(token)
+                self.token_roles.pop(token, None)
+                self.grants.delegations.pop(token, None)
 
     def authorised(self, request: Request) -> bool:
         """Whether the request carries a token this tenant issued."""

@@ -31,7 +31,8 @@ _EXPAND = re.compile(r"^manager(?:\(\$select=(?P<fields>[^)]*)\))?$")
 _USER_TYPE = "#microsoft.graph.user"
 
 
-def _user_resource(member: Member) -> dict[str, Any]:
+def user_resource(member: Member) -> dict[str, Any]:
+    """Every property of a member's user object the sandbox serves."""
     first, _, last = member.name.partition(" ")
     return {
         "@odata.type": _USER_TYPE,
@@ -47,12 +48,14 @@ def _user_resource(member: Member) -> dict[str, Any]:
     }
 
 
-def _project(resource: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+def project(resource: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """`resource` cut to `fields` (None: Graph's default properties), type and id kept."""
     wanted = {"@odata.type", "id", *(fields or DEFAULT_FIELDS)}
     return {key: value for key, value in resource.items() if key in wanted}
 
 
-def _fields(value: str | None) -> list[str] | None:
+def select_fields(value: str | None) -> list[str] | None:
+    """The properties a `$select` names; None without one."""
     return [f.strip() for f in value.split(",") if f.strip()] if value else None
 
 
@@ -87,7 +90,7 @@ def list_users(state: GraphState, request: Request) -> Reply:
         return graph_error(400, "Request_BadRequest", "Only $expand=manager is supported.")
     users, start = tenant_users(state), _offset(request.arg("$skiptoken"))
     size = max(1, min(999, int(request.arg("$top", "100") or 100)))
-    fields = _fields(request.arg("$select"))
+    fields = select_fields(request.arg("$select"))
     value = [_user_with_manager(state, m, fields, expand) for m in users[start : start + size]]
     context = f"{base_url(request)}/$metadata#users"
     body: dict[str, Any] = {"@odata.context": context, "value": value}
@@ -101,10 +104,10 @@ def list_users(state: GraphState, request: Request) -> Reply:
 def _user_with_manager(
     state: GraphState, member: Member, fields: list[str] | None, expand: re.Match[str] | None
 ) -> dict[str, Any]:
-    user = _project(_user_resource(member), fields)
+    user = project(user_resource(member), fields)
     manager = manager_in_tenant(state, member) if expand else None
     if expand and manager is not None:
-        user["manager"] = _project(_user_resource(manager), _fields(expand.group("fields")))
+        user["manager"] = project(user_resource(manager), select_fields(expand.group("fields")))
     return user
 
 
@@ -137,10 +140,11 @@ def get_manager(state: GraphState, request: Request) -> Reply:
             "Resource 'manager' does not exist or one of its queried reference-property "
             "objects are not present.",
         )
-    return Reply.json(_project(_user_resource(manager), _fields(request.arg("$select"))))
+    return Reply.json(project(user_resource(manager), select_fields(request.arg("$select"))))
 
 
-def _contact(member: Member) -> dict[str, Any]:
+def contact_resource(member: Member) -> dict[str, Any]:
+    """A member of another provider as the mail contact a Graph tenant holds."""
     return {
         "@odata.type": "#microsoft.graph.orgContact",
         "id": opaque_id("contact", member.email, prefix=""),
@@ -149,17 +153,22 @@ def _contact(member: Member) -> dict[str, Any]:
     }
 
 
+def reports_of(state: GraphState, member: Member) -> list[Member]:
+    """The members whose manager is `member` (disabled ones too, as Graph), by email."""
+    with state.lock:
+        boss = member.email.lower()
+        reports = [m for m in state.org.people if (m.manager_email or "").lower() == boss]
+    return sorted(reports, key=lambda r: r.email)
+
+
 def direct_reports(state: GraphState, request: Request) -> Reply:
     """GET /users/{id}/directReports: users, plus mail contacts for reports elsewhere."""
     member = _target(state, request)
     if isinstance(member, Reply):
         return member
-    with state.lock:
-        boss = member.email.lower()
-        reports = [m for m in state.org.people if (m.manager_email or "").lower() == boss]
     value = [
-        _project(_user_resource(r), None) if r.provider == "microsoft" else _contact(r)
-        for r in sorted(reports, key=lambda r: r.email)
+        project(user_resource(r), None) if r.provider == "microsoft" else contact_resource(r)
+        for r in reports_of(state, member)
     ]
     context = f"{base_url(request)}/$metadata#directoryObjects"
     return Reply.json({"@odata.context": context, "value": value})

@@ -2,7 +2,10 @@
 
 msal with `instance_discovery=False` and authority `https://host/{tenant}` GETs
 `{authority}/v2.0/.well-known/openid-configuration`, then POSTs the client credentials
-grant (client_id and client_secret in the form body) to its `token_endpoint`.
+grant (client_id and client_secret in the form body) to its `token_endpoint`. The
+configuration is served for the tenant's id and for `organizations` and `common`;
+the client credentials grant needs the tenant's id. A public client's grants
+(device code, refresh token) are graph_signin.py's.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 _TENANT = r"/(?P<tenant>[^/]+)"
 
 
-def _aad_error(status: int, error: str, code: int, description: str) -> Reply:
+def aad_error(status: int, error: str, code: int, description: str) -> Reply:
+    """An Entra error answer: OAuth's `error`, `AADSTS<code>: <description>` and traces."""
     now = datetime.now(UTC)
     trace, correlation = uuid.uuid4(), uuid.uuid4()
     text = (
@@ -40,8 +44,15 @@ def _aad_error(status: int, error: str, code: int, description: str) -> Reply:
     return Reply.json(body, status)
 
 
-def _unknown_tenant(tenant: str) -> Reply:
-    return _aad_error(
+def known_tenant(state: GraphState, tenant: str) -> bool:
+    """Whether an authority's tenant segment names this tenant: its id, or the
+    multi-tenant aliases `organizations` (work accounts) and `common`."""
+    return tenant in (state.tenant_id, "organizations", "common")
+
+
+def unknown_tenant(tenant: str) -> Reply:
+    """Entra's answer for a tenant segment it does not know."""
+    return aad_error(
         400,
         "invalid_tenant",
         90002,
@@ -52,15 +63,17 @@ def _unknown_tenant(tenant: str) -> Reply:
 def openid_configuration(state: GraphState, request: Request) -> Reply:
     """The tenant's v2.0 OpenID configuration, pointing back at this server."""
     tenant = request.match.group("tenant") if request.match else ""
-    if tenant != state.tenant_id:
-        return _unknown_tenant(tenant)
+    if not known_tenant(state, tenant):
+        return unknown_tenant(tenant)
     here = f"https://{request.headers.get('host', '127.0.0.1')}/{tenant}"
+    issuer = tenant if tenant == state.tenant_id else "{tenantid}"
     return Reply.json(
         {
             "token_endpoint": f"{here}/oauth2/v2.0/token",
             "authorization_endpoint": f"{here}/oauth2/v2.0/authorize",
             "device_authorization_endpoint": f"{here}/oauth2/v2.0/devicecode",
-            "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
+            # A multi-tenant alias has no one issuer: Entra writes a placeholder.
+            "issuer": f"https://login.microsoftonline.com/{issuer}/v2.0",
             "jwks_uri": f"{here}/discovery/v2.0/keys",
             "token_endpoint_auth_methods_supported": [
                 "client_secret_post",
@@ -88,14 +101,14 @@ def token(state: GraphState, request: Request) -> Reply:
     """The client credentials grant: a bearer token for the right id and secret."""
     tenant = request.match.group("tenant") if request.match else ""
     if tenant != state.tenant_id:
-        return _unknown_tenant(tenant)
+        return unknown_tenant(tenant)
     client_id, secret, form = _credentials(request)
     if form.get("grant_type") != "client_credentials":
-        return _aad_error(
+        return aad_error(
             400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
         )
     if client_id != state.client_id:
-        return _aad_error(
+        return aad_error(
             400,
             "unauthorized_client",
             700016,
@@ -105,7 +118,7 @@ def token(state: GraphState, request: Request) -> Reply:
     if refused is not None:
         return refused
     if GRAPH_SCOPE not in form.get("scope", "").split():
-        return _aad_error(
+        return aad_error(
             400,
             "invalid_scope",
             1002012,
@@ -137,11 +150,11 @@ def _authenticate(
                 form.get("client_assertion", ""), state.certificates, client_id, audience
             )
         except AssertionRejected as error:
-            return _aad_error(401, "invalid_client", _aad_code(str(error)), _reason(str(error)))
+            return aad_error(401, "invalid_client", _aad_code(str(error)), _reason(str(error)))
         return None
     if hmac.compare_digest(secret.encode(), state.client_secret.encode()):
         return None
-    return _aad_error(
+    return aad_error(
         401,
         "invalid_client",
         7000215,

@@ -12,9 +12,14 @@ from pathlib import Path
 import pytest
 
 from connectors.microsoft.client import make_http_client
-from connectors.sandbox.graph_api import GraphSandbox, authority_for, graph_endpoint_for
+from connectors.sandbox.graph_api import (
+    PUBLIC_CLIENT_ID,
+    GraphSandbox,
+    authority_for,
+    graph_endpoint_for,
+)
 from connectors.sandbox.server import SandboxHTTPServer, serve
-from connectors.settings import HttpSettings, MicrosoftSettings, Secret
+from connectors.settings import HttpSettings, MicrosoftSettings, MicrosoftSignIn, Secret
 
 from .graph_org import CLIENT, SECRET, TENANT, GraphWorld, build_org
 
@@ -49,3 +54,15 @@ def world(graph_server: tuple[GraphSandbox, SandboxHTTPServer]) -> Iterator[Grap
     client = make_http_client(http)
     yield GraphWorld(org, sandbox, server, settings, http, client, [])
     client.close()
+
+
+@pytest.fixture
+def signin(world: GraphWorld) -> MicrosoftSignIn:
+    """The sandbox's public client app, nobody signed in, with the sign-in knobs as
+    a test expects them: a one-second polling interval, codes valid 15 minutes,
+    access tokens an hour."""
+    world.sandbox.reset_sign_ins()
+    root = world.server.root
+    return MicrosoftSignIn(
+        PUBLIC_CLIENT_ID, authority=authority_for(root), graph_endpoint=graph_endpoint_for(root)
+    )
