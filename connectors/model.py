@@ -67,7 +67,9 @@ class Observation:
     has_agenda: bool  # attachment or link in the description/body; only the boolean
     created_at: datetime | None = None
     updated_at: datetime | None = None  # provider's last-modified time of this copy
-    response_at: datetime | None = None  # when this calendar's owner responded (Graph)
+    # When the decline this copy records was made (Graph): the owner's own response, or
+    # on the organizer's copy the attendee's; None when nobody declined (and on Google).
+    response_at: datetime | None = None
     # The online meeting the event links to, as `meeting_key` digests it (Google Meet's
     # code, Graph's onlineMeeting.joinUrl); None when it has none (met in person).
     meeting_key: str | None = None

@@ -8,6 +8,7 @@ reports come from the configuration or a CSV.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from connectors.model import Person, Provider
@@ -47,3 +48,19 @@ def team_roster(
             " (or a CSV in roster.path)"
         )
     return validate_roster(people, "roster.reports" if reports_csv is None else str(reports_csv))
+
+
+def with_details(people: Sequence[Person], reports_csv: Path) -> list[Person]:
+    """`people` with the start dates and titles a roster CSV gives for them (a directory
+    read with a person's own sign-in does not give a report's)."""
+    known = {person.email: person for person in CsvRoster(reports_csv).rows()}
+    return [
+        replace(
+            person,
+            start_date=found.start_date or person.start_date,
+            title=found.title or person.title,
+        )
+        if (found := known.get(person.email)) is not None
+        else person
+        for person in people
+    ]

@@ -10,7 +10,7 @@ from contextlib import closing
 
 from connectors.model import CalendarSource, Person, Provider
 from connectors.settings import GoogleSignIn, HttpSettings, MicrosoftSignIn, SyncWindow
-from connectors.team import team_roster
+from connectors.team import team_roster, with_details
 from connectors.token_store import TokenStore, default_directory
 from core.errors import BadInputError
 from runtime.config import Config
@@ -58,9 +58,8 @@ def signed_in_team(
     """The signed-in manager's team, the source of their own calendar, and their address."""
     http = http_settings(config)
     if config.roster.provider == "google":
-        from connectors.google.oauth import signed_in_email
-
         from connectors.google.calendar import GoogleCalendarSource
+        from connectors.google.oauth import signed_in_email
 
         signin, store = google_signin(config), token_store(config, "google")
         owner = signed_in_email(signin, http, store)
@@ -68,16 +67,16 @@ def signed_in_team(
         roster = frozenset(p.email for p in people)
         source = GoogleCalendarSource.signed_in(signin, http, store, roster, window)
         return people, {"google": source}, owner
-    from connectors.microsoft.delegated import MicrosoftSelfRoster
-
-    from connectors.microsoft.calendar import MicrosoftCalendarSource
+    from connectors.microsoft.self_mode import MicrosoftSelfCalendarSource, MicrosoftSelfRoster
 
     ms_signin, ms_store = microsoft_signin(config), token_store(config, "microsoft")
     with closing(MicrosoftSelfRoster(ms_signin, http, ms_store)) as directory:
         people = directory.people()
+    if config.roster.path is not None:  # start dates and titles Graph does not give
+        people = with_details(people, config.roster.path)
     owner = next(p.email for p in people if p.manager_email is None)
     roster = frozenset(p.email for p in people)
-    ms_source = MicrosoftCalendarSource.signed_in(ms_signin, http, ms_store, roster, window)
+    ms_source = MicrosoftSelfCalendarSource(ms_signin, http, ms_store, roster, window)
     return people, {"microsoft": ms_source}, owner
 
 

@@ -66,10 +66,13 @@ def _flag_columns(copies: pl.DataFrame) -> pl.DataFrame:
         any_cancel_ts=masked("updated_at", _CANCELLED),
         org_bracket=masked("bracket", org),
         # Google has no response time: the decliner's own copy changed when they declined.
+        # Without the other's copy (one side read), the organizer's copy's record of the
+        # other's response (Graph) dates their decline.
         other_ts=pl.coalesce(
             masked("response_at", other),
             masked("updated_at", other & _CANCELLED),
             masked("updated_at", other & own_decline),
+            masked("response_at", org & declines.list.contains(pl.col("other")).fill_null(False)),
         ),
         other_bracket=masked("bracket", other),
         moved=(pl.col("first_start") != pl.col("start")).fill_null(False),

@@ -117,10 +117,17 @@ def declined_by(event: Event, calendar_email: str, pair: tuple[str, ...]) -> tup
 
 
 def _response_at(event: Event) -> datetime | None:
-    status = event.get("responseStatus") or {}
-    if status.get("response") != "declined":
-        return None
-    return parse_instant(str(status.get("time") or _NEVER))
+    """When the decline this copy records was made: the owner's own response, else an
+    attendee's (Graph keeps each attendee's response time on the organizer's copy, so
+    a manager who reads only their own calendar still knows when a report declined)."""
+    statuses = [event.get("responseStatus") or {}]
+    statuses += [
+        a.get("status") or {} for a in event.get("attendees") or () if a.get("type") != "resource"
+    ]
+    for status in statuses:
+        if status.get("response") == "declined":
+            return parse_instant(str(status.get("time") or _NEVER))
+    return None
 
 
 def has_agenda(event: Event) -> bool:

@@ -40,7 +40,7 @@ def team_csv(org_roster: Path, manager: str, path: Path) -> Path:
 def self_config(sandbox: Sandbox, folder: Path, provider: str, reports_csv: Path | None) -> Me:
     """A `roster.source = "self"` configuration that reaches the sandbox."""
     folder.mkdir(parents=True, exist_ok=True)
-    google, microsoft = sandbox.google_signin, sandbox.microsoft
+    google, microsoft = sandbox.google_signin, sandbox.microsoft_signin
     listed = f'path = "{reports_csv}"' if reports_csv else ""
     text = f"""[roster]
 source = "self"
@@ -52,7 +52,7 @@ oauth_client_file = "{google.client_file}"
 api_endpoint = "{google.api_endpoint}"
 
 [microsoft]
-client_id = "{getattr(sandbox, "microsoft_signin", microsoft).client_id}"
+client_id = "{microsoft.client_id}"
 tenant_id = "{microsoft.tenant_id}"
 authority = "{microsoft.authority}"
 graph_endpoint = "{microsoft.graph_endpoint}"
@@ -86,16 +86,43 @@ def oneonone(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def login_google(me: Me, ca_bundle: Path) -> subprocess.CompletedProcess[str]:
-    """`oneonone login google --no-browser`, the address it shows opened by a browser
-    that trusts the sandbox (the sandbox consents as its browser user)."""
-    child = subprocess.Popen(
-        [ONEONONE, "login", "google", "--no-browser", "--config", str(me.config)],
+def login_microsoft(me: Me, email: str, ca_bundle: Path) -> subprocess.CompletedProcess[str]:
+    """`oneonone login microsoft`: the person opens the page the command shows and
+    enters its code and their address, while the command polls."""
+    child = _start("login", "microsoft", "--config", str(me.config))
+    assert child.stderr is not None
+    shown = []
+    for line in child.stderr:
+        shown.append(line)
+        found = re.search(r"open the page (https://\S+) and enter the code (\w+)", line)
+        if found:
+            trust = ssl.create_default_context(cafile=str(ca_bundle))
+            form = {"otc": found.group(2), "login": email, "action": "approve"}
+            entered = httpx.post(found.group(1), data=form, verify=trust)
+            assert entered.status_code == 200, entered.text
+            break
+    return _finish(child, shown)
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [ONEONONE, *args],
         env={**os.environ, **ENV},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _finish(child: subprocess.Popen[str], shown: list[str]) -> subprocess.CompletedProcess[str]:
+    out, err = child.communicate(timeout=60)
+    return subprocess.CompletedProcess(child.args, child.returncode, out, "".join(shown) + err)
+
+
+def login_google(me: Me, ca_bundle: Path) -> subprocess.CompletedProcess[str]:
+    """`oneonone login google --no-browser`, the address it shows opened by a browser
+    that trusts the sandbox (the sandbox consents as its browser user)."""
+    child = _start("login", "google", "--no-browser", "--config", str(me.config))
     assert child.stderr is not None
     shown = []
     for line in child.stderr:
@@ -108,5 +135,4 @@ def login_google(me: Me, ca_bundle: Path) -> subprocess.CompletedProcess[str]:
             back = httpx.get(consent.headers["location"], timeout=30)
             assert back.status_code == 200, back.text
             break
-    out, err = child.communicate(timeout=60)
-    return subprocess.CompletedProcess(child.args, child.returncode, out, "".join(shown) + err)
+    return _finish(child, shown)
