@@ -24,6 +24,7 @@ from typing import Any
 from connectors.sandbox.google_api import google_routes, write_service_account_key
 from connectors.sandbox.google_state import workspace_admin
 from connectors.sandbox.graph_api import graph_routes
+from connectors.sandbox.ics_export import ics_routes
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.org import generate_org
 from connectors.sandbox.server import Fault, SandboxHTTPServer, serve
@@ -129,6 +130,7 @@ def _serve_org(org: SandboxOrg, state_dir: Path, port: int, secret: str) -> Sand
     public_key = write_service_account_key(_key_file(state_dir), server.root + "google/token")
     server.add_routes(google_routes(org, public_key))
     server.add_routes(graph_routes(org, TENANT_ID, CLIENT_ID, secret))
+    server.add_routes(ics_routes(org))
     return server
 
 
