@@ -11,7 +11,8 @@ connectors/microsoft/normalise.py), read from iCalendar properties:
   distribution list) disqualifies the event, as an address outside the roster does;
 - both participants in the roster.
 
-STATUS CANCELLED makes a cancelled copy; PARTSTAT DECLINED names who declined (and
+STATUS CANCELLED makes a cancelled copy (so does the "Canceled: " subject of Outlook's
+published calendars, which leave STATUS CONFIRMED); PARTSTAT DECLINED names who declined (and
 Outlook's X-MICROSOFT-CDO-REPLYTIME dates the calendar owner's own decline, as Graph's
 responseStatus.time does). A cancelled instance of a series that names nobody (some
 exporters write only UID, RECURRENCE-ID and STATUS) is a stub, as Google's API sends:
@@ -44,6 +45,7 @@ _TEAMS_BLOCK = re.compile(
 )
 _NOT_PEOPLE = frozenset({"ROOM", "RESOURCE"})
 _GOOGLE_DOMAIN = "@google.com"
+_OUTLOOK_CANCELLED = ("canceled:", "cancelled:")
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,14 @@ def is_out_of_office(event: icalendar.Component) -> bool:
     return str(event.get("X-MICROSOFT-CDO-BUSYSTATUS") or "").upper() == "OOF"
 
 
-def is_cancelled(event: icalendar.Component) -> bool:
-    return str(event.get("STATUS") or "").upper() in ("CANCELLED", "CANCELED")
+def is_cancelled(event: icalendar.Component, provider: Provider) -> bool:
+    """STATUS CANCELLED; for Outlook also the "Canceled: " its published calendars put
+    before the subject of a meeting the organizer cancelled, whose STATUS they leave
+    CONFIRMED (English prefixes only)."""
+    if str(event.get("STATUS") or "").upper() in ("CANCELLED", "CANCELED"):
+        return True
+    summary = str(event.get("SUMMARY") or "").lstrip().lower()
+    return provider == "microsoft" and summary.startswith(_OUTLOOK_CANCELLED)
 
 
 def _end(event: icalendar.Component, start: datetime, floating: tzinfo) -> datetime:
@@ -214,7 +222,8 @@ def normalise(event: icalendar.Component, ctx: Context) -> Observation | None:
     recurring = uid in ctx.series
     original = _instant(event.get("RECURRENCE-ID"), ctx.floating) if recurring else None
     found = people(event)
-    if not found.humans and recurring and is_cancelled(event):
+    cancelled = is_cancelled(event, ctx.provider)
+    if not found.humans and recurring and cancelled:
         return _stub(event, uid, original, ctx)
     if found.group or len(found.humans) != 2 or not found.humans <= ctx.roster:
         return None
@@ -229,7 +238,7 @@ def normalise(event: icalendar.Component, ctx: Context) -> Observation | None:
         organizer_email=address(organizer) if organizer is not None else None,
         participants=tuple(sorted(found.humans)),
         declined_by=tuple(sorted(found.declined & found.humans)),
-        state="cancelled" if is_cancelled(event) else "live",
+        state="cancelled" if cancelled else "live",
         start=start,
         end=_end(event, start, ctx.floating),
         original_start=original,

@@ -5,8 +5,9 @@ RECURRENCE-ID and the rule).
 Each copy says what the provider's API route shows that calendar (google_render,
 graph_render): Google's organizer keeps a deleted one-off with STATUS CANCELLED, any
 calendar keeps a cancelled instance of a series (written as a cancelled exception);
-Outlook shows an attendee an organizer-cancelled meeting with STATUS CANCELLED, its
-organizer nothing. Timestamps are the API's: Google's `updated`, Graph's
+Outlook shows an attendee a meeting its organizer cancelled, its subject prefixed
+"Canceled: " (Outlook's published calendars leave STATUS CONFIRMED), and its organizer
+nothing. Timestamps are the API's: Google's `updated`, Graph's
 `lastModifiedDateTime` of that mailbox.
 """
 
@@ -136,11 +137,15 @@ def outlook_copy(instance: Instance, mailbox: str, names: Mapping[str, str]) -> 
     if description:
         event.add("DESCRIPTION", description, {"LANGUAGE": "en-US"})
     event.add("UID", event_uid(instance, "outlook"))
-    event.add("SUMMARY", instance.title, {"LANGUAGE": "en-US"})
+    # Outlook's published calendars mark a meeting its organizer cancelled by its
+    # subject alone: STATUS stays CONFIRMED.
+    cancelled = bool(own["isCancelled"])
+    title = f"Canceled: {instance.title}" if cancelled else instance.title
+    event.add("SUMMARY", title, {"LANGUAGE": "en-US"})
     event.add("CLASS", "PUBLIC")
     event.add("PRIORITY", 5)
     event.add("TRANSP", "TRANSPARENT" if instance.show_as == "free" else "OPAQUE")
-    event.add("STATUS", "CANCELLED" if own["isCancelled"] else "CONFIRMED")
+    event.add("STATUS", "CONFIRMED")
     event.add("SEQUENCE", 0)
     if instance.location:
         event.add("LOCATION", instance.location, {"LANGUAGE": "en-US"})

@@ -42,6 +42,7 @@ from connectors.model import CalendarBatch, Observation, Person, Provider
 from connectors.roster import CsvRoster
 from connectors.sandbox.app import Sandbox, start_sandbox
 from connectors.sandbox.embedded import write_roster_csv
+from connectors.sandbox.graph_render import visible_to
 from connectors.sandbox.org import generate_org
 from connectors.settings import SyncWindow
 from warehouse import Warehouse
@@ -81,8 +82,10 @@ def people(sandbox: Sandbox) -> list[Person]:
 
 
 def manager_of(provider: Provider, sandbox: Sandbox, people: list[Person]) -> str:
-    """Google: the planted chronic canceler (many cancelled instances); Microsoft: the
-    manager with the most reports."""
+    """Google: the planted chronic canceler (many cancelled instances). Microsoft: of the
+    managers whose calendar holds both a meeting its organizer cancelled (Outlook's
+    "Canceled: " copy) and one they declined themselves (X-MICROSOFT-CDO-REPLYTIME), the
+    one with the most reports."""
     reports: dict[str, int] = {}
     for person in people:
         if person.manager_email:
@@ -92,7 +95,16 @@ def manager_of(provider: Provider, sandbox: Sandbox, people: list[Person]) -> st
         chronic = [e for e in sandbox.org.truth.chronic_cancelers if e in reports and e in hosted]
         assert chronic, "the seed should plant a Google-hosted chronic canceler manager"
         return chronic[0]
-    return max(sorted(reports.keys() & hosted), key=lambda email: reports[email])
+    both = [m for m in sorted(reports.keys() & hosted) if _cancelled_and_declined(sandbox, m)]
+    assert both, "the seed should give a Microsoft manager cancelled and declined meetings"
+    return max(both, key=lambda email: reports[email])
+
+
+def _cancelled_and_declined(sandbox: Sandbox, manager: str) -> bool:
+    calendar = [i for i in sandbox.org.calendar(manager) if visible_to(i, manager)]
+    cancelled = any(i.cancelled and i.organizer != manager for i in calendar)
+    mine = (a for i in calendar for a in i.attendees if a.email == manager)
+    return cancelled and any(a.response == "declined" for a in mine)
 
 
 @pytest.fixture(scope="module", params=["google", "microsoft"])
@@ -148,7 +160,13 @@ def test_every_metric_table_is_the_same_from_the_file(reading: Reading) -> None:
     provider = reading.api.provider
     lines = api["pair_metrics"].filter(pl.col("manager_email") == reading.manager)
     assert lines.height >= 5 and set(lines["data"]) == {"partial"}
-    assert lines["scheduled"].sum() > 50 and lines["cancelled"].sum() + lines["declined"].sum() > 0
+    assert lines["scheduled"].sum() > 50
+    statuses = set(ics["occurrences"]["status"])
+    assert {"held", "upcoming"} <= statuses and statuses & {"cancelled", "declined", "replaced"}
+    if provider == "microsoft":  # Outlook's "Canceled: " copy and the owner's own decline
+        copies = reading.ics.observations
+        assert any(o.state == "cancelled" and o.organizer_email != reading.manager for o in copies)
+        assert any(reading.manager in o.declined_by and o.response_at for o in copies)
     differing = [
         name
         for name in DERIVED_TABLES

@@ -361,3 +361,12 @@ def test_a_window_that_ends_before_the_series_sees_none_of_it(tmp_path: Path) ->
     assert [
         o.event_id for o in source(path, window=early).sync_calendar(ANA, None).observations
     ] == ["o1"]
+
+
+def test_outlooks_canceled_subject_cancels_only_in_an_outlook_file(tmp_path: Path) -> None:
+    people = f"ORGANIZER:mailto:{BEN}\nATTENDEE;PARTSTAT=ACCEPTED:mailto:{ANA}"
+    event = _one_off("published", people, "SUMMARY:Canceled: Ben / Ana\nSTATUS:CONFIRMED")
+    outlook = first_import(tmp_path, outlook_file(event))
+    google = first_import(tmp_path, google_file(event.replace("published", "p@google.com")))
+    assert [o.state for o in outlook.observations] == ["cancelled"]
+    assert [o.state for o in google.observations] == ["live"]  # a title, nothing more
