@@ -37,12 +37,13 @@ class ComponentLines:
 
     name: str
     begin: int
-    properties: dict[str, list[int]] = field(default_factory=dict)
+    properties: dict[str, list[ContentLine]] = field(default_factory=dict)
 
-    def line_of(self, name: str) -> int:
-        """The line of the first `name` property, else the component's BEGIN line."""
+    def line_of(self, name: str, n: int = 0) -> int:
+        """The line of the `n`-th `name` property (or its last one), else the component's
+        BEGIN line."""
         found = self.properties.get(name.upper())
-        return found[0] if found else self.begin
+        return found[min(n, len(found) - 1)].number if found else self.begin
 
 
 def where(path: Path, line: int) -> str:
@@ -91,7 +92,7 @@ def scan(path: Path, text: str) -> list[ComponentLines]:
                 "calendar per file"
             )
         else:
-            open_[-1].properties.setdefault(line.name, []).append(line.number)
+            open_[-1].properties.setdefault(line.name, []).append(line)
     if open_:
         raise BadInputError(_truncated(path, lines[-1].number, open_[-1]))
     return components

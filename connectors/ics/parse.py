@@ -81,7 +81,10 @@ def read_ics(path: Path) -> IcsFile:
         raise BadInputError(_unparsable(path, text, error)) from None
     found = calendar.walk()
     if len(found) != len(components):  # scan and icalendar disagree: trust icalendar's
-        raise BadInputError(f"{where(path, 1)}: the components could not be read: {_short(found)}")
+        raise BadInputError(
+            f"{where(path, 1)}: {len(found)} components read where the file has "
+            f"{len(components)}: expected an iCalendar file as a calendar exports it"
+        )
     parsed = IcsFile(path, calendar, components)
     for component, lines in zip(found, components, strict=True):
         _check_errors(path, component, lines)
@@ -144,9 +147,18 @@ def _check_errors(path: Path, component: icalendar.Component, lines: ComponentLi
         if component.name in _TIME_ZONE_PARTS or (component.name == "VEVENT" and name in USED):
             expected = EXPECTED.get(name, "a value RFC 5545 allows")
             raise BadInputError(
-                f"{where(path, lines.line_of(name))}: {name} cannot be read "
+                f"{where(path, _broken_line(component.name, lines, name))}: {name} cannot be read "
                 f"({_short(message)}): expected {expected}"
             )
+
+
+def _broken_line(kind: str, lines: ComponentLines, name: str) -> int:
+    """Which of a component's `name` lines icalendar cannot read: each read on its own."""
+    for line in lines.properties.get(name, ()):
+        alone = icalendar.Component.from_ical(f"BEGIN:{kind}\r\n{line.text}\r\nEND:{kind}")
+        if any(str(broken).upper() == name for broken, _ in alone.errors):
+            return line.number
+    return lines.line_of(name)
 
 
 def _check_event(path: Path, event: icalendar.Component, lines: ComponentLines) -> None:
@@ -171,10 +183,9 @@ def _check_event(path: Path, event: icalendar.Component, lines: ComponentLines) 
     for name in _TIMES:
         for n, value in enumerate(_values(event.get(name))):
             if _unknown_zone(value):
-                line = lines.properties.get(name, [lines.begin])
                 zone = value.params.get("TZID")
                 raise BadInputError(
-                    f"{where(path, line[min(n, len(line) - 1)])}: unknown time zone "
+                    f"{where(path, lines.line_of(name, n))}: unknown time zone "
                     f"{zone!r}: expected a VTIMEZONE with that TZID, or an IANA or Windows "
                     "zone name"
                 )

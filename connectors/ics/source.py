@@ -61,7 +61,9 @@ class IcsCalendarSource(Portable):
         provider: Provider | None = None,
         timezone: str = "UTC",
     ) -> None:
-        self.remember(path, owner, roster, window, provider, timezone)
+        # A worker process rebuilds the source from these: the path must not depend on
+        # its working directory.
+        self.remember(Path(path).absolute(), owner, roster, window, provider, timezone)
         self.waits = Waits()  # a file has no provider limits and no retries
         self.path = Path(path)
         self.owner = owner.strip().lower()

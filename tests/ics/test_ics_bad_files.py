@@ -48,8 +48,15 @@ def test_the_good_file_is_read(tmp_path: Path) -> None:
 CHANGES = {
     "bad RRULE": ("FREQ=WEEKLY;BYDAY=MO;COUNT=5", "FREQ=SOMETIMES;BYDAY=MO", "RRULE", "FREQ="),
     "RRULE without FREQ": ("FREQ=WEEKLY;BYDAY=MO;COUNT=5", "BYDAY=MO", "RRULE", "no FREQ"),
+    "RRULE with an unknown part": ("COUNT=5", "COUNT=5;EVERY=SOMETIMES", "RRULE", "RRULE"),
     "RRULE that never ends": ("COUNT=5", "INTERVAL=0", "RRULE", "INTERVAL=0"),
     "bad date": ("DTSTART:20250305T150000Z", "DTSTART:2025-13-45T15", "2025-13-45", "a date"),
+    "a second DTSTART, broken": (
+        "UID:o1@google.com",
+        "UID:o1@google.com\r\nDTSTART:not-a-date",
+        "not-a-date",
+        "a date",
+    ),
     "bad EXDATE": (
         "EXDATE;TZID=Europe/Berlin:20250310T100000",
         "EXDATE;TZID=Europe/Berlin:last monday",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -370,3 +371,26 @@ def test_outlooks_canceled_subject_cancels_only_in_an_outlook_file(tmp_path: Pat
     google = first_import(tmp_path, google_file(event.replace("published", "p@google.com")))
     assert [o.state for o in outlook.observations] == ["cancelled"]
     assert [o.state for o in google.observations] == ["live"]  # a title, nothing more
+
+
+def test_an_exception_without_its_series_is_one_instance_of_it(tmp_path: Path) -> None:
+    """Invited to one occurrence of someone's series: the file holds that exception only."""
+    orphan = (
+        "DTSTART;TZID=Europe/Berlin:20250318T100000\nDTEND;TZID=Europe/Berlin:20250318T103000\n"
+        "RECURRENCE-ID;TZID=Europe/Berlin:20250317T100000\nUID:orphan@google.com\n"
+        f"ORGANIZER:mailto:{BEN}\nATTENDEE;PARTSTAT=ACCEPTED:mailto:{ANA}"
+    )
+    (found,) = first_import(tmp_path, google_file(orphan)).observations
+    assert (found.event_id, found.series_key, found.recurring) == (
+        "orphan_20250317T090000Z",
+        "orphan",
+        True,
+    )
+    assert (found.start, found.original_start) == (utc(2025, 3, 18, 9), utc(2025, 3, 17, 9))
+
+
+def test_the_source_travels_to_another_process_as_its_recipe(tmp_path: Path) -> None:
+    made = source(write(tmp_path, google_file(*GOOGLE_SERIES)))
+    travelled = pickle.loads(pickle.dumps(made))
+    assert travelled is not made
+    assert travelled.sync_calendar(ANA, None) == made.sync_calendar(ANA, None)
