@@ -25,6 +25,7 @@ from connectors.sandbox.google_api import google_routes, write_service_account_k
 from connectors.sandbox.google_client import write_installed_client
 from connectors.sandbox.google_state import workspace_admin
 from connectors.sandbox.graph_api import PUBLIC_CLIENT_ID, graph_routes
+from connectors.sandbox.ics_export import ics_routes
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.org import generate_org
 from connectors.sandbox.server import Fault, SandboxHTTPServer, serve
@@ -147,6 +148,7 @@ def _serve_org(org: SandboxOrg, state_dir: Path, port: int, secret: str) -> Sand
     client = write_installed_client(_client_file(state_dir), server.root)
     server.add_routes(google_routes(org, public_key, client))
     server.add_routes(graph_routes(org, TENANT_ID, CLIENT_ID, secret))
+    server.add_routes(ics_routes(org))
     return server
 
 

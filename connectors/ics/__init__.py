@@ -1,0 +1,1 @@
+"""Calendars exported as .ics files (Google Calendar, Outlook) read as calendar sources."""
