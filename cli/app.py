@@ -90,12 +90,12 @@ def _print_headline(settings: Config) -> None:
         out.print(text(line), highlight=False)
 
 
-def _load(config_path: Path | None) -> Config:
+def _load(config_path: Path | None, banner: bool = True) -> Config:
     """The configuration every command runs with, and a banner when it is the sandbox's."""
     from runtime.config import load_config
 
     config = load_config(config_path)
-    if config.uses_sandbox:
+    if config.uses_sandbox and banner:
         err.print(
             "[bold yellow]Using the built-in sandbox organisation[/] (synthetic data served"
             " on 127.0.0.1). Pass --config to use your own tenants."
@@ -336,7 +336,7 @@ def import_calendar(
     verbose: VerboseOption = False,
 ) -> None:
     """Read a calendar exported from Google Calendar or Outlook, then build and report."""
-    settings = _load(config)
+    settings = _load(config, banner=False)
     roster = settings.roster.model_copy(
         update={
             "source": "ics",

@@ -24,13 +24,17 @@ def team_roster(
     manager_name: str | None = None,
 ) -> list[Person]:
     """`manager` and their reports: the listed addresses, then the CSV's people (a roster
-    CSV; each row's manager is taken to be `manager`, the manager's own row skipped)."""
+    CSV; each row's manager is taken to be `manager`; the manager's own row, if any,
+    gives only their name and title)."""
     owner = manager.strip().lower()
-    people = [Person(owner, manager_name or owner, None, provider)]
+    rows = CsvRoster(reports_csv).rows() if reports_csv is not None else []
+    me = next((person for person in rows if person.email == owner), None)
+    name = manager_name or (me.name if me else owner)
+    people = [Person(owner, name, None, provider, title=me.title if me else None)]
     for email in reports:
         people.append(Person(email.strip().lower(), email.strip().lower(), owner, provider))
-    if reports_csv is not None:
-        for person in CsvRoster(reports_csv).rows():
+    if rows:
+        for person in rows:
             if person.email != owner:
                 people.append(
                     Person(

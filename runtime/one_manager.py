@@ -7,6 +7,7 @@ a report is on it. The roster is the manager and their direct reports.
 from __future__ import annotations
 
 from contextlib import closing
+from dataclasses import replace
 
 from connectors.model import CalendarSource, Person, Provider
 from connectors.settings import GoogleSignIn, HttpSettings, MicrosoftSignIn, SyncWindow
@@ -83,15 +84,22 @@ def signed_in_team(
 def file_team(
     config: Config, window: SyncWindow
 ) -> tuple[list[Person], dict[Provider, CalendarSource], str]:
-    """The team of the manager whose calendar file is configured, and its source."""
-    from connectors.ics import IcsCalendarSource, read_owner
+    """The team of the manager whose calendar file is configured, and its source (the
+    file is read here: a malformed one stops the run before anything is written)."""
+    from connectors.ics import IcsCalendarSource, calendar_owner
 
     path = config.roster.calendar_file
     assert path is not None  # checked when the config was loaded
-    found_owner, found_provider = read_owner(path)
-    owner = config.roster.owner or found_owner
-    provider = config.roster.provider or found_provider
-    people = team_roster(owner, provider, config.roster.reports, config.roster.path)
-    roster = frozenset(p.email for p in people)
-    source = IcsCalendarSource(path, owner, roster, window, provider)
-    return people, {provider: source}, owner
+    owner = config.roster.owner or calendar_owner(path)
+    if owner is None:
+        raise BadInputError(
+            f"roster.owner: {path} does not say whose calendar it is (Outlook's exports"
+            " do not); expected your address in roster.owner (or oneonone import --owner)"
+        )
+    team = team_roster(owner, "google", config.roster.reports, config.roster.path)
+    roster = frozenset(p.email for p in team)
+    source = IcsCalendarSource(
+        path, owner, roster, window, config.roster.provider, config.org.timezone
+    )
+    people = [replace(person, provider=source.provider) for person in team]
+    return people, {source.provider: source}, owner

@@ -84,6 +84,8 @@ def sync_window(config: Config, as_of: date) -> SyncWindow:
 def check_inputs(config: Config) -> None:
     """Read the local inputs a run depends on (key and certificate files, secrets, a CSV
     roster), so that bad input stops the run before the warehouse is opened."""
+    if config.roster.one_manager:
+        _check_one_manager(config)
     if config.uses_sandbox or config.roster.one_manager:
         return
     google, microsoft = _google_settings(config), _microsoft_settings(config)
@@ -95,6 +97,20 @@ def check_inputs(config: Config) -> None:
         for provider, settings in (("google", google), ("microsoft", microsoft)):
             if provider in providers:
                 _required(settings, provider)
+
+
+def _check_one_manager(config: Config) -> None:
+    """A calendar file is read whole (a malformed one names its line); a Google sign-in's
+    client file is checked."""
+    if config.roster.source == "ics":
+        from runtime.one_manager import file_team
+
+        file_team(config, sync_window(config, datetime.now(UTC).date()))
+    elif config.roster.provider == "google":
+        from connectors.google.oauth import read_client
+        from runtime.one_manager import google_signin
+
+        read_client(google_signin(config).client_file)
 
 
 @contextmanager

@@ -48,7 +48,7 @@ class ComponentLines:
 
 def where(path: Path, line: int) -> str:
     """How an error names a place in the file."""
-    return f"{path}, line {line}"
+    return f"{path}: line {line}"
 
 
 def unfold(text: str) -> list[ContentLine]:

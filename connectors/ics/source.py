@@ -118,6 +118,13 @@ class IcsCalendarSource(Portable):
         return removed
 
 
+def calendar_owner(path: Path) -> str | None:
+    """Whose calendar the file is, when it says: Google names the export of a primary
+    calendar after its owner's address (Outlook's exports do not say)."""
+    name = str(read_ics(path).calendar.get("X-WR-CALNAME") or "").strip().lower()
+    return name if "@" in name and " " not in name else None
+
+
 def provider_of(parsed: IcsFile) -> Provider:
     """Google or Microsoft, from the file's PRODID."""
     prodid = str(parsed.calendar.get("PRODID") or "")

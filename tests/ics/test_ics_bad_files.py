@@ -36,7 +36,7 @@ def refused(tmp_path: Path, text: str | bytes) -> str:
     with pytest.raises(BadInputError) as caught:
         source(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}, line ") or message.startswith(f"{path} ")
+    assert message.startswith(f"{path}: line ") or message.startswith(f"{path} ")
     return message
 
 

@@ -343,7 +343,7 @@ def test_a_cancelled_series_cancels_every_instance_and_bare_exceptions_are_stubs
 def test_provider_comes_from_prodid_unless_given(tmp_path: Path) -> None:
     text = google_file(GOOGLE_SERIES[-1]).replace("Google Inc//Google Calendar", "Acme//Cal")
     path = write(tmp_path, text)
-    with pytest.raises(BadInputError, match=r"calendar\.ics, line 2: cannot tell where"):
+    with pytest.raises(BadInputError, match=r"calendar\.ics: line 2: cannot tell where"):
         source(path)
     assert source(path, provider="microsoft").sync_calendar(ANA, None).provider == "microsoft"
 
