@@ -302,12 +302,17 @@ def login(
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the sign-in address instead (Google).")
     ] = False,
+    account: Annotated[
+        str | None, typer.Option(help="The Google account to offer on the sign-in page.")
+    ] = None,
 ) -> None:
     """Sign in as yourself (no admin needed) to read your own calendar."""
     from cli.signin import sign_in
 
     settings = _load(config)
-    who, where = sign_in(settings, _provider(provider), open_browser=not no_browser, show=_show)
+    who, where = sign_in(
+        settings, _provider(provider), open_browser=not no_browser, show=_show, account=account
+    )
     out.print(text(f"Signed in as {who}; tokens kept in {where}."))
 
 

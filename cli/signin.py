@@ -9,12 +9,18 @@ from runtime.one_manager import google_signin, http_settings, microsoft_signin, 
 
 
 def sign_in(
-    config: Config, provider: str, *, open_browser: bool, show: Callable[[str], None]
+    config: Config,
+    provider: str,
+    *,
+    open_browser: bool,
+    show: Callable[[str], None],
+    account: str | None = None,
 ) -> tuple[str, str]:
     """Run the provider's sign-in; who signed in, and where their tokens are kept.
 
     Google: the installed-app flow, a browser redirected back to a port on 127.0.0.1
-    (`open_browser=False` shows the address to open elsewhere). Microsoft: the
+    (`open_browser=False` shows the address to open elsewhere; `account` is offered as
+    the account to sign in with). Microsoft: the
     device-code flow (a code to enter at the address `show` prints).
     """
     http = http_settings(config)
@@ -22,7 +28,10 @@ def sign_in(
         from connectors.google.oauth import login as google_login
 
         store = token_store(config, "google")
-        who = google_login(google_signin(config), http, store, open_browser=open_browser, show=show)
+        signin = google_signin(config)
+        who = google_login(
+            signin, http, store, open_browser=open_browser, show=show, account=account
+        )
         return who, store.where()
     from connectors.microsoft.delegated import login as microsoft_login
 

@@ -100,6 +100,13 @@ def _check_one_manager(config: Config, fail: Callable[..., None]) -> None:
         and not config.microsoft.client_id
     ):
         fail("microsoft.client_id", "required to sign in with Microsoft", "roster.source")
+    if roster.one_manager and config.attendance.enabled:
+        fail(
+            "attendance.enabled",
+            "call records need an administrator's permissions (the Meet audit log, Teams"
+            " callRecords); expected false with roster.source 'self' or 'ics'",
+            "roster.source",
+        )
     if roster.source == "ics" and roster.calendar_file is None:
         fail("roster.calendar_file", "required when roster.source = 'ics'", "roster.source")
     if roster.source == "ics" and not roster.reports and roster.path is None:

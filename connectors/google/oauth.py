@@ -83,12 +83,14 @@ def login(
     open_browser: bool = True,
     show: Callable[[str], None] = print,
     timeout_s: float = 300.0,
+    account: str | None = None,
 ) -> str:
     """Sign a person in to Google in their browser; keep the sign-in in `store` and
     return the signed-in email.
 
     With `open_browser=False` (a machine without a browser) the address to open is
-    given to `show`. Waits `timeout_s` for the browser to come back.
+    given to `show`. Waits `timeout_s` for the browser to come back. `account` is
+    offered to Google's page as the account to sign in with (`login_hint`).
     """
     flow = _Flow.from_client_config(read_client(signin.client_file), scopes=[CALENDAR_SCOPE])
     flow.announce = _Announcer(show, open_browser, timeout_s)
@@ -96,7 +98,7 @@ def login(
         "timeout": http.timeout_s,
         "verify": ca_certs_file(http.ca_bundle) or True,
     }
-    _consent(flow, timeout_s)
+    _consent(flow, timeout_s, {"login_hint": account} if account else {})
     granted = flow.credentials
     if not granted.refresh_token:
         raise AuthError(f"Google gave no refresh token for this sign-in; {LOGIN} again")
@@ -106,7 +108,7 @@ def login(
     return email
 
 
-def _consent(flow: _Flow, timeout_s: float) -> None:
+def _consent(flow: _Flow, timeout_s: float, hints: dict[str, str]) -> None:
     """Run the flow to its tokens; its failures raised as the error tree's."""
     try:
         with _quiet(CHATTY_LOGGERS):
@@ -119,6 +121,7 @@ def _consent(flow: _Flow, timeout_s: float) -> None:
                 timeout_seconds=timeout_s,
                 access_type="offline",
                 prompt="consent",
+                **hints,
             )
     except WSGITimeoutError as error:
         raise AuthError(

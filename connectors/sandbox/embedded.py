@@ -103,6 +103,59 @@ ca_bundle = "{sandbox.http.ca_bundle}"
 """
 
 
+def one_manager_config(
+    sandbox: Sandbox, provider: str, manager: str, roster: Path, folder: Path
+) -> str:
+    """A configuration for `manager`'s own run (`roster.source = "self"`) on the sandbox,
+    its warehouse and dashboard in `folder`; the organisation roster gives the manager's
+    name and the reports' start dates and titles (a team CSV written in `folder`)."""
+    google, microsoft = sandbox.google_signin, sandbox.microsoft_signin
+    return f"""[roster]
+source = "self"
+provider = "{provider}"
+path = "{team_csv(roster, manager, folder)}"
+
+[google]
+oauth_client_file = "{google.client_file}"
+api_endpoint = "{google.api_endpoint}"
+
+[microsoft]
+client_id = "{microsoft.client_id}"
+authority = "{microsoft.authority}"
+graph_endpoint = "{microsoft.graph_endpoint}"
+
+[warehouse]
+path = "{folder / f"me-{provider}.duckdb"}"
+
+[report]
+out_dir = "{folder / f"out-me-{provider}"}"
+
+[http]
+ca_bundle = "{sandbox.http.ca_bundle}"
+"""
+
+
+def team_csv(roster: Path, manager: str, folder: Path) -> Path:
+    """The rows of `manager` and their reports from the roster CSV, as a CSV in `folder`."""
+    with roster.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    team = [row for row in rows[1:] if manager in (row[0], row[2])]
+    path = folder / f"team-{manager.partition('@')[0]}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([rows[0], *team])
+    return path
+
+
+def _sample_managers(sandbox: Sandbox) -> dict[str, str]:
+    """A manager with direct reports on each provider."""
+    managers = {p.manager_email for p in sandbox.org.people if p.active and p.manager_email}
+    found: dict[str, str] = {}
+    for person in sandbox.org.people:
+        if person.email in managers and person.active:
+            found.setdefault(person.provider, person.email)
+    return found
+
+
 def serve_sandbox(directory: Path, port: int, size: int, seed: int, out: Console) -> None:
     """Start the sandbox, write its roster and config, and serve until Ctrl-C."""
     directory = directory.resolve()
@@ -118,6 +171,21 @@ def serve_sandbox(directory: Path, port: int, size: int, seed: int, out: Console
         out.print(f"Config written to {config}:\n")
         out.print(config.read_text(), highlight=False, markup=False)
         out.print(f"Then: source {secret_file} && oneonone run --config {config}")
+        for provider, manager in _sample_managers(sandbox).items():
+            own = directory / f"me-{provider}.toml"
+            text = one_manager_config(sandbox, provider, manager, roster, directory)
+            own.write_text(text, encoding="utf-8")
+            account = f" --account {manager}" if provider == "google" else ""
+            out.print(
+                f"One manager ({manager}), no admin: oneonone login {provider}{account}"
+                f" --config {own} && oneonone run --config {own}"
+            )
+        out.print(
+            "Sign-ins: Google's consent page signs in as the --account given, else the"
+            f" Workspace admin; Microsoft's code page is"
+            f" {sandbox.server.root}devicelogin (type the code and the manager's address)."
+            f" Calendar files: {sandbox.server.root}export/<email>.ics?style=google|outlook"
+        )
         out.print("Press Ctrl-C to stop.")
         try:
             threading.Event().wait()

@@ -17,6 +17,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from connectors.sandbox.app import Sandbox
+from connectors.sandbox.embedded import one_manager_config
 from warehouse import Warehouse
 
 ONEONONE = str(Path(sys.executable).with_name("oneonone"))
@@ -43,51 +44,15 @@ class Me:
     out: Path
 
 
-def team_csv(org_roster: Path, manager: str, path: Path) -> Path:
-    """The manager and their reports as a CSV: the organisation roster's rows for them
-    (names, start dates and titles)."""
-    lines = org_roster.read_text(encoding="utf-8").splitlines()
-    rows = [line for line in lines[1:] if manager in line.split(",")[0:3:2]]
-    path.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
-    return path
-
-
-def self_config(sandbox: Sandbox, folder: Path, provider: str, reports_csv: Path | None) -> Me:
-    """A `roster.source = "self"` configuration that reaches the sandbox."""
+def self_config(sandbox: Sandbox, folder: Path, provider: str, manager: str, roster: Path) -> Me:
+    """The configuration `oneonone sandbox` writes for one manager's own run, its tokens
+    kept in a file under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    google, microsoft = sandbox.google_signin, sandbox.microsoft_signin
-    listed = f'path = "{reports_csv}"' if reports_csv else ""
-    text = f"""[roster]
-source = "self"
-provider = "{provider}"
-{listed}
-
-[google]
-oauth_client_file = "{google.client_file}"
-api_endpoint = "{google.api_endpoint}"
-
-[microsoft]
-client_id = "{microsoft.client_id}"
-tenant_id = "{microsoft.tenant_id}"
-authority = "{microsoft.authority}"
-graph_endpoint = "{microsoft.graph_endpoint}"
-
-[login]
-store = "file"
-directory = "{folder / "tokens"}"
-
-[warehouse]
-path = "{folder / "me.duckdb"}"
-
-[report]
-out_dir = "{folder / "out"}"
-
-[http]
-ca_bundle = "{sandbox.http.ca_bundle}"
-"""
+    text = one_manager_config(sandbox, provider, manager, roster, folder)
+    text += f'\n[login]\nstore = "file"\ndirectory = "{folder / "tokens"}"\n'
     config = folder / "me.toml"
     config.write_text(text, encoding="utf-8")
-    return Me(config, folder / "me.duckdb", folder / "out")
+    return Me(config, folder / f"me-{provider}.duckdb", folder / f"out-me-{provider}")
 
 
 def oneonone(*args: str) -> subprocess.CompletedProcess[str]:
@@ -134,10 +99,12 @@ def _finish(child: subprocess.Popen[str], shown: list[str]) -> subprocess.Comple
     return subprocess.CompletedProcess(child.args, child.returncode, out, "".join(shown) + err)
 
 
-def login_google(me: Me, ca_bundle: Path) -> subprocess.CompletedProcess[str]:
+def login_google(me: Me, ca_bundle: Path, account: str) -> subprocess.CompletedProcess[str]:
     """`oneonone login google --no-browser`, the address it shows opened by a browser
-    that trusts the sandbox (the sandbox consents as its browser user)."""
-    child = _start("login", "google", "--no-browser", "--config", str(me.config))
+    that trusts the sandbox (the sandbox consents as the account offered)."""
+    child = _start(
+        "login", "google", "--no-browser", "--account", account, "--config", str(me.config)
+    )
     assert child.stderr is not None
     shown = []
     for line in child.stderr:

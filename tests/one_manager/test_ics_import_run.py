@@ -10,9 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from self_kit import ANCHOR, World, assert_same_lines, manager_of, oneonone, team_csv
+from self_kit import ANCHOR, World, assert_same_lines, manager_of, oneonone
 
 from connectors.sandbox.app import Sandbox
+from connectors.sandbox.embedded import team_csv
 
 
 def export(sandbox: Sandbox, email: str, style: str, path: Path) -> Path:
@@ -45,7 +46,7 @@ def test_an_imported_export_equals_the_organisations_run_for_the_managers_lines(
     manager = manager_of(world.sandbox, provider)
     style = "google" if provider == "google" else "outlook"
     calendar = export(world.sandbox, manager, style, tmp_path / f"{style}.ics")
-    reports = team_csv(world.roster, manager, tmp_path / "team.csv")
+    reports = team_csv(world.roster, manager, tmp_path)
     # Outlook's export does not say whose calendar it is: the command is told.
     owner = ["--owner", manager] if provider == "microsoft" else []
     config = ics_config(tmp_path, reports)
@@ -67,7 +68,7 @@ def test_a_malformed_calendar_file_is_refused_naming_its_line_and_writes_nothing
     path = tmp_path / "broken.ics"
     path.write_text(broken)
     line = broken[: broken.index("FREQ=FORTNIGHTLY")].count("\n") + 1
-    config = ics_config(tmp_path, team_csv(world.roster, manager, tmp_path / "team.csv"))
+    config = ics_config(tmp_path, team_csv(world.roster, manager, tmp_path))
     done = oneonone("import", str(path), "--config", str(config))
     assert done.returncode == 2, done.stderr
     assert f"{path}: line {line}" in " ".join(done.stderr.split()), done.stderr

@@ -44,6 +44,11 @@ def config_file(tmp_path: Path, text: str) -> Path:
             '[roster]\nsource = "ics"\ncalendar_file = "me.ics"\nreports = ["nobody"]\n',
             "roster.reports: expected email addresses",
         ),
+        (
+            '[roster]\nsource = "ics"\ncalendar_file = "me.ics"\nreports = ["a@x.com"]\n'
+            "[attendance]\nenabled = true\n",
+            "attendance.enabled: call records need an administrator",
+        ),
     ],
     ids=[
         "self-no-provider",
@@ -53,6 +58,7 @@ def config_file(tmp_path: Path, text: str) -> Path:
         "ics-no-file",
         "ics-no-reports",
         "ics-bad-address",
+        "attendance",
     ],
 )
 def test_a_one_manager_configuration_missing_a_key_names_it(

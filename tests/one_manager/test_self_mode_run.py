@@ -16,10 +16,9 @@ from self_kit import (
     manager_of,
     oneonone,
     self_config,
-    team_csv,
 )
 
-from connectors.sandbox.google_consent import set_browser_user
+from connectors.sandbox.graph_devicelogin import expire_access_tokens, revoke_sign_ins
 from warehouse import Warehouse
 
 
@@ -28,10 +27,8 @@ def test_a_google_managers_own_run_equals_the_organisations_for_their_lines(
 ) -> None:
     sandbox = world.sandbox
     manager = manager_of(sandbox, "google")
-    reports = team_csv(world.roster, manager, tmp_path / "team.csv")
-    me = self_config(sandbox, tmp_path, "google", reports)
-    set_browser_user(sandbox.org, manager)
-    signed = login_google(me, sandbox.http.ca_bundle)
+    me = self_config(sandbox, tmp_path, "google", manager, world.roster)
+    signed = login_google(me, sandbox.http.ca_bundle, manager)
     assert signed.returncode == 0, signed.stderr
     assert f"Signed in as {manager}" in signed.stdout
     token_file = tmp_path / "tokens" / "google-signin.json"
@@ -48,9 +45,8 @@ def test_a_microsoft_managers_own_run_equals_the_organisations_for_their_lines(
     sandbox = world.sandbox
     manager = manager_of(sandbox, "microsoft")
     # Graph gives a signed-in manager their reports but not when each line started: the
-    # organisation roster's CSV gives those dates, as it did to the organisation's run.
-    details = team_csv(world.roster, manager, tmp_path / "team.csv")
-    me = self_config(sandbox, tmp_path, "microsoft", details)
+    # team's CSV gives those dates, as the organisation's roster did to its run.
+    me = self_config(sandbox, tmp_path, "microsoft", manager, world.roster)
     signed = login_microsoft(me, manager, sandbox.http.ca_bundle)
     assert signed.returncode == 0, signed.stderr
     assert f"Signed in as {manager}" in signed.stdout
@@ -63,3 +59,24 @@ def test_a_microsoft_managers_own_run_equals_the_organisations_for_their_lines(
     with Warehouse(me.warehouse, read_only=True) as wh:
         synced = wh.table("sync_state")
     assert synced["calendar_email"].to_list() == [manager]
+
+
+def test_a_revoked_or_forgotten_sign_in_asks_to_log_in_again_and_writes_nothing(
+    world: World, tmp_path: Path
+) -> None:
+    sandbox = world.sandbox
+    manager = manager_of(sandbox, "microsoft")
+    me = self_config(sandbox, tmp_path, "microsoft", manager, world.roster)
+    assert login_microsoft(me, manager, sandbox.http.ca_bundle).returncode == 0
+    revoke_sign_ins(sandbox.org, manager)  # an admin revoked the person's sessions
+    expire_access_tokens(sandbox.org)
+    refused = oneonone("sync", "--config", str(me.config))
+    assert refused.returncode == 1
+    assert "run `oneonone login microsoft` again" in " ".join(refused.stderr.split())
+    forgot = oneonone("logout", "microsoft", "--config", str(me.config))
+    assert forgot.returncode == 0 and "Forgot" in forgot.stdout, forgot.stderr
+    assert not (tmp_path / "tokens" / "microsoft-signin.json").exists()
+    missing = oneonone("sync", "--config", str(me.config))
+    assert missing.returncode == 1
+    assert "no Microsoft sign-in: run `oneonone login microsoft`" in missing.stderr
+    assert not me.warehouse.exists()
