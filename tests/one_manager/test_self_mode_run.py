@@ -59,6 +59,9 @@ def test_a_microsoft_managers_own_run_equals_the_organisations_for_their_lines(
     with Warehouse(me.warehouse, read_only=True) as wh:
         synced = wh.table("sync_state")
     assert synced["calendar_email"].to_list() == [manager]
+    checked = oneonone("doctor", "--config", str(me.config))
+    assert checked.returncode == 0, checked.stdout
+    assert f"microsoft calendars readable: {manager}" in checked.stdout
 
 
 def test_a_revoked_or_forgotten_sign_in_asks_to_log_in_again_and_writes_nothing(
