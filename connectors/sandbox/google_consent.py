@@ -262,28 +262,34 @@ def _error_page(status: int, error: str, description: str) -> Reply:
 
 # The Consent objects serving each org, so controls can reach them from the org alone.
 # Held weakly: a stopped server's consent goes with it, and the org is not kept alive.
-_consents: dict[int, weakref.WeakSet[Consent]] = {}
-_consents_lock = threading.Lock()
+# Keyed by id(org) with a weak reference to check it: an id is reused once its org is
+# gone. Reentrant: a garbage collection inside `register` may run `_forget`.
+_consents: dict[int, tuple[weakref.ref[SandboxOrg], weakref.WeakSet[Consent]]] = {}
+_consents_lock = threading.RLock()
 
 
 def register(org: SandboxOrg, consent: Consent) -> None:
     """Make `consent` reachable by the controls given `org` (while both live)."""
     key = id(org)
     with _consents_lock:
-        if key not in _consents:
-            _consents[key] = weakref.WeakSet()
+        found = _consents.get(key)
+        if found is None or found[0]() is not org:
+            found = _consents[key] = (weakref.ref(org), weakref.WeakSet())
             weakref.finalize(org, _forget, key)
-        _consents[key].add(consent)
+        found[1].add(consent)
 
 
 def _forget(key: int) -> None:
     with _consents_lock:
-        _consents.pop(key, None)
+        found = _consents.get(key)
+        if found is not None and found[0]() is None:
+            del _consents[key]
 
 
 def _served(org: SandboxOrg) -> list[Consent]:
     with _consents_lock:
-        return list(_consents.get(id(org), ()))
+        found = _consents.get(id(org))
+        return list(found[1]) if found is not None and found[0]() is org else []
 
 
 def set_browser_user(org: SandboxOrg, email: str | None) -> None:
