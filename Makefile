@@ -38,7 +38,7 @@ lint: install
 	$(UV) run --locked mypy
 
 test: install browser lint
-	PREFECT_SERVER_ANALYTICS_ENABLED=false $(UV) run --locked pytest
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(UV) run --locked pytest -n 2 --dist loadfile
 
 bench: install
 	$(UV) run --locked python benchmarks/build_benchmark.py

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,13 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # here (what the end-to-end test's week-over-week checks need) instead of eleven; the
 # tests of that backfill set the default of 12 themselves.
 os.environ.setdefault("ONEONONE_RUN__HISTORY_WEEKS", "2")
+# `make test` runs the suite in two worker processes (pytest-xdist): each worker's
+# Prefect, and every command it starts, keeps its own database, so two never share one
+# SQLite file.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _home = tempfile.mkdtemp(prefix=f"oneonone-prefect-{os.environ['PYTEST_XDIST_WORKER']}-")
+    os.environ["PREFECT_HOME"] = _home
+    atexit.register(shutil.rmtree, _home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

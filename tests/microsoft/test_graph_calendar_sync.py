@@ -49,12 +49,13 @@ def test_moved_occurrence_keeps_its_original_slot(world: GraphWorld) -> None:
     assert moved.recurring and moved.series_key is not None
 
 
-def test_attendee_decline_is_seen_on_both_calendars(world: GraphWorld) -> None:
+def test_attendee_decline_is_seen_and_dated_on_both_calendars(world: GraphWorld) -> None:
     source = world.source()
     on_boss = by_start(source.sync_calendar(BOSS, None))[at(23, 16)]
     on_mia = by_start(source.sync_calendar(MIA, None))[at(23, 16)]
 
-    assert on_boss.declined_by == (MIA,) and on_boss.response_at is None
+    # The organizer's copy keeps the attendee's answer and its time, as Mia's own does.
+    assert on_boss.declined_by == (MIA,) and on_boss.response_at == at(20, 8)
     assert on_mia.declined_by == (MIA,) and on_mia.response_at == at(20, 8)
     assert on_boss.state == on_mia.state == "live"
 
