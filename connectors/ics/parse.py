@@ -75,6 +75,11 @@ def read_ics(path: Path) -> IcsFile:
     one readable calendar."""
     text = _text(path)
     components = scan(path, text)
+    # icalendar keeps the zones of the VTIMEZONE blocks it reads in one process-wide
+    # cache, by TZID, the first one read winning: a zone of the same name from an earlier
+    # file (Outlook's names are the same everywhere, its rules are not) must not stand in
+    # for this file's. Starting the provider afresh empties that cache.
+    icalendar.use_zoneinfo()
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except ValueError as error:

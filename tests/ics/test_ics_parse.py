@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from ics_kit import (
     write,
 )
 
+from connectors.ics.parse import read_ics
 from connectors.model import Observation, meeting_key
 from connectors.settings import SyncWindow
 from core.errors import BadInputError
@@ -394,3 +396,29 @@ def test_the_source_travels_to_another_process_as_its_recipe(tmp_path: Path) -> 
     travelled = pickle.loads(pickle.dumps(made))
     assert travelled is not made
     assert travelled.sync_calendar(ANA, None) == made.sync_calendar(ANA, None)
+
+
+def _zoned_file(path: Path, offset: str) -> Path:
+    """A one-event calendar whose custom zone "Office Time" is `offset` from UTC."""
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:Microsoft Exchange Server 2010\r\n"
+        "BEGIN:VTIMEZONE\r\nTZID:Office Time\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+        f"TZOFFSETFROM:{offset}\r\nTZOFFSETTO:{offset}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:one\r\nDTSTAMP:20260101T000000Z\r\n"
+        "DTSTART;TZID=Office Time:20260105T090000\r\nDTEND;TZID=Office Time:20260105T093000\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    return path
+
+
+def test_a_zone_of_the_same_name_read_earlier_does_not_stand_in_for_the_files_own(
+    tmp_path: Path,
+) -> None:
+    """icalendar caches custom zones by name for the whole process: each file's own."""
+    first = read_ics(_zoned_file(tmp_path / "a.ics", "+0100"))
+    second = read_ics(_zoned_file(tmp_path / "b.ics", "-0500"))
+    starts = [
+        next(c for c in parsed.calendar.walk("VEVENT"))["DTSTART"].dt.astimezone(UTC).hour
+        for parsed in (first, second)
+    ]
+    assert starts == [8, 14]
