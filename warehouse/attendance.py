@@ -150,9 +150,14 @@ def copy_keys(raw: pl.DataFrame) -> pl.DataFrame:
     meeting_key): every 1:1 the two had booked, including a duplicate booking that was
     folded into another occurrence (its call is still not unscheduled time)."""
     two = pl.col("participants")
+    # Participants are stored sorted: first and last, not min and max (which on a list
+    # of strings nearly doubled the build's peak memory).
     return (
-        raw.filter(pl.col("meeting_key").is_not_null(), two.list.len() == 2)
-        .select(person_a=two.list.min(), person_b=two.list.max(), meeting_key=pl.col("meeting_key"))
+        raw.select("participants", "meeting_key")
+        .filter(pl.col("meeting_key").is_not_null(), two.list.len() == 2)
+        .select(
+            person_a=two.list.first(), person_b=two.list.last(), meeting_key=pl.col("meeting_key")
+        )
         .unique()
     )
 
