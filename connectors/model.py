@@ -75,6 +75,34 @@ class Observation:
     meeting_key: str | None = None
 
 
+def cancelled_stub(
+    provider: Provider,
+    calendar_email: str,
+    event_id: str,
+    series_key: str | None,
+    original_start: datetime | None,
+    updated_at: datetime | None,
+) -> Observation:
+    """The observation of a cancelled instance of a series known only by its slot (a
+    stub): the warehouse fills its participants, organizer and times from the series."""
+    return Observation(
+        provider=provider,
+        calendar_email=calendar_email,
+        event_id=event_id,
+        series_key=series_key,
+        organizer_email=None,
+        participants=(),
+        declined_by=(),
+        state="cancelled",
+        start=None,
+        end=None,
+        original_start=original_start,
+        recurring=True,
+        has_agenda=False,
+        updated_at=updated_at,
+    )
+
+
 def meeting_key(provider: Provider, link: str) -> str:
     """A stable digest of an online meeting's identity, the same from the calendar event
     and from the call record: Google Meet's meeting code ("abc-defg-hij", any case, with

@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from connectors.model import Observation, meeting_key
+from connectors.model import Observation, cancelled_stub, meeting_key
 
 Event = Mapping[str, Any]
 _LINK = re.compile(r"https?://", re.IGNORECASE)
@@ -155,21 +155,13 @@ def full_observation(event: Event, calendar_email: str) -> Observation:
 
 def stub_observation(event: Event, calendar_email: str) -> Observation:
     """The observation of a cancelled instance of a series (a stub)."""
-    return Observation(
-        provider="google",
-        calendar_email=_email(calendar_email),
-        event_id=event["id"],
-        series_key=series_key(event.get("recurringEventId")),
-        organizer_email=None,
-        participants=(),
-        declined_by=(),
-        state="cancelled",
-        start=None,
-        end=None,
-        original_start=parse_instant(event.get("originalStartTime")),
-        recurring=True,
-        has_agenda=False,
-        updated_at=parse_stamp(event.get("updated")),
+    return cancelled_stub(
+        "google",
+        _email(calendar_email),
+        event["id"],
+        series_key(event.get("recurringEventId")),
+        parse_instant(event.get("originalStartTime")),
+        parse_stamp(event.get("updated")),
     )
 
 

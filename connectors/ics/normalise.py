@@ -36,7 +36,7 @@ import icalendar
 from icalendar.prop import vDDDTypes
 
 from connectors.google.normalise import series_key as google_series_key
-from connectors.model import Observation, Provider, meeting_key
+from connectors.model import Observation, Provider, cancelled_stub, meeting_key
 
 _LINK = re.compile(r"https?://", re.IGNORECASE)
 _GOOGLE_BLOCK = re.compile(r"-::~[:~]*::-.*?(?:-::~[:~]*::-|\Z)", re.DOTALL)
@@ -254,19 +254,11 @@ def normalise(event: icalendar.Component, ctx: Context) -> Observation | None:
 def _stub(
     event: icalendar.Component, uid: str, original: datetime | None, ctx: Context
 ) -> Observation:
-    return Observation(
-        provider=ctx.provider,
-        calendar_email=ctx.owner,
-        event_id=instance_id(uid, original, ctx.provider),
-        series_key=series_key_of(uid, ctx.provider),
-        organizer_email=None,
-        participants=(),
-        declined_by=(),
-        state="cancelled",
-        start=None,
-        end=None,
-        original_start=original,
-        recurring=True,
-        has_agenda=False,
-        updated_at=_stamp(event.get("LAST-MODIFIED")),
+    return cancelled_stub(
+        ctx.provider,
+        ctx.owner,
+        instance_id(uid, original, ctx.provider),
+        series_key_of(uid, ctx.provider),
+        original,
+        _stamp(event.get("LAST-MODIFIED")),
     )
