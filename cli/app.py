@@ -157,7 +157,7 @@ def sync(
     """Sync every roster member's calendar into the warehouse (no build)."""
     settings = _load(config)
     _quiet_prefect()
-    from flows.pipeline import sync_flow
+    from flows.sync import sync_flow
     from runtime.engine import run_flow
 
     day = _as_of(as_of, settings)

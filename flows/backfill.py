@@ -15,12 +15,10 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from prefect import flow
-
 from core.errors import BadInputError
 from flows.build import history_flow
 from runtime.config import Config, load_config, today_in
-from runtime.engine import log, step
+from runtime.engine import flow, log, step
 from runtime.lock import warehouse_lock
 from warehouse import Warehouse
 

@@ -18,12 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from prefect import Flow, flow
-
 from runtime.config import Config
 from runtime.context import build_context
 from runtime.dask import dask_runner
-from runtime.engine import log, task_mapper
+from runtime.engine import FlowSpec, flow, log, task_mapper
 from runtime.lock import warehouse_lock
 from warehouse import Warehouse
 from warehouse.rebuild import PartitionMapper
@@ -35,22 +33,22 @@ R = TypeVar("R")
 BUILD_THREADS = 1
 
 
-def build_flow(config: Config) -> Flow[..., dict[str, int]]:
+def build_flow(config: Config) -> FlowSpec[dict[str, int]]:
     """The build flow, on the task runner `config` asks for (see `_on_cluster`)."""
     return _on_cluster(build_warehouse, config)
 
 
-def history_flow(config: Config) -> Flow[..., dict[date, int]]:
+def history_flow(config: Config) -> FlowSpec[dict[date, int]]:
     """The backfill's history build, on the task runner `config` asks for."""
     return _on_cluster(build_history, config)
 
 
-def _on_cluster(build: Flow[..., R], config: Config) -> Flow[..., R]:
+def _on_cluster(build: FlowSpec[R], config: Config) -> FlowSpec[R]:
     """`build` as it is, or with `[run] executor = "dask"` on a DaskTaskRunner whose
     workers compute the partitions (a local cluster: one partition at a time per
     worker process, each being CPU- and memory-bound)."""
     if config.run.executor == "dask":
-        return build.with_options(task_runner=dask_runner(config.run, BUILD_THREADS))
+        return build.with_task_runner(lambda: dask_runner(config.run, BUILD_THREADS))
     return build
 
 

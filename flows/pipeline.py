@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-from prefect import flow
-from prefect.client.schemas.objects import State
-from prefect.states import Completed
 
 from core.errors import OneOnOneError
 from flows.backfill import backfill_new_install
@@ -34,13 +32,16 @@ from runtime.artifacts import RunReport, publish_summary, run_markdown
 from runtime.config import Config, load_config, today_in
 from runtime.context import build_context
 from runtime.delivery import send_summary, summary_message
-from runtime.engine import log, step
+from runtime.engine import flow, log, orchestrated, step
 from runtime.lock import warehouse_lock
 from runtime.resources import check_inputs
 from runtime.secrets import check_secret_references
 from warehouse import Warehouse
 from warehouse.roster import team_manager
 from warehouse.schema import DERIVED_TABLES
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
 
 __all__ = [
     "CalendarFailure",
@@ -107,13 +108,14 @@ def weekly_report(
     as_of: date | None = None,
     notify: bool = False,
     config: Config | None = None,
-) -> State[Path]:
+) -> State[Path] | Path:
     """Sync every calendar, rebuild the warehouse, render the reports and summarise.
 
     The deployment names the configuration file (`config_path`); the CLI passes the
     configuration it loaded (`config`). `notify` sends the summary by email when
     report.email is configured (the scheduled deployment sets it). The final state is
-    Completed, named "Partial" when some calendars failed.
+    Completed, named "Partial" when some calendars failed; run in-process, the
+    dashboard's path.
     """
     config = config or load_config(Path(config_path) if config_path else None)
     as_of = as_of or today_in(config.org.timezone)
@@ -129,7 +131,7 @@ def weekly_report(
         report = _run_steps(config, as_of)
     publish_summary(report, config.report.out_dir)
     sent = _deliver(config, report) if notify else None
-    return final_state(report, sent)
+    return final_state(report, sent) if orchestrated() else report.dashboard
 
 
 def _run_steps(config: Config, as_of: date) -> RunReport:
@@ -214,5 +216,7 @@ def final_state(report: RunReport, sent: bool | None = None) -> State[Path]:
         )
     if sent is False:
         message += "; the summary email was not sent"
+    from prefect.states import Completed
+
     name = PARTIAL if report.calendars_failed else "Completed"
     return Completed(name=name, message=message, data=report.dashboard)

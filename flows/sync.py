@@ -14,16 +14,12 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any, TypeVar
 
-from prefect import Flow, flow, task
-from prefect.cache_policies import NONE
-from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from core.errors import AuthError, CursorExpiredError, SourceError
 from flows.calls import sync_calls
 from runtime.config import Config
 from runtime.dask import dask_runner
-from runtime.engine import log, map_concurrently, progress
+from runtime.engine import FlowSpec, flow, log, map_concurrently, progress
 from runtime.lock import warehouse_lock
 from runtime.privacy import PlainIngest, Pseudonymizer, ingest_for
 from runtime.resources import Sources, open_sources
@@ -141,7 +137,9 @@ def plan_jobs(
     return [replace(job, number=n) for n, job in enumerate(jobs, 1)]
 
 
-@task(cache_policy=NONE, task_run_name="sync-{job.provider}-{job.number}")
+SYNC_TASK_NAME = "sync-{job.provider}-{job.number}"  # a task run's name, when orchestrated
+
+
 def sync_job(
     source: CalendarSource,
     job: SyncJob,
@@ -190,17 +188,19 @@ def _sync_one(
         return error
 
 
-def sync_runner(config: Config) -> TaskRunner[Any]:
+def sync_runner(config: Config) -> Any:
     """The task runner of an orchestrated sync: http.max_concurrency threads, or the
     Dask cluster of `[run] executor = "dask"`."""
     if config.run.executor == "dask":
         return dask_runner(config.run, config.http.max_concurrency)
+    from prefect.task_runners import ThreadPoolTaskRunner
+
     return ThreadPoolTaskRunner[Any](max_workers=config.http.max_concurrency)
 
 
-def sync_flow(config: Config) -> Flow[..., SyncSummary]:
+def sync_flow(config: Config) -> FlowSpec[SyncSummary]:
     """The sync flow with the configured task runner."""
-    return sync_calendars.with_options(task_runner=sync_runner(config))
+    return sync_calendars.with_task_runner(lambda: sync_runner(config))
 
 
 @flow(name="sync_calendars")
@@ -228,7 +228,7 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
         ]
         total = len(sources.synced_people)
         step, logged = max(1, total // 10), 0
-        for result in map_concurrently(sync_job, calls, limit, config.run):
+        for result in map_concurrently(sync_job, calls, limit, config.run, SYNC_TASK_NAME):
             _record(warehouse, result, summary, sources.clock(as_of), ingest)
             writer.add(result.staged)
             done = summary.calendars_synced + len(summary.calendars_failed)

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from prefect.artifacts import create_markdown_artifact
 
 from reports.files import write_private
 from runtime.engine import orchestrated
@@ -107,6 +106,8 @@ def publish_summary(report: RunReport, out_dir: Path) -> str:
     markdown = run_markdown(report)
     write_private(out_dir / "run-summary.md", markdown.encode())
     if orchestrated():
+        from prefect.artifacts import create_markdown_artifact
+
         create_markdown_artifact(
             markdown, key=ARTIFACT_KEY, description=f"1:1 report as of {report.as_of}"
         )

@@ -7,7 +7,7 @@ from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from connectors.google.calendar import GoogleCalendarSource
 from connectors.google.client import CALENDAR_SCOPE, load_credentials
@@ -18,8 +18,6 @@ from connectors.microsoft.calls import MicrosoftCallSource
 from connectors.microsoft.directory import MicrosoftDirectoryRoster
 from connectors.model import CalendarSource, CallSource, Person, Provider
 from connectors.roster import CsvRoster
-from connectors.sandbox.app import Sandbox
-from connectors.sandbox.embedded import embedded_sandbox, serve_sandbox
 from connectors.settings import (
     GoogleSettings,
     HttpSettings,
@@ -32,7 +30,13 @@ from runtime.config import Config
 from runtime.secrets import resolve_secret
 from runtime.terminal import plain
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from connectors.sandbox.app import Sandbox
+
 T = TypeVar("T")
+
 __all__ = ["Sources", "check_inputs", "open_sources", "serve_sandbox", "sync_window"]
 
 
@@ -131,7 +135,17 @@ def open_sources(config: Config, as_of: date) -> Iterator[Sources]:
         yield sources
 
 
+def serve_sandbox(directory: Path, port: int, size: int, seed: int, out: Console) -> None:
+    """`oneonone sandbox`: serve the sandbox org until Ctrl-C (connectors.sandbox.embedded)."""
+    from connectors.sandbox.embedded import serve_sandbox as serve
+
+    serve(directory, port, size, seed, out)
+
+
 def _sandbox_sources(config: Config, stack: ExitStack, as_of: date, window: SyncWindow) -> Sources:
+    # The sandbox loads only for a run that uses it.
+    from connectors.sandbox.embedded import embedded_sandbox
+
     sandbox, roster = stack.enter_context(embedded_sandbox(as_of))
     people = CsvRoster(roster).people()
     # The configured limits apply to the sandbox too (its Graph side enforces Graph's).

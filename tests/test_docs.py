@@ -43,9 +43,15 @@ def test_warehouse_table_is_described_in_readme(table: str) -> None:
 
 
 def test_every_top_level_flow_is_deployed_in_prefect_yaml() -> None:
+    from prefect import Flow
+
+    from flows import deployments
+
     deployed = (Path(__file__).parent.parent / "prefect.yaml").read_text()
-    for entrypoint in ("flows/pipeline.py:weekly_report", "flows/backfill.py:backfill_history"):
-        assert f"entrypoint: {entrypoint}" in deployed
+    for name in ("weekly_report", "backfill_history"):
+        assert f"entrypoint: flows/deployments.py:{name}" in deployed
+        entrypoint = getattr(deployments, name)
+        assert isinstance(entrypoint, Flow) and entrypoint.name == name
 
 
 def test_every_test_file_the_readme_points_at_exists() -> None:

@@ -76,3 +76,65 @@ def test_commands_without_a_flow_never_import_prefect(tmp_path: Path) -> None:
     for loaded in (explain, doctor):
         assert isinstance(loaded, list)
         assert not set(FLOW_ONLY) & set(loaded), loaded
+
+
+def _without_api(prefect_home: Path) -> dict[str, str]:
+    """The environment of a machine with no Prefect API: no PREFECT_API_URL, and a
+    Prefect home of its own (what its profiles say is up to the test)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    prefect_home.mkdir(exist_ok=True)
+    return {**env, "PREFECT_HOME": str(prefect_home), "ONEONONE_SANDBOX_SIZE": "40"}
+
+
+def test_a_weekly_run_without_an_api_never_imports_prefect(tmp_path: Path) -> None:
+    # `oneonone run` syncs, backfills, builds and renders in-process: the same flows,
+    # and not one import of Prefect.
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps([["run"]]), json.dumps(FLOW_ONLY)],
+        cwd=tmp_path,
+        env=_without_api(tmp_path / "prefect-home"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (seen,) = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["code"] == 0
+    assert seen["loaded"] == []
+    assert (tmp_path / "out" / "dashboard.html").is_file()
+
+
+ASK = """
+import sys
+from runtime.engine import api_configured
+print(api_configured(), "prefect" in sys.modules)
+"""
+
+
+def _ask(cwd: Path, env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", ASK], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_an_api_named_in_a_prefect_profile_is_honoured(tmp_path: Path) -> None:
+    home = tmp_path / "prefect-home"
+    env = _without_api(home)
+    # Prefect's own default profiles name no API: no server, and Prefect stays unloaded.
+    (home / "profiles.toml").write_text('active = "local"\n\n[profiles.local]\n')
+    assert _ask(tmp_path, env) == "False False"
+    # `prefect config set PREFECT_API_URL=...` writes it in the active profile.
+    (home / "profiles.toml").write_text(
+        'active = "local"\n\n[profiles.local]\nPREFECT_API_URL = "http://127.0.0.1:4200/api"\n'
+    )
+    assert _ask(tmp_path, env) == "True True"
+    # A prefect.toml in the working directory may name one too: Prefect decides.
+    (home / "profiles.toml").unlink()
+    (tmp_path / "prefect.toml").write_text('[api]\nurl = "http://127.0.0.1:4200/api"\n')
+    assert _ask(tmp_path, env) == "True True"
+    # And the environment, empty or not.
+    (tmp_path / "prefect.toml").unlink()
+    assert _ask(tmp_path, {**env, "PREFECT_API_URL": "http://127.0.0.1:4200/api"}) == "True True"
+    assert _ask(tmp_path, {**env, "PREFECT_API_URL": ""}) == "False False"

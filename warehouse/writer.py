@@ -35,6 +35,8 @@ class StagedWriter:
         self.directory = directory
         self.on_merge = on_merge
         self.pending: list[StagedFile] = []
+        self.pending_rows = 0
+        self.pending_calendars = 0
         self.merged_rows = 0
         self.transactions = 0
 
@@ -49,14 +51,15 @@ class StagedWriter:
         if staged is None:
             return
         self.pending.append(staged)
-        rows = sum(f.rows for f in self.pending)
-        calendars = sum(len(f.calendars) for f in self.pending)
-        if rows >= self.max_rows or calendars >= MERGE_CALENDARS:
+        self.pending_rows += staged.rows
+        self.pending_calendars += len(staged.calendars)
+        if self.pending_rows >= self.max_rows or self.pending_calendars >= MERGE_CALENDARS:
             self.flush()
 
     def flush(self) -> None:
         """Merge everything pending."""
         pending, self.pending = self.pending, []
+        self.pending_rows = self.pending_calendars = 0
         self._merge(pending)
 
     def finish(self) -> None:

@@ -19,14 +19,13 @@ import pytest
 from dask.utils import key_split
 from distributed import Client, LocalCluster, get_task_stream
 from polars.testing import assert_frame_equal
-from prefect import Flow
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.backfill import backfill_history
 from flows.build import build_flow
 from flows.sync import sync_flow
 from runtime.config import Config, load_config
-from runtime.engine import run_flow
+from runtime.engine import FlowSpec, run_flow
 from warehouse import Warehouse
 from warehouse.rebuild import HISTORY_TABLES
 from warehouse.schema import DERIVED_TABLES
@@ -35,7 +34,7 @@ AS_OF = date(2026, 11, 16)
 SIZE = 40
 # When a run happened, not what it found: each run reads the sandbox at its own time.
 SEEN = ("first_seen_at", "last_seen_at", "live_seen_at", "cancel_seen_at")
-FlowFor = Callable[[Config], Flow[..., Any]]
+FlowFor = Callable[[Config], FlowSpec[Any]]
 VOLATILE = {"raw_observations": SEEN, "sync_state": ("cursor", "last_full_sync", "last_sync")}
 
 
