@@ -7,6 +7,7 @@ well under a second.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,13 +120,32 @@ def _as_of(text: str | None, config: Config) -> date:
 
 
 def _quiet_prefect() -> None:
-    """Prefect's own chatter off; our progress lines (logger `oneonone`) on stderr."""
+    """Prefect's own chatter off (if a run loads it); our progress lines (logger
+    `oneonone`) on stderr, through a handler of ours: a run without a Prefect API never
+    loads Prefect, nor its console handler."""
     import logging
     import os
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    logging.getLogger("oneonone").setLevel(logging.INFO)  # shown by Prefect's console handler
+    logger = logging.getLogger("oneonone")
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s.%(msecs)03d | %(levelname)-7s | %(name)s - %(message)s", "%H:%M:%S"
+            )
+        )
+        logger.addHandler(handler)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to the current `sys.stderr` (a test's runner swaps it between commands)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 @app.command()

@@ -30,7 +30,7 @@ def _local_cluster(threads: int) -> dict[str, Any]:
         "processes": True,
         # Sync tasks wait on the network: more threads than cores, as with threads.
         "threads_per_worker": max(1, threads // workers),
-        "dashboard_address": None,
+        "dashboard_address": "127.0.0.1:0",  # its HTTP server on a free port, on loopback
     }
 
 

@@ -42,7 +42,7 @@ VOLATILE = {"raw_observations": SEEN, "sync_state": ("cursor", "last_full_sync",
 def cluster() -> Iterator[Client]:
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address="127.0.0.1:0"
         ) as local,
         Client(local) as client,
     ):

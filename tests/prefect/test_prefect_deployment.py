@@ -75,7 +75,7 @@ def cluster(server: PrefectServer) -> Iterator[Client]:
             n_workers=2,
             threads_per_worker=2,
             processes=True,
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
             env={k: v for k, v in server.env.items() if k.startswith("PREFECT_")},
         ) as local,
         Client(local) as client,
