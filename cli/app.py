@@ -119,7 +119,7 @@ def _as_of(text: str | None, config: Config) -> date:
     return _date("--as-of", text) or today_in(config.org.timezone)
 
 
-def _quiet_prefect() -> None:
+def _run_logging() -> None:
     """Prefect's own chatter off (if a run loads it); our progress lines (logger
     `oneonone`) on stderr, through a handler of ours: a run without a Prefect API never
     loads Prefect, nor its console handler."""
@@ -159,7 +159,7 @@ def run(
 def _run(settings: Config, as_of: str | None, verbose: bool) -> None:
     day = _as_of(as_of, settings)
     _check_inputs(settings)
-    _quiet_prefect()
+    _run_logging()
     from flows.pipeline import weekly_report
     from runtime.engine import run_flow
 
@@ -176,7 +176,7 @@ def sync(
 ) -> None:
     """Sync every roster member's calendar into the warehouse (no build)."""
     settings = _load(config)
-    _quiet_prefect()
+    _run_logging()
     from flows.sync import sync_flow
     from runtime.engine import run_flow
 
@@ -194,7 +194,7 @@ def sync(
 def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Rebuild occurrences and metric tables from what was synced."""
     settings = _load(config)
-    _quiet_prefect()
+    _run_logging()
     from flows.build import build_flow
     from runtime.engine import run_flow
 
@@ -207,7 +207,7 @@ def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
 def report(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Render the dashboard from the warehouse without syncing."""
     settings = _load(config)
-    _quiet_prefect()
+    _run_logging()
     from flows.pipeline import render_reports_flow
     from runtime.engine import run_flow
 
@@ -226,7 +226,7 @@ def backfill(
 ) -> None:
     """Fill the history tables with the metrics as of past dates (syncs nothing)."""
     settings = _load(config)
-    _quiet_prefect()
+    _run_logging()
     from flows.backfill import backfill_history
     from runtime.engine import run_flow
 

@@ -32,7 +32,6 @@ from runtime.config import RunConfig
 if TYPE_CHECKING:
     from prefect import Flow
 
-T = TypeVar("T")
 R = TypeVar("R")
 
 _local_logger = logging.getLogger("oneonone")
