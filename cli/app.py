@@ -123,7 +123,6 @@ def _run_logging() -> None:
     """Prefect's own chatter off (if a run loads it); our progress lines (logger
     `oneonone`) on stderr, through a handler of ours: a run without a Prefect API never
     loads Prefect, nor its console handler."""
-    import logging
     import os
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from connectors.model import BatchingSource, CalendarBatch, CalendarSource, Person, Provider
 from core.errors import AuthError, CursorExpiredError, SourceError
@@ -28,6 +28,9 @@ from runtime.terminal import plain
 from warehouse import Warehouse
 from warehouse.staging import StagedFile, stage, staging_directory
 from warehouse.writer import StagedWriter
+
+if TYPE_CHECKING:
+    from prefect.task_runners import TaskRunner
 
 BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each
 # Calendars per task on a Dask cluster: each task ships its source's recipe (the
@@ -188,7 +191,7 @@ def _sync_one(
         return error
 
 
-def sync_runner(config: Config) -> Any:
+def sync_runner(config: Config) -> TaskRunner[Any]:
     """The task runner of an orchestrated sync: http.max_concurrency threads, or the
     Dask cluster of `[run] executor = "dask"`."""
     if config.run.executor == "dask":
