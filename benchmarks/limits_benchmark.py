@@ -45,7 +45,7 @@ def report(name: str, limits: RequestLimits, mailboxes: int) -> None:
     print(
         f"{name}: {requests:,} admissions in {seconds:.2f} s = {requests / seconds:,.0f}/s,"
         f" {seconds / requests * 1e6:.1f} µs each; waited {limits.waits.limits_s:.2f} s;"
-        f" {len(limits._buckets):,} per-key buckets kept"
+        f" {len(limits._windows):,} per-key windows kept"
     )
 
 
@@ -56,7 +56,7 @@ def main() -> None:
     print(f"python benchmarks/limits_benchmark.py --mailboxes {mailboxes} ({THREADS} threads)")
     report("graph defaults", RequestLimits(MicrosoftLimits().quota), mailboxes)
     google = GoogleLimits().quota
-    unbounded_project = Quota(1e9, google.requests_per_s_per_key, None)
+    unbounded_project = Quota(None, google.per_key, None)
     report("google per calendar", RequestLimits(unbounded_project), mailboxes)
 
 

@@ -3,8 +3,9 @@
 One `RequestLimits` per calendar source (so per provider) admits each request, or
 each batch of inner requests, within:
 
-- a token bucket for the whole project or app (Google: requests per minute);
-- a token bucket per calendar or mailbox (Google: per user; Graph: per mailbox);
+- a sliding window for the whole project or app (Google: 10,000 requests a minute);
+- a sliding window per calendar or mailbox (Google: 600 a minute per user; Graph:
+  10,000 per 10 minutes per mailbox), as the providers count their quotas;
 - a bound on concurrent requests per mailbox (Graph: 4).
 
 A request inside a batch counts against these like a request of its own (both
@@ -18,7 +19,7 @@ other threads. The throttled request itself is retried by the one retry policy.
 Seconds spent waiting are added to a `Waits` (the retry policy adds its own).
 
 Plain classes on purpose: they pickle (to a Dask worker, say) by their settings, and
-the copy rebuilds its locks and starts with fresh buckets: a limiter then applies per
+the copy rebuilds its locks and starts with empty windows: a limiter then applies per
 process, so N worker processes may together send N times a project-wide rate.
 """
 
@@ -70,41 +71,65 @@ class Waits:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """At most `requests` in any `per_s` seconds (the providers count on a sliding window)."""
+
+    requests: int
+    per_s: float
+
+
+@dataclass(frozen=True)
 class Quota:
     """A provider's limits as a run applies them; None means no limit of that kind."""
 
-    requests_per_s: float | None = None  # the whole project or app
-    requests_per_s_per_key: float | None = None  # one calendar or mailbox
+    project: Rate | None = None  # the whole project or app
+    per_key: Rate | None = None  # one calendar or mailbox
     concurrent_per_key: int | None = None
-    burst_s: float = 1.0  # a bucket holds this many seconds of its rate
 
 
-class TokenBucket:
-    """`rate` tokens a second, holding at most `capacity`. Not thread-safe on its own.
+class SlidingWindow:
+    """Requests admitted over the last `rate.per_s` seconds, at most `rate.requests` of
+    them: a burst up to the quota goes at once, as the provider allows, and the next
+    request waits until enough of the window has passed. Not thread-safe on its own.
 
-    `reserve` takes tokens at once, into debt if need be, and says how long the caller
-    must wait: many threads can reserve without holding a lock while they sleep, and a
-    batch larger than the capacity still gets through, at the rate.
+    `earliest` says when requests may go, `add` records them as sent then: the caller
+    admits at once and sleeps without holding a lock, so many threads can wait at once,
+    and a request that several windows count is recorded in each at the time it goes.
+    Admissions are in order (none is placed before an earlier one), and a batch larger
+    than the quota still gets through, once the window is empty.
     """
 
-    def __init__(self, rate: float, capacity: float, now: float) -> None:
+    __slots__ = ("_in_window", "_sent", "rate")  # one per calendar of the org: kept small
+
+    def __init__(self, rate: Rate) -> None:
         self.rate = rate
-        self.capacity = capacity
-        self._tokens = capacity
-        self._stamp = now
+        self._sent: list[tuple[float, int]] = []  # (when, requests), in time order
+        self._in_window = 0
 
-    def reserve(self, count: int, now: float, scale: float = 1.0) -> float:
-        """Take `count` tokens; seconds to wait before using them (0 if none)."""
-        rate, capacity = self.rate * scale, max(1.0, self.capacity * scale)
-        self._tokens = min(capacity, self._tokens + (now - self._stamp) * rate)
-        self._stamp = now
-        self._tokens -= count
-        return max(0.0, -self._tokens / rate)
+    def earliest(self, count: int, now: float, scale: float = 1.0) -> float:
+        """The first time from `now` at which `count` more requests keep to the quota."""
+        span, most = self.rate.per_s, max(1.0, self.rate.requests * scale)
+        sent, total = self._sent, self._in_window
+        at = max(now, sent[-1][0]) if sent else now
+        gone = 0  # entries out of the window by `at` (or made so by moving `at` on)
+        while gone < len(sent) and (sent[gone][0] <= at - span or total + count > most):
+            when, requests = sent[gone]
+            total -= requests
+            at = max(at, when + span)
+            gone += 1
+        if gone:  # later admissions come no earlier than `at`: these never count again
+            del sent[:gone]
+            self._in_window = total
+        return at
 
-    def full(self, now: float, scale: float = 1.0) -> bool:
-        """True when refilled to capacity: as good as a new bucket, so it can be dropped."""
-        refilled = self._tokens + (now - self._stamp) * self.rate * scale
-        return refilled >= max(1.0, self.capacity * scale)
+    def add(self, count: int, at: float) -> None:
+        """Record `count` requests sent at `at` (no earlier than `earliest` said)."""
+        self._sent.append((at, count))
+        self._in_window += count
+
+    def idle(self, now: float) -> bool:
+        """True when nothing admitted is left in the window: as good as a new one."""
+        return not self._sent or self._sent[-1][0] <= now - self.rate.per_s
 
 
 class Slowdown:
@@ -147,9 +172,8 @@ class RequestLimits:
         self._lock = threading.Condition()
         now = clock()
         self._slowdown = Slowdown(now)
-        rate, burst = quota.requests_per_s, quota.burst_s
-        self._project = TokenBucket(rate, rate * burst, now) if rate else None
-        self._buckets: dict[str, TokenBucket] = {}
+        self._project = SlidingWindow(quota.project) if quota.project else None
+        self._windows: dict[str, SlidingWindow] = {}
         self._in_flight: Counter[str] = Counter()
         self._paused: dict[str | None, tuple[float, int]] = {}  # key -> (until, thread)
         self._pruned_at = _PRUNE_AT
@@ -232,25 +256,31 @@ class RequestLimits:
         return left
 
     def _reserve(self, counts: Mapping[str, int], requests: int, now: float) -> float:
+        """Admit the requests in every window that counts them; seconds to wait."""
         scale = self._slowdown.fraction(now)
-        wait = self._project.reserve(requests, now, scale) if self._project else 0.0
-        rate = self.quota.requests_per_s_per_key
-        if rate:
-            for key, count in counts.items():
-                bucket = self._buckets.get(key)
-                if bucket is None:
-                    bucket = self._buckets[key] = TokenBucket(rate, rate * self.quota.burst_s, now)
-                wait = max(wait, bucket.reserve(count, now, scale))
-            self._prune(now, scale)
-        return wait
+        windows = [(self._project, requests)] if self._project else []
+        if self.quota.per_key:
+            self._prune(now)  # first: a window made below is empty, and must stay
+            windows += [(self._window(key), count) for key, count in counts.items()]
+        at = max((window.earliest(count, now, scale) for window, count in windows), default=now)
+        for window, count in windows:
+            window.add(count, at)
+        return at - now
 
-    def _prune(self, now: float, scale: float) -> None:
-        """Forget full buckets once the table is large (one per calendar of the org)."""
-        if len(self._buckets) < self._pruned_at:
+    def _window(self, key: str) -> SlidingWindow:
+        found = self._windows.get(key)
+        if found is None:
+            assert self.quota.per_key is not None
+            found = self._windows[key] = SlidingWindow(self.quota.per_key)
+        return found
+
+    def _prune(self, now: float) -> None:
+        """Forget idle windows once the table is large (one per calendar of the org)."""
+        if len(self._windows) < self._pruned_at:
             return
-        for key in [k for k, bucket in self._buckets.items() if bucket.full(now, scale)]:
-            del self._buckets[key]
-        self._pruned_at = max(_PRUNE_AT, 2 * len(self._buckets))
+        for key in [k for k, window in self._windows.items() if window.idle(now)]:
+            del self._windows[key]
+        self._pruned_at = max(_PRUNE_AT, 2 * len(self._windows))
 
     def _concurrency_bound(self, now: float) -> int | None:
         bound = self.quota.concurrent_per_key

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Literal, Protocol, runtime_checkable
 from urllib.parse import unquote
 
@@ -103,6 +104,7 @@ def cancelled_stub(
     )
 
 
+@lru_cache(maxsize=65_536)  # a series' instances share their link: digested once
 def meeting_key(provider: Provider, link: str) -> str:
     """A stable digest of an online meeting's identity, the same from the calendar event
     and from the call record: Google Meet's meeting code ("abc-defg-hij", any case, with

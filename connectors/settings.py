@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from connectors.limits import Quota
+from connectors.limits import Quota, Rate
 
 GOOGLE_API_ENDPOINT = "https://www.googleapis.com/"  # root, with trailing slash
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
@@ -70,8 +70,8 @@ class GoogleLimits:
     def quota(self) -> Quota:
         """What the calendar source's limiter applies."""
         return Quota(
-            requests_per_s=self.requests_per_minute / 60,
-            requests_per_s_per_key=self.requests_per_minute_per_calendar / 60,
+            project=Rate(self.requests_per_minute, 60),
+            per_key=Rate(self.requests_per_minute_per_calendar, 60),
         )
 
 
@@ -87,7 +87,7 @@ class MicrosoftLimits:
     def quota(self) -> Quota:
         """What the calendar source's limiter applies."""
         return Quota(
-            requests_per_s_per_key=self.requests_per_10_minutes_per_mailbox / 600,
+            per_key=Rate(self.requests_per_10_minutes_per_mailbox, 600),
             concurrent_per_key=self.concurrent_per_mailbox,
         )
 

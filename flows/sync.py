@@ -33,8 +33,12 @@ if TYPE_CHECKING:
     from prefect.task_runners import TaskRunner
 
 BATCH_CHUNK = 100  # calendars per batched task: a few $batch requests each
-# Calendars per task on a Dask cluster: each task ships its source's recipe (the
-# roster included) to a worker process, so tasks are fewer and larger than threads'.
+# Calendars per task (at most) outside batched rounds. Each task stages one file, and a
+# staged file's fixed cost (Parquet's metadata, an fsync) is several times what one
+# calendar's rows cost to write, so a thread's task takes a few calendars; a task on a
+# Dask cluster ships its source's recipe (the roster included) to a worker process, so
+# tasks there are larger still.
+THREAD_CALENDARS_PER_TASK = 10
 DASK_CALENDARS_PER_TASK = 20
 T = TypeVar("T")
 
@@ -111,6 +115,12 @@ def interleave(groups: Iterable[list[T]]) -> Iterator[T]:
         yield from (item for item in row if item is not None)
 
 
+def calendars_per_task(calendars: int, workers: int, most: int) -> int:
+    """Calendars per task: `most`, unless that leaves fewer than four tasks per worker
+    (a small org keeps every worker busy to the end)."""
+    return max(1, min(most, calendars // (4 * workers)))
+
+
 def plan_jobs(
     people: list[Person],
     cursors: dict[str, str | None],
@@ -119,7 +129,7 @@ def plan_jobs(
 ) -> list[SyncJob]:
     """Jobs of `per_job` calendars of a provider, except incremental rounds of a
     batching source, chunked by BATCH_CHUNK; providers interleaved so that both make
-    progress from the start."""
+    progress from the start (and one's waits on its API overlap the other's work)."""
     single: dict[Provider, list[SyncJob]] = {}
     pending: dict[Provider, list[tuple[str, str | None]]] = {}
     for person in people:
@@ -133,10 +143,14 @@ def plan_jobs(
                 jobs_of[-1] = replace(last, calendars=(*last.calendars, (person.email, cursor)))
             else:
                 jobs_of.append(SyncJob(person.provider, ((person.email, cursor),)))
-    jobs = list(interleave(single.values()))
-    for provider, items in pending.items():
-        for start in range(0, len(items), BATCH_CHUNK):
-            jobs.append(SyncJob(provider, tuple(items[start : start + BATCH_CHUNK]), True))
+    batched = [
+        [
+            SyncJob(provider, tuple(items[start : start + BATCH_CHUNK]), True)
+            for start in range(0, len(items), BATCH_CHUNK)
+        ]
+        for provider, items in pending.items()
+    ]
+    jobs = [*interleave(single.values()), *interleave(batched)]
     return [replace(job, number=n) for n, job in enumerate(jobs, 1)]
 
 
@@ -224,7 +238,9 @@ def sync_calendars(config: Config, as_of: date) -> SyncSummary:
         warehouse.snapshot_roster([ingest.person(p) for p in sources.people], as_of)
         cursors = _cursors(sources, warehouse, ingest)
         batching = {n for n, src in sources.calendars.items() if isinstance(src, BatchingSource)}
-        per_job = DASK_CALENDARS_PER_TASK if config.run.executor == "dask" else 1
+        dask = config.run.executor == "dask"
+        most = DASK_CALENDARS_PER_TASK if dask else THREAD_CALENDARS_PER_TASK
+        per_job = calendars_per_task(len(sources.synced_people), limit, most)
         calls = [
             (sources.calendars[job.provider], job, staging, ingest, sources.clock, as_of)
             for job in plan_jobs(sources.synced_people, cursors, batching, per_job)

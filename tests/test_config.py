@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from cli.templates import CONFIG_TEMPLATE
+from connectors.limits import Rate
 from core.errors import BadInputError
 from runtime.config import load_config
 
@@ -122,7 +123,7 @@ def test_provider_limits_can_be_set_in_the_file_and_the_environment(tmp_path: Pa
     env = {"ONEONONE_MICROSOFT__CONCURRENT_PER_MAILBOX": "2"}
     config = load_config(path, environ=env)
     assert config.google.limits().batch_size == 1000
-    assert config.google.limits().quota.requests_per_s == pytest.approx(20_000 / 60)
+    assert config.google.limits().quota.project == Rate(20_000, 60)
     assert config.microsoft.limits().quota.concurrent_per_key == 2
 
 

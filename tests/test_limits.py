@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from connectors.batching import chunks
-from connectors.limits import Quota, RequestLimits, Waits
+from connectors.limits import Quota, Rate, RequestLimits, SlidingWindow, Waits
 from connectors.retry import RetryPolicy
 from connectors.settings import GoogleLimits, MicrosoftLimits
 from core.errors import RetriableError, SourceError, ThrottledError
@@ -40,20 +40,25 @@ def admit(limiter: RequestLimits, *keys: str) -> None:
         pass
 
 
-def test_project_rate_waits_once_the_burst_is_spent() -> None:
+def test_a_burst_up_to_the_quota_goes_at_once_and_the_next_waits_for_the_window() -> None:
     clock = FakeClock()
-    limiter = limits(Quota(requests_per_s=10, burst_s=0.2), clock)  # 2 at once, then 10/s
-    for _ in range(4):
+    limiter = limits(Quota(project=Rate(3, 60)), clock)  # 3 a minute, on a sliding window
+    for _ in range(3):
         admit(limiter, "a@x")
-    assert clock.slept == [0.1, 0.1]
-    assert limiter.waits.limits_s == pytest.approx(0.2)
+    assert clock.slept == []
+    clock.now += 10
+    admit(limiter, "a@x")  # the first left the window 60 s after it was sent
+    assert clock.slept == [50.0]
+    admit(limiter, "a@x")  # at 60 the three sent at 0 have all left the window
+    assert clock.slept == [50.0]
+    assert limiter.waits.limits_s == pytest.approx(50.0)
 
 
-def test_each_calendar_has_a_rate_of_its_own() -> None:
+def test_each_calendar_has_a_window_of_its_own() -> None:
     clock = FakeClock()
-    limiter = limits(Quota(requests_per_s_per_key=1, burst_s=1), clock)
+    limiter = limits(Quota(per_key=Rate(1, 1)), clock)
     admit(limiter, "a@x")
-    admit(limiter, "b@x")  # another calendar's bucket is full
+    admit(limiter, "b@x")  # another calendar's window is empty
     assert clock.slept == []
     admit(limiter, "a@x")
     assert clock.slept == [1.0]
@@ -61,16 +66,31 @@ def test_each_calendar_has_a_rate_of_its_own() -> None:
 
 def test_every_inner_request_of_a_batch_counts_against_its_calendar_and_the_project() -> None:
     clock = FakeClock()
-    limiter = limits(Quota(requests_per_s=100, requests_per_s_per_key=1, burst_s=1), clock)
-    admit(limiter, *["a@x"] * 5)  # larger than the bucket: it goes through, at the rate
-    assert clock.slept == [4.0]
+    limiter = limits(Quota(project=Rate(100, 1), per_key=Rate(1, 1)), clock)
+    admit(limiter, *["a@x"] * 5)  # larger than a's quota: it goes through, alone
+    assert clock.slept == []
+    admit(limiter, "a@x")  # once the batch has left a's window
+    assert clock.slept == [1.0]
     admit(limiter, *[f"{n}@x" for n in range(150)])  # 150 calendars, 100 a second
-    assert clock.slept == [4.0, 0.5]
+    assert clock.slept == [1.0, 1.0]
+
+
+def test_a_sliding_window_never_holds_more_than_its_quota() -> None:
+    window, now, sent = SlidingWindow(Rate(10, 60)), 0.0, []
+    for step in range(200):
+        now += (step * 7919 % 13) / 2  # uneven gaps, some of them none
+        count = 1 + step % 4
+        at = window.earliest(count, now)
+        window.add(count, at)
+        sent.append((at, count))
+    for start, _ in sent:
+        assert sum(c for at, c in sent if start <= at < start + 60) <= 10
+    assert [at for at, _ in sent] == sorted(at for at, _ in sent)
 
 
 def test_throttling_halves_the_rates_once_a_moment_and_they_recover_additively() -> None:
     clock = FakeClock()
-    limiter = limits(Quota(requests_per_s=10, concurrent_per_key=4), clock)
+    limiter = limits(Quota(project=Rate(10, 1), concurrent_per_key=4), clock)
     limiter.throttled(None, None)
     limiter.throttled("a@x", None)  # the same moment: one slow-down
     assert limiter.slowdown == 0.5 and limiter.concurrent_per_key() == 2
@@ -83,13 +103,14 @@ def test_throttling_halves_the_rates_once_a_moment_and_they_recover_additively()
     assert limiter.slowdown == 1.0 and limiter.concurrent_per_key() == 4
 
 
-def test_a_slowed_down_bucket_refills_at_the_lower_rate() -> None:
+def test_a_slowed_down_window_admits_a_smaller_share_of_the_quota() -> None:
     clock = FakeClock()
-    limiter = limits(Quota(requests_per_s=10, burst_s=0.1), clock)  # 1 at once
+    limiter = limits(Quota(project=Rate(4, 10)), clock)
     admit(limiter)
-    limiter.throttled(None, None)
     admit(limiter)
-    assert clock.slept == [0.2]  # 5 a second now
+    limiter.throttled(None, None)  # 2 per 10 s now: the window is full
+    admit(limiter)
+    assert clock.slept == [10.0]
 
 
 def test_retry_after_holds_back_other_threads_but_not_the_throttled_one() -> None:
@@ -119,7 +140,7 @@ def test_a_throttled_batch_holds_back_the_whole_provider() -> None:
 
 def test_call_reports_a_throttled_answer_and_raises_it() -> None:
     clock = FakeClock()
-    limiter = limits(Quota(requests_per_s=10), clock)
+    limiter = limits(Quota(project=Rate(10, 1)), clock)
 
     def refused() -> None:
         raise ThrottledError("429", 1.0)
@@ -166,7 +187,7 @@ def test_a_batch_larger_than_the_bound_waits_for_an_idle_mailbox_instead_of_dead
 
 def test_limits_pickle_with_their_settings_and_start_afresh() -> None:
     clock = FakeClock()
-    limiter = RequestLimits(Quota(requests_per_s=10, concurrent_per_key=4), Waits())
+    limiter = RequestLimits(Quota(project=Rate(10, 1), concurrent_per_key=4), Waits())
     limiter.waits.on_limits(1.5)
     limiter.throttled(None, None)
     copy = pickle.loads(pickle.dumps(limiter))
@@ -179,11 +200,10 @@ def test_limits_pickle_with_their_settings_and_start_afresh() -> None:
 
 def test_the_documented_quotas_are_the_defaults() -> None:
     google, microsoft = GoogleLimits().quota, MicrosoftLimits().quota
-    assert google.requests_per_s == pytest.approx(10_000 / 60)
-    assert google.requests_per_s_per_key == pytest.approx(10)
+    assert (google.project, google.per_key) == (Rate(10_000, 60), Rate(600, 60))
     assert (GoogleLimits().batch_size, MicrosoftLimits().batch_size) == (50, 20)
     assert microsoft.concurrent_per_key == 4
-    assert microsoft.requests_per_s_per_key == pytest.approx(10_000 / 600)
+    assert microsoft.per_key == Rate(10_000, 600) and microsoft.project is None
 
 
 @dataclass

@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -35,6 +36,7 @@ SUFFIX = ".staged.parquet"
 _PARTIAL = ".partial"
 _META_KEY = b"oneonone.calendars"
 FORMAT = 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 CALENDARS_SCHEMA = pa.schema(
     [
@@ -95,20 +97,22 @@ def calendars_table(batches: Sequence[CalendarBatch], observed_at: datetime) -> 
     keys = [(b.provider, b.calendar_email) for b in batches]
     if len(set(keys)) != len(keys):
         raise BadInputError("a staged batch holds the same calendar twice")
-    return pa.Table.from_pylist(
-        [
-            {
-                "provider": b.provider,
-                "calendar_email": b.calendar_email,
-                "cursor": b.cursor,
-                "full": b.full,
-                "removed_ids": list(b.removed_ids),
-                "observed_at": seen,
-            }
-            for b in batches
-        ],
-        schema=CALENDARS_SCHEMA,
+    return _calendars_from_columns(
+        {
+            "provider": [b.provider for b in batches],
+            "calendar_email": [b.calendar_email for b in batches],
+            "cursor": [b.cursor for b in batches],
+            "full": [b.full for b in batches],
+            "removed_ids": [list(b.removed_ids) for b in batches],
+            "observed_at": [seen] * len(batches),
+        }
     )
+
+
+def _calendars_from_columns(columns: dict[str, list[Any]]) -> pa.Table:
+    """A CALENDARS_SCHEMA table, column by column (a row at a time costs far more)."""
+    arrays = [pa.array(columns[f.name], type=f.type) for f in CALENDARS_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=CALENDARS_SCHEMA)
 
 
 def _check_batch(batch: CalendarBatch) -> None:
@@ -153,7 +157,11 @@ def calendar_keys(calendars: pa.Table) -> tuple[tuple[str, str], ...]:
 
 
 def _encode(calendars: pa.Table) -> list[dict[str, object]]:
-    return [{**row, "observed_at": row["observed_at"].isoformat()} for row in calendars.to_pylist()]
+    columns = calendars.drop_columns(["observed_at"]).to_pydict()
+    micros = calendars["observed_at"].cast(pa.int64()).to_pylist()
+    text = {m: (_EPOCH + timedelta(microseconds=m)).isoformat() for m in set(micros)}
+    columns["observed_at"] = [text[m] for m in micros]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def read_calendars(path: Path) -> pa.Table:
@@ -168,11 +176,11 @@ def read_calendars(path: Path) -> pa.Table:
         ) from None
     if meta.get("format") != FORMAT:
         raise BadInputError(f"{path}: staged with format {meta.get('format')}, expected {FORMAT}")
-    rows = [
-        {**row, "observed_at": datetime.fromisoformat(row["observed_at"])}
-        for row in meta["calendars"]
-    ]
-    return pa.Table.from_pylist(rows, schema=CALENDARS_SCHEMA)
+    rows = meta["calendars"]
+    columns = {f.name: [row[f.name] for row in rows] for f in CALENDARS_SCHEMA}
+    stamps = {text: datetime.fromisoformat(text) for text in set(columns["observed_at"])}
+    columns["observed_at"] = [stamps[text] for text in columns["observed_at"]]
+    return _calendars_from_columns(columns)
 
 
 def staged_files(directory: Path) -> list[StagedFile]:

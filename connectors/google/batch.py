@@ -29,19 +29,13 @@ from google.auth import credentials as auth_credentials
 from googleapiclient.http import BatchHttpRequest
 
 from connectors.batching import Outcome, Round, run_rounds
-from connectors.google.client import (
-    bare_service,
-    classify,
-    decode_json,
-    make_transport,
-    mapped_errors,
-)
+from connectors.google.client import classify, decode_json, mapped_errors
+from connectors.google.clients import ThreadClients
 from connectors.google.paging import PageTokenPaginator
 from connectors.google.tokens import BatchCredentials, Tokens
 from connectors.limits import RequestLimits
 from connectors.model import CalendarBatch
 from connectors.retry import RetryPolicy
-from connectors.settings import HttpSettings
 from core.errors import SourceError
 
 
@@ -93,18 +87,19 @@ class ListingBatcher:
         self,
         owner: ListingOwner,
         tokens: Tokens,
-        http: HttpSettings,
+        clients: ThreadClients,
         retry: RetryPolicy,
         limits: RequestLimits,
         size: int,
         token_pool: Executor,
     ) -> None:
-        """`token_pool`: the source's long-lived threads that mint tokens (each keeps its
+        """`clients`: the source's per-thread client and transport, which send the batch
+        POSTs; `token_pool`: its long-lived threads that mint tokens (each keeps its
         connection to the token endpoint, so a round does not reconnect per token)."""
         self._token_pool = token_pool
         self._owner = owner
         self._tokens = tokens
-        self._http = http
+        self._clients = clients
         self._retry = retry
         self._limits = limits
         self._size = size
@@ -129,17 +124,13 @@ class ListingBatcher:
         if not jobs:
             return refused
         self._refresh_tokens(list(jobs.values()))
-        transport = make_transport(self._http)
+        events, transport = self._clients.events()  # this thread's, kept across rounds
+        sender = _Sender(events, transport, self._batch_uri, self._owner.params)
         try:
-            service = bare_service("calendar", "v3", self._owner.endpoint, transport)
-            sender = _Sender(service, transport, self._batch_uri, self._owner.params)
-            try:
-                round_ = Round(sender.send, self._retry, self._limits, self._size)
-                run_rounds(list(jobs.values()), round_)
-            finally:
-                self.posts += sender.posts
+            round_ = Round(sender.send, self._retry, self._limits, self._size)
+            run_rounds(list(jobs.values()), round_)
         finally:
-            transport.close()
+            self.posts += sender.posts
         return {**refused, **{n: self._result(job) for n, job in jobs.items()}}
 
     def _result(self, job: ListingJob) -> CalendarBatch | SourceError:
@@ -170,12 +161,12 @@ class _Sender:
 
     def __init__(
         self,
-        service: Any,
+        events: Any,
         transport: Any,
         batch_uri: str,
         params: Callable[[str | None], dict[str, Any]],
     ) -> None:
-        self._events = service.events()  # built once: it is slow to build
+        self._events = events
         self._transport = transport
         self._batch_uri = batch_uri
         self._params = params

@@ -151,7 +151,7 @@ class GoogleCalendarSource(Portable):
         batched = {n: r for n, r in enumerate(requests) if r[1] is not None}
         size = self._settings.limits.batch_size
         batcher = ListingBatcher(
-            self, self._tokens, self._http, self._retry, self.limits, size, self._token_pool
+            self, self._tokens, self._clients, self._retry, self.limits, size, self._token_pool
         )
         for n, outcome in batcher.run(batched).items():
             if not isinstance(outcome, CursorExpiredError):

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from connectors.model import Person
 from connectors.sandbox.org import generate_org
 from core.errors import BadInputError, WarehouseBusyError
 from flows.backfill import as_of_dates, backfill_history, new_install_dates
 from flows.pipeline import final_state, weekly_report
-from flows.sync import interleave
+from flows.sync import calendars_per_task, interleave, plan_jobs
 from runtime.artifacts import RunReport
 from runtime.engine import run_flow
 from runtime.lock import lock_path, warehouse_lock
@@ -190,3 +191,28 @@ def test_as_of_dates_step_through_the_range_and_always_end_on_its_last_day() -> 
 
 def test_interleave_alternates_providers() -> None:
     assert list(interleave([["g1", "g2", "g3"], ["m1"]])) == ["g1", "m1", "g2", "g3"]
+
+
+def test_jobs_take_a_few_calendars_each_and_batched_rounds_alternate_providers() -> None:
+    people = [Person(f"g{n}@x", "G", None, "google") for n in range(5)]
+    people += [Person(f"m{n}@x", "M", None, "microsoft") for n in range(250)]
+    cursors: dict[str, str | None] = {f"g{n}@x": "t" for n in range(3)}
+    cursors |= {f"m{n}@x": "t" for n in range(240)}
+    jobs = plan_jobs(people, cursors, {"google", "microsoft"}, per_job=4)
+
+    single = [(j.provider, [email for email, _ in j.calendars]) for j in jobs if not j.batched]
+    assert single == [
+        ("google", ["g3@x", "g4@x"]),
+        ("microsoft", ["m240@x", "m241@x", "m242@x", "m243@x"]),
+        ("microsoft", ["m244@x", "m245@x", "m246@x", "m247@x"]),
+        ("microsoft", ["m248@x", "m249@x"]),
+    ]
+    batched = [(j.provider, len(j.calendars)) for j in jobs if j.batched]
+    assert batched == [("google", 3), ("microsoft", 100), ("microsoft", 100), ("microsoft", 40)]
+    assert [j.number for j in jobs] == list(range(1, len(jobs) + 1))
+
+
+def test_a_task_takes_fewer_calendars_when_the_org_is_small() -> None:
+    assert calendars_per_task(10_000, 8, 10) == 10
+    assert calendars_per_task(200, 8, 10) == 6  # four tasks per worker at least
+    assert calendars_per_task(1, 8, 10) == 1
