@@ -11,7 +11,9 @@ Serves a sandbox org of `--people` in a process of its own and runs, through the
 4. `oneonone sync` after 1 % of the calendars changed (a 1:1 cancelled on each);
 5. `oneonone build`: seconds and peak RSS.
 
-Requests are counted at the sandbox. `--executor dask` runs the syncs with
+Requests are counted at the sandbox. Each step also prints oneonone's own CPU
+seconds and the share of the machine's CPU time its host took meanwhile ("steal" in
+/proc/stat: on a shared virtual machine, a slower step may only mean a busier host). `--executor dask` runs the syncs with
 `[run] executor = "dask"` on a local cluster of worker processes. On 2 cores the
 sandbox, the baseline and oneonone share the CPUs: figures are end to end on this
 machine, not the providers' speed.
@@ -45,13 +47,26 @@ _TOKEN_PATHS = ("/token", "/openid-configuration")
 
 @dataclass
 class Step:
-    """One command as run: wall seconds, its peak RSS, the API requests it caused."""
+    """One command as run: wall seconds, its peak RSS, the API requests it caused, its
+    own CPU seconds, and the share of the machine's CPU time the host took meanwhile."""
 
     seconds: float
     peak_rss_mb: float
     requests: int
     token_requests: int
     output: str
+    cpu_s: float = 0.0
+    stolen: float = 0.0
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(all, stolen) CPU ticks of this machine so far, from /proc/stat (a virtual
+    machine's host may take CPU time from it: "steal"); (0, 0) where there is none."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return sum(fields[:8]), fields[7] if len(fields) > 7 else 0
 
 
 def change_one_percent(org: SandboxOrg, at: datetime) -> int:
@@ -81,16 +96,25 @@ def counts(sandbox: Sandbox) -> tuple[int, int]:
 
 def run(command: list[str], env: dict[str, str], sandbox: Sandbox) -> Step:
     """Run `command` to its end, measured; fail loudly with its output."""
-    before = counts(sandbox)
+    before, ticks = counts(sandbox), cpu_ticks()
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
+    total, stolen = (now - then for now, then in zip(cpu_ticks(), ticks, strict=True))
     output = child.stdout.read().decode() if child.stdout else ""
     if status != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{output}")
     after = counts(sandbox)
-    return Step(seconds, usage.ru_maxrss / 1024, after[0] - before[0], after[1] - before[1], output)
+    return Step(
+        seconds,
+        usage.ru_maxrss / 1024,
+        after[0] - before[0],
+        after[1] - before[1],
+        output,
+        usage.ru_utime + usage.ru_stime,
+        stolen / total if total else 0.0,
+    )
 
 
 # What the measured commands import, compiled once before they run.
@@ -154,31 +178,43 @@ def measure(root: Path, people: int, executor: str, naive: bool) -> dict[str, An
             step = run(baseline, env, sandbox)
             figures = json.loads(step.output.strip().splitlines()[-1])
             results["naive"] = {**figures, "seconds": step.seconds, "requests": step.requests}
-            print(f"naive full re-read: {figures['events']:,} events in {step.seconds:.1f} s")
+            print(
+                f"naive full re-read: {figures['events']:,} events in {step.seconds:.1f} s;"
+                f" {step.stolen:.0%} of the machine's CPU time taken by its host"
+            )
         sync = [ONEONONE, "sync", "--config", str(config)]
         full = run(sync, env, sandbox)
         events = events_read(full.output)
         rate = events / full.seconds
         results["full"] = {**_figures(full, calendars), "events": events, "events_per_s": rate}
-        print(f"full sync: {events:,} events in {full.seconds:.1f} s = {rate:,.0f}/s")
+        print(
+            f"full sync: {events:,} events in {full.seconds:.1f} s = {rate:,.0f}/s;"
+            f" oneonone's own CPU {full.cpu_s:.1f} s = {full.cpu_s / events * 1e6:.0f} µs per"
+            f" event; {full.stolen:.0%} of the machine's CPU time taken by its host"
+        )
         again = run(sync, env, sandbox)
         results["unchanged"] = _figures(again, calendars)
         print(
             f"sync again, nothing changed: {again.seconds:.1f} s"
             f" ({again.seconds / full.seconds:.0%} of the full sync), {again.requests} requests"
             f" (+{again.token_requests} token requests),"
-            f" {again.seconds / calendars * 1000:.2f} ms per calendar"
+            f" {again.seconds / calendars * 1000:.2f} ms per calendar; oneonone's own CPU"
+            f" {again.cpu_s:.1f} s; {again.stolen:.0%} taken by the host"
         )
         at = datetime.now(UTC) + timedelta(seconds=1)
         changed = sandbox.server.mutate(change_one_percent, at)  # type: ignore[union-attr]
         after = run(sync, env, sandbox)
         results["one_percent"] = {**_figures(after, calendars), "lines_changed": changed}
         print(
-            f"sync after {changed} lines changed: {after.seconds:.1f} s, {after.requests} requests"
+            f"sync after {changed} lines changed: {after.seconds:.1f} s, {after.requests} requests;"
+            f" {after.stolen:.0%} taken by the host"
         )
         build = run([ONEONONE, "build", "--config", str(config)], env, sandbox)
         results["build"] = _figures(build, calendars)
-        print(f"build: {build.seconds:.1f} s, peak RSS {build.peak_rss_mb:,.0f} MB")
+        print(
+            f"build: {build.seconds:.1f} s, peak RSS {build.peak_rss_mb:,.0f} MB;"
+            f" {build.stolen:.0%} taken by the host"
+        )
         if naive:
             base = results["naive"]["seconds"]
             print(

@@ -120,9 +120,10 @@ class Warehouse:
         """
         if not files:
             return 0
-        calendars = pa.concat_tables([staging.read_calendars(f.path) for f in files])
+        calendars = pa.concat_tables([f.calendars_table() for f in files])
+        columns = frozenset().union(*(f.column_names() for f in files))
         with self._transaction() as con:
-            merged = raw.merge(con, [f.path for f in files], calendars)
+            merged = raw.merge(con, [f.path for f in files], calendars, columns)
         for staged in files:
             staged.path.unlink(missing_ok=True)
         return merged

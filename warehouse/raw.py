@@ -11,7 +11,7 @@ nothing: every time written comes from the staged calendars, not from the clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -124,9 +124,13 @@ ANTI JOIN sync_state s USING (provider, calendar_email)
 
 
 def merge(
-    con: duckdb.DuckDBPyConnection, rows: pa.Table | Sequence[Path], calendars: pa.Table
+    con: duckdb.DuckDBPyConnection,
+    rows: pa.Table | Sequence[Path],
+    calendars: pa.Table,
+    file_columns: Collection[str] | None = None,
 ) -> int:
-    """Merge staged `rows` (a table, or staged Parquet files) of the staged `calendars`
+    """Merge staged `rows` (a table, or staged Parquet files holding `file_columns`, read
+    from their schemas when not given) of the staged `calendars`
     (warehouse.staging.CALENDARS_SCHEMA) inside the caller's transaction; rows merged."""
     con.register("_calendars_in", calendars)
     if isinstance(rows, pa.Table):
@@ -134,7 +138,9 @@ def merge(
         source, columns = "_rows_in", _columns(set(rows.column_names))
     else:
         source = "read_parquet($files, union_by_name = true)"
-        columns = _columns(set().union(*(pq.read_schema(path).names for path in rows)))
+        if file_columns is None:
+            file_columns = set().union(*(pq.read_schema(path).names for path in rows))
+        columns = _columns(set(file_columns))
     try:
         # Each row gets its calendar's observed_at; a row of a calendar not in the
         # batch (a bug) would have none and is refused by the NOT NULL history columns.

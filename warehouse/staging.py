@@ -19,7 +19,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,21 @@ class StagedFile:
     path: Path
     calendars: tuple[tuple[str, str], ...]  # (provider, calendar_email)
     rows: int
+    # What the file's metadata and schema say, kept by whoever wrote or read them, so the
+    # writer need not open each file again: its calendars (CALENDARS_SCHEMA) and the
+    # names of its row columns. None: read from the file when merged.
+    table: pa.Table | None = field(default=None, compare=False)
+    columns: frozenset[str] | None = None
+
+    def calendars_table(self) -> pa.Table:
+        """The calendars this file holds, as a CALENDARS_SCHEMA table."""
+        return self.table if self.table is not None else read_calendars(self.path)
+
+    def column_names(self) -> frozenset[str]:
+        """The names of the row columns this file holds."""
+        return (
+            self.columns if self.columns is not None else frozenset(pq.read_schema(self.path).names)
+        )
 
 
 def staging_directory(path: Path) -> Path:
@@ -136,7 +151,8 @@ def write_staged(directory: Path, rows: pa.Table, calendars: pa.Table) -> Staged
     table = rows.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     final = directory / f"{uuid.uuid4().hex}{SUFFIX}"
     write_aside(table, final)
-    return StagedFile(final, calendar_keys(calendars), rows.num_rows)
+    columns = frozenset(rows.column_names)
+    return StagedFile(final, calendar_keys(calendars), rows.num_rows, calendars, columns)
 
 
 def write_aside(table: pa.Table, final: Path) -> None:
@@ -189,8 +205,9 @@ def staged_files(directory: Path) -> list[StagedFile]:
         return []
     found = []
     for path in sorted(directory.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime_ns):
-        keys = calendar_keys(read_calendars(path))
-        found.append(StagedFile(path, keys, pq.read_metadata(path).num_rows))
+        calendars = read_calendars(path)
+        rows = pq.read_metadata(path).num_rows
+        found.append(StagedFile(path, calendar_keys(calendars), rows, calendars))
     return found
 
 
