@@ -13,8 +13,9 @@ Serves a sandbox org of `--people` in a process of its own and runs, through the
 
 Requests are counted at the sandbox. Each step also prints oneonone's own CPU
 seconds and the share of the machine's CPU time its host took meanwhile ("steal" in
-/proc/stat: on a shared virtual machine, a slower step may only mean a busier host). `--executor dask` runs the syncs with
-`[run] executor = "dask"` on a local cluster of worker processes. On 2 cores the
+/proc/stat: on a shared virtual machine, a slower step may only mean a busier host).
+`--executor dask` runs the syncs with `[run] executor = "dask"` on a local cluster of
+worker processes. On 2 cores the
 sandbox, the baseline and oneonone share the CPUs: figures are end to end on this
 machine, not the providers' speed.
 
