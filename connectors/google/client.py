@@ -62,6 +62,7 @@ def load_credentials(
 
 
 @lru_cache(maxsize=8)
+@lru_cache(maxsize=8)  # one file per bundle and process, whatever the transports made
 def ca_certs_file(extra: Path | None) -> str | None:
     """The system CAs plus `extra` in one file, since httplib2 takes a single path
     (removed when the process exits)."""
