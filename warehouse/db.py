@@ -121,9 +121,8 @@ class Warehouse:
         if not files:
             return 0
         calendars = pa.concat_tables([f.calendars_table() for f in files])
-        columns = frozenset().union(*(f.column_names() for f in files))
         with self._transaction() as con:
-            merged = raw.merge(con, [f.path for f in files], calendars, columns)
+            merged = raw.merge(con, files, calendars)
         for staged in files:
             staged.path.unlink(missing_ok=True)
         return merged

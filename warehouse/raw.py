@@ -11,16 +11,18 @@ nothing: every time written comes from the staged calendars, not from the clock.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from warehouse.frames import OBSERVATION_SCHEMA, as_utc
+
+if TYPE_CHECKING:
+    from warehouse.staging import StagedFile
 
 _KEY = "provider = ? AND calendar_email = ?"
 # Columns of OBSERVATION_SCHEMA a staged file of an earlier version lacks (its rows have
@@ -124,13 +126,9 @@ ANTI JOIN sync_state s USING (provider, calendar_email)
 
 
 def merge(
-    con: duckdb.DuckDBPyConnection,
-    rows: pa.Table | Sequence[Path],
-    calendars: pa.Table,
-    file_columns: Collection[str] | None = None,
+    con: duckdb.DuckDBPyConnection, rows: pa.Table | Sequence[StagedFile], calendars: pa.Table
 ) -> int:
-    """Merge staged `rows` (a table, or staged Parquet files holding `file_columns`, read
-    from their schemas when not given) of the staged `calendars`
+    """Merge staged `rows` (a table, or staged Parquet files) of the staged `calendars`
     (warehouse.staging.CALENDARS_SCHEMA) inside the caller's transaction; rows merged."""
     con.register("_calendars_in", calendars)
     if isinstance(rows, pa.Table):
@@ -138,9 +136,7 @@ def merge(
         source, columns = "_rows_in", _columns(set(rows.column_names))
     else:
         source = "read_parquet($files, union_by_name = true)"
-        if file_columns is None:
-            file_columns = set().union(*(pq.read_schema(path).names for path in rows))
-        columns = _columns(set(file_columns))
+        columns = _columns(set().union(*(staged.column_names() for staged in rows)))
     try:
         # Each row gets its calendar's observed_at; a row of a calendar not in the
         # batch (a bug) would have none and is refused by the NOT NULL history columns.
@@ -148,7 +144,7 @@ def merge(
         con.execute(
             f"CREATE TEMP TABLE _rows AS SELECT {columns}, c.observed_at AS ts "
             f"FROM {source} b LEFT JOIN _calendars c USING (provider, calendar_email)",
-            {} if isinstance(rows, pa.Table) else {"files": [str(p) for p in rows]},
+            {} if isinstance(rows, pa.Table) else {"files": [str(f.path) for f in rows]},
         )
         merged = con.execute("SELECT count(*) FROM _rows").fetchall()[0][0]
         if _any(con, '"full"'):
