@@ -1,7 +1,8 @@
 """Incremental rounds through Google batch requests: many events.list calls per POST.
 
 Each calendar's listing becomes an inner request of `POST {api_endpoint}batch/calendar/v3`
-(built by `BatchHttpRequest(batch_uri=...)`: `new_batch_http_request()` would take the
+(built by `BatchRequest(batch_uri=...)`, google-api-python-client's `BatchHttpRequest`
+that writes plain inner requests itself: `new_batch_http_request()` would take the
 discovery document's root and ignore `google.api_endpoint`), at most
 `google.batch_size` per POST (the Calendar API takes up to 1,000), each counted by the
 source's limits as a request of its own, as Google counts them. Domain-wide
@@ -26,9 +27,9 @@ from typing import Any, Protocol
 
 import google_auth_httplib2
 from google.auth import credentials as auth_credentials
-from googleapiclient.http import BatchHttpRequest
 
 from connectors.batching import Outcome, Round, run_rounds
+from connectors.google.batch_request import BatchRequest
 from connectors.google.client import classify, decode_json, mapped_errors
 from connectors.google.clients import ThreadClients
 from connectors.google.paging import PageTokenPaginator
@@ -175,7 +176,7 @@ class _Sender:
     def send(self, jobs: Mapping[str, ListingJob]) -> dict[str, Outcome]:
         """One POST of `jobs`' next pages; each answer's outcome by its key."""
         answers: dict[str, tuple[Any, Exception | None]] = {}
-        batch = BatchHttpRequest(
+        batch = BatchRequest(
             callback=lambda key, body, error: answers.__setitem__(key, (body, error)),
             batch_uri=self._batch_uri,
         )
