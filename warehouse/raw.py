@@ -2,10 +2,12 @@
 
 One merge takes many calendars' rows at once (see warehouse.staging) and runs inside
 the caller's transaction, so every calendar's cursor commits with its rows or not at
-all. Its cost follows the rows merged: each step is one set-based statement per
-group of calendars (a hash join against the stored rows, no per-calendar statement),
-and steps that have nothing to do are skipped — an unchanged week touches
-`sync_state` alone. Merging the same staged rows twice changes
+all. Each step is one set-based statement per group of calendars (no per-calendar
+statement), and steps that have nothing to do are skipped — an unchanged week touches
+`sync_state` alone. A group with rows finds the stored rows they replace by their key
+columns alone (a hash join, which reads those columns of every stored row: the one
+part of a merge that grows with the table), then reads and deletes just those rows by
+their row ids. Merging the same staged rows twice changes
 nothing: every time written comes from the staged calendars, not from the clock.
 """
 
@@ -32,6 +34,8 @@ _JOIN = "r.provider = {o}.provider AND r.calendar_email = {o}.calendar_email"
 
 # Merge the staged rows over what is stored: history columns carry over, and a stub
 # (no participants) keeps the participants/organizer/times already known for that id.
+# The stored rows are found by key columns alone, then read whole by row id (a join
+# that read every column of every stored row cost twice as much).
 _MERGED = """
 CREATE TEMP TABLE _merged AS
 SELECT b.provider, b.calendar_email, b.event_id,
@@ -56,17 +60,21 @@ SELECT b.provider, b.calendar_email, b.event_id,
     CASE WHEN b.state = 'live' THEN NULL ELSE coalesce(o.cancel_seen_at, b.ts)
         END AS cancel_seen_at,
     coalesce(o.first_start, b.start) AS first_start,
-    o.event_id IS NOT NULL AS stored
+    o.rid AS stored_rid
 FROM _rows b
-LEFT JOIN raw_observations o USING (provider, calendar_email, event_id)
+LEFT JOIN (
+    SELECT *, rowid AS rid FROM raw_observations WHERE rowid IN (
+        SELECT r.rowid FROM raw_observations r
+        SEMI JOIN _rows b USING (provider, calendar_email, event_id))
+) o USING (provider, calendar_email, event_id)
 """
 
-_DROP_REPLACED = f"""
-DELETE FROM raw_observations r USING _merged m
-WHERE m.stored AND {_JOIN.format(o="m")} AND r.event_id = m.event_id
+_DROP_REPLACED = """
+DELETE FROM raw_observations
+WHERE rowid IN (SELECT stored_rid FROM _merged WHERE stored_rid IS NOT NULL)
 """
 
-_INSERT_MERGED = "INSERT INTO raw_observations SELECT * EXCLUDE (stored) FROM _merged"
+_INSERT_MERGED = "INSERT INTO raw_observations SELECT * EXCLUDE (stored_rid) FROM _merged"
 
 # Rows a full sync no longer lists are gone from the calendar.
 _DROP_STALE = f"""
