@@ -5,10 +5,11 @@ the caller's transaction, so every calendar's cursor commits with its rows or no
 all. Each step is one set-based statement per group of calendars (no per-calendar
 statement), and steps that have nothing to do are skipped — an unchanged week touches
 `sync_state` alone. A group with rows finds the stored rows they replace by their key
-columns alone (a hash join, which reads those columns of every stored row: the one
-part of a merge that grows with the table), then reads and deletes just those rows by
-their row ids. Merging the same staged rows twice changes
-nothing: every time written comes from the staged calendars, not from the clock.
+columns alone, then reads and deletes just those rows by row id. That join, the
+recount of the changed calendars, and a full sync's removal of the rows no longer
+listed each read the key columns of every stored row: the part of a merge that still
+grows with the table. Merging the same staged rows twice changes nothing: every time
+written comes from the staged calendars, not from the clock.
 """
 
 from __future__ import annotations
