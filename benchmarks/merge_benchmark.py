@@ -12,7 +12,7 @@ through staged files, as a sync's writer does (`Warehouse.merge_staged`):
 
 Cost that follows the rows merged stays flat down each column as the stored rows grow.
 
-Run: `uv run python benchmarks/merge_benchmark.py --stored 1000000,5000000,11000000`.
+Run: `uv run python benchmarks/merge_benchmark.py --stored 1100000,5500000,11000000`.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def test_a_first_page_with_fields_and_times_is_written_as_the_library_writes_it(
         fields="items(id,status,start,end),nextPageToken,nextSyncToken",
         pageToken="EjYKKjA0ZTg",
     )
-    assert both(request)[0] == both(request)[1]
+    ours, library = both(request)
+    assert ours == library
 
 
 # Mostly what a plain header holds (printable ASCII and spaces), sometimes anything.
