@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from runtime import heap
 from runtime.config import RunConfig
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ def _mentions(path: Path, text: str) -> bool:
 
 def run_flow(flow: FlowSpec[Any], **parameters: Any) -> Any:
     """Entry point for the CLI: orchestrated when an API is configured, else in-process."""
+    heap.settle()
     if not api_configured():
         return flow.fn(**parameters)
     from prefect.client.schemas.objects import State
