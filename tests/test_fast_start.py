@@ -1,4 +1,5 @@
-"""The commands that run no flow start without Prefect and the dashboard's libraries.
+"""The commands that run no flow start without Prefect and the dashboard's libraries;
+a sync loads neither the build nor the sign-in flows.
 
 `--help`, `sql`, `explain` and `doctor` run one after another in one fresh Python
 process, through the console entry point, each to its end; after each, the test reads
@@ -138,3 +139,26 @@ def test_an_api_named_in_a_prefect_profile_is_honoured(tmp_path: Path) -> None:
     (tmp_path / "prefect.toml").unlink()
     assert _ask(tmp_path, {**env, "PREFECT_API_URL": "http://127.0.0.1:4200/api"}) == "True True"
     assert _ask(tmp_path, {**env, "PREFECT_API_URL": ""}) == "False False"
+
+
+IMPORTS = """
+import json, sys
+import cli.app, flows.sync
+print(json.dumps(sorted(name for name in sys.argv[1:] if name in sys.modules)))
+"""
+
+
+def test_a_sync_loads_neither_the_build_nor_the_sign_in_libraries(tmp_path: Path) -> None:
+    # The metrics build (pyarrow.compute among others) and Google's sign-in flow
+    # (oauthlib) load when used: a weekly sync of service accounts needs neither.
+    heavy = ["warehouse.rebuild", "pyarrow.compute", "google_auth_oauthlib", "oauthlib"]
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS, *heavy],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -19,10 +20,11 @@ from warehouse import calls, raw, staging
 from warehouse.files import connect, is_damage, owner_only, unreadable
 from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
-from warehouse.rebuild import HISTORY_TABLES as HISTORY_TABLES  # re-exported
-from warehouse.rebuild import PartitionMapper, build_history_tables, build_tables, duckdb_memory
 from warehouse.roster import snapshot_frame
-from warehouse.schema import DERIVED_TABLES, MIGRATIONS, STORED_TABLES
+from warehouse.schema import DERIVED_TABLES, HISTORY_TABLES, MIGRATIONS, STORED_TABLES
+
+if TYPE_CHECKING:  # the build's modules load with the first build, not with every command
+    from warehouse.rebuild import PartitionMapper
 
 OUTCOMES = ("complete", "partial", "failed", "aborted")  # aborted: killed, noticed by the next run
 RUN_COUNTS = ("calendars_synced", "calendars_failed", "events_read", "occurrences")
@@ -234,6 +236,8 @@ class Warehouse:
         `warehouse.rebuild`), their files in `workdir`, a folder every process the
         mapper runs on can reach (default: beside the warehouse).
         """
+        from warehouse.rebuild import build_tables
+
         synced = self.synced_calendars()
         folder = workdir or self._workdir()
         with self._build_memory(), self._transaction() as con:
@@ -251,6 +255,8 @@ class Warehouse:
         transaction; the current derived tables are not touched. Partitioned as
         `build` is, `mapper` and `workdir` as for `build` (through a mapper, each
         partition as of each date is a call of its own); weekly rows per date."""
+        from warehouse.rebuild import build_history_tables
+
         synced = self.synced_calendars()
         folder = workdir or self._workdir()
         with self._build_memory(), self._transaction() as con:
@@ -259,6 +265,8 @@ class Warehouse:
     def _build_memory(self) -> AbstractContextManager[None]:
         """DuckDB's memory capped while a file warehouse builds (the excess spills to
         the file); an in-memory one has nowhere to spill."""
+        from warehouse.rebuild import duckdb_memory
+
         return nullcontext() if self.path == ":memory:" else duckdb_memory(self._con)
 
     def _workdir(self) -> Path | None:

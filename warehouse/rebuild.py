@@ -34,19 +34,9 @@ from warehouse.frames import SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
 from warehouse.partitions import RawPartitions, partition_count, read_partition
 from warehouse.roster import reporting_lines
-from warehouse.schema import DERIVED_TABLES
+from warehouse.schema import DERIVED_TABLES, HISTORY_TABLES, SNAPSHOT_HISTORY
 from warehouse.staging import write_aside
 
-# History table → the derived table it keeps one snapshot of per as_of (as_of first,
-# then the table's columns). Every build writes its own date's snapshot of the
-# SNAPSHOT_HISTORY ones; the backfill writes all of them for a range of dates.
-HISTORY_TABLES: Final[dict[str, str]] = {
-    "kpi_history": "org_kpis",
-    "manager_metrics_history": "manager_metrics",
-    "org_rollups_history": "org_rollups",
-    "weekly_activity_history": "weekly_activity",
-}
-SNAPSHOT_HISTORY: Final = ("kpi_history", "manager_metrics_history", "org_rollups_history")
 # DuckDB's own share of a build's memory: beyond it, its cache of the raw table goes
 # and the rows being written spill to the file (measured: no slower at 10M occurrences).
 DUCKDB_BUILD_MEMORY = "512MB"

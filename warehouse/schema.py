@@ -159,3 +159,14 @@ STORED_TABLES: Final[tuple[str, ...]] = (
     "runs",
     "schema_migrations",
 )
+
+# History table → the derived table it keeps one snapshot of per as_of (as_of first,
+# then the table's columns). Every build writes its own date's snapshot of the
+# SNAPSHOT_HISTORY ones; the backfill writes all of them for a range of dates.
+HISTORY_TABLES: Final[dict[str, str]] = {
+    "kpi_history": "org_kpis",
+    "manager_metrics_history": "manager_metrics",
+    "org_rollups_history": "org_rollups",
+    "weekly_activity_history": "weekly_activity",
+}
+SNAPSHOT_HISTORY: Final = ("kpi_history", "manager_metrics_history", "org_rollups_history")

@@ -31,9 +31,9 @@ from connectors.google.batch import ListingBatcher
 from connectors.google.client import CALENDAR_SCOPE, RequestCounter, execute, load_credentials
 from connectors.google.clients import ThreadClients
 from connectors.google.normalise import normalise_events
-from connectors.google.oauth import UserTokens, user_credentials
 from connectors.google.paging import PageTokenPaginator, pages
 from connectors.google.tokens import SubjectTokens
+from connectors.google.user_tokens import UserTokens
 from connectors.limits import RequestLimits, Waits
 from connectors.model import CalendarBatch, Provider
 from connectors.portable import Portable
@@ -212,6 +212,9 @@ def _tokens(
     if isinstance(settings, GoogleSignIn):
         if store is None:
             raise TypeError("a signed-in Google source needs the store of its tokens")
+        # The sign-in flow's libraries (oauthlib, requests) load only for a signed-in source.
+        from connectors.google.oauth import user_credentials
+
         return UserTokens(user_credentials(settings, http, store, transport))
     return SubjectTokens(load_credentials(settings, [CALENDAR_SCOPE]), transport)
 
