@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import google_auth_httplib2
@@ -84,3 +85,84 @@ def test_any_headers_or_body_are_written_as_the_library_writes_them(
             return
         raise AssertionError(f"the library raised {error!r}; ours did not") from error
     assert BatchRequest()._serialize_request(request) == expected
+
+
+BASE_ID = re.compile(r"<[0-9a-f-]{36} \+(\s)")  # folded or not
+
+
+class Recorder:
+    """An `http` that keeps what a batch sends and answers every part with `answer`."""
+
+    def __init__(self, answer: bytes = b'{"items": [], "nextSyncToken": "next"}') -> None:
+        self.answer = answer
+        self.content_ids: list[str] = []  # of the requests sent, to answer them by
+        self.sent: list[tuple[str, str]] = []
+
+    def request(self, uri: str, method: str = "GET", body: Any = None, headers: Any = None) -> Any:
+        kind = headers["content-type"]
+        boundary = kind.split('boundary="', 1)[1].rstrip('"')
+        # Each batch has a random boundary and a random base of its requests' ids.
+        text = BASE_ID.sub(r"<BASE +\1", body.replace(boundary, "BOUNDARY"))
+        self.sent.append((text, kind.replace(boundary, "BOUNDARY")))
+        parts = "".join(
+            f"--reply\r\nContent-Type: application/http\r\nContent-ID: <response-{i[1:]}\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n"
+            f"{self.answer.decode()}\r\n"
+            for i in self.content_ids
+        )
+        reply = httplib2.Response(
+            {"status": "200", "content-type": "multipart/mixed; boundary=reply"}
+        )
+        return reply, (parts + "--reply--\r\n").encode()
+
+
+def keeper(answers: list[Any]) -> Any:
+    """A batch callback keeping `(request_id, response, error)` in `answers`."""
+    return lambda *got: answers.append(got)
+
+
+def sent_by_both(
+    requests: list[HttpRequest], request_ids: list[str] | None = None
+) -> tuple[Recorder, Recorder, list[Any], list[Any]]:
+    """Each batch class executes the same requests: what each sent and was given back."""
+    seen = []
+    recorders = []
+    for kind in (BatchRequest, BatchHttpRequest):
+        answers: list[Any] = []
+        batch = kind(batch_uri=ENDPOINT + "batch/calendar/v3")
+        for n, request in enumerate(requests):
+            request_id = request_ids[n] if request_ids else None
+            batch.add(request, callback=keeper(answers), request_id=request_id)
+        recorder = Recorder()
+        recorder.content_ids = [batch._id_to_header(n) for n in batch._order]
+        batch.execute(http=recorder)
+        recorders.append(recorder)
+        seen.append(answers)
+    return recorders[0], recorders[1], seen[0], seen[1]
+
+
+def test_a_batch_is_sent_and_read_as_the_library_sends_and_reads_it() -> None:
+    requests = [listing(syncToken=f"token-{n}", maxResults=2500) for n in range(3)]
+    ours, library, our_answers, library_answers = sent_by_both(requests)
+    # The same text, but for the random boundary and base of the ids.
+    assert ours.sent == library.sent
+    ((body, kind),) = ours.sent
+    assert kind == 'multipart/mixed; boundary="BOUNDARY"'
+    assert body.count("--BOUNDARY\n") == 3 and body.endswith("\n--BOUNDARY--\n")
+    assert "Content-ID: <BASE + 3>\n" in body
+    # Each request's answer reaches its callback alike.
+    assert [(n, body) for n, body, _ in our_answers] == [
+        (n, body) for n, body, _ in library_answers
+    ]
+    assert [error for _, _, error in our_answers] == [None, None, None]
+
+
+def test_a_batch_with_a_body_or_an_odd_id_is_left_to_the_library() -> None:
+    with_body = listing(maxResults=10)
+    with_body.body = '{"a": 1}'
+    ours, library, _, _ = sent_by_both([with_body, listing(maxResults=10)])
+    assert ours.sent == library.sent
+    odd_ids = ["é" * 3, "x" * 90]  # not plain ASCII; a Content-ID line the package folds
+    for request_id in odd_ids:
+        ours, library, _, _ = sent_by_both([listing(maxResults=10)], [request_id])
+        assert ours.sent == library.sent
