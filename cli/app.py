@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from core.errors import BadInputError, OneOnOneError, WarehouseBusyError
+from runtime import heap
 from runtime.terminal import text
 
 if TYPE_CHECKING:
@@ -119,6 +120,14 @@ def _as_of(text: str | None, config: Config) -> date:
     return _date("--as-of", text) or today_in(config.org.timezone)
 
 
+def _start_run() -> None:
+    """Before a flow command loads its modules: no garbage collection while they load
+    (they make next to none; `run_flow` settles the collector for the run), and the
+    run's logging."""
+    heap.hold()
+    _run_logging()
+
+
 def _run_logging() -> None:
     """Prefect's own chatter off (if a run loads it); our progress lines (logger
     `oneonone`) on stderr, through a handler of ours: a run without a Prefect API never
@@ -158,7 +167,7 @@ def run(
 def _run(settings: Config, as_of: str | None, verbose: bool) -> None:
     day = _as_of(as_of, settings)
     _check_inputs(settings)
-    _run_logging()
+    _start_run()
     from flows.pipeline import weekly_report
     from runtime.engine import run_flow
 
@@ -175,7 +184,7 @@ def sync(
 ) -> None:
     """Sync every roster member's calendar into the warehouse (no build)."""
     settings = _load(config)
-    _run_logging()
+    _start_run()
     from flows.sync import sync_flow
     from runtime.engine import run_flow
 
@@ -193,7 +202,7 @@ def sync(
 def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Rebuild occurrences and metric tables from what was synced."""
     settings = _load(config)
-    _run_logging()
+    _start_run()
     from flows.build import build_flow
     from runtime.engine import run_flow
 
@@ -206,7 +215,7 @@ def build(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
 def report(config: ConfigOption = None, as_of: AsOfOption = None) -> None:
     """Render the dashboard from the warehouse without syncing."""
     settings = _load(config)
-    _run_logging()
+    _start_run()
     from flows.pipeline import render_reports_flow
     from runtime.engine import run_flow
 
@@ -225,7 +234,7 @@ def backfill(
 ) -> None:
     """Fill the history tables with the metrics as of past dates (syncs nothing)."""
     settings = _load(config)
-    _run_logging()
+    _start_run()
     from flows.backfill import backfill_history
     from runtime.engine import run_flow
 
@@ -390,6 +399,7 @@ def doctor(config: ConfigOption = None) -> None:
 
 def main() -> None:
     """Console entry point: known errors become a message and an exit code, not a trace."""
+    heap.one_command_process()
     try:
         app()
     except (BadInputError, WarehouseBusyError) as error:  # fix the input, or come back later

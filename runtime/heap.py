@@ -8,9 +8,11 @@ exit. `settle` moves those into the permanent generation (`gc.freeze`) and colle
 less often. Measured on a first sync of the 10,000-person sandbox (`oneonone sync`
 under `/usr/bin/time`): 111.7 s of user CPU before, 99.2 s after.
 
-Only for a process that runs one command and exits (the CLI): everything alive at
-the call is never scanned again, so a long-lived worker calling it per run would
-keep every cycle made before its last call.
+Only for a process that runs one command and exits: everything alive at the call is
+never scanned again, so a long-lived process (a Prefect worker, a test session)
+calling it per run would keep every cycle made before its last call. The console
+entry point says so (`one_command_process`); anywhere else `hold` and `settle` do
+nothing.
 """
 
 from __future__ import annotations
@@ -23,12 +25,32 @@ import gc
 THRESHOLDS = (20_000, 50, 50)
 
 
+_tuned = False  # set by the console entry point only
+
+
+def one_command_process() -> None:
+    """This process runs one command and exits: its collector may be set for it."""
+    global _tuned
+    _tuned = True
+
+
+def hold() -> None:
+    """No collections until `settle`: while a run's modules load (over a second of
+    imports, which make next to no garbage), full collections of the growing heap
+    cost 0.2-0.5 s."""
+    if _tuned:
+        gc.disable()
+
+
 def settle() -> None:
-    """Freeze what is alive now and space collections out, until the process exits."""
-    if gc.get_freeze_count():
+    """Freeze what is alive now (once per process) and collect, less often, until the
+    process exits."""
+    if not _tuned:
         return
-    gc.freeze()
-    gc.set_threshold(*THRESHOLDS)
-    # Frozen objects are never collected, not even at exit: extension modules that
-    # count their instances at shutdown (DuckDB's types) would report them as leaked.
-    atexit.register(gc.unfreeze)
+    if not gc.get_freeze_count():
+        gc.freeze()
+        gc.set_threshold(*THRESHOLDS)
+        # Frozen objects are never collected, not even at exit: extension modules that
+        # count their instances at shutdown (DuckDB's types) would report them as leaked.
+        atexit.register(gc.unfreeze)
+    gc.enable()

@@ -1,4 +1,5 @@
-"""A CLI run settles the garbage collector once, and exits without leak reports.
+"""A CLI run holds the garbage collector while it loads, settles it once, and exits
+without leak reports.
 
 Each case runs in a fresh interpreter: freezing the test process's heap would change
 every test after it.
@@ -17,15 +18,21 @@ from runtime.heap import THRESHOLDS
 CHILD = """
 import gc, json, sys
 import duckdb  # its types are counted at exit: a frozen one would be reported leaked
+from runtime import heap
 from runtime.engine import FlowSpec, run_flow
 
-before = (gc.get_threshold(), gc.get_freeze_count())
+before = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
+run_flow(FlowSpec(lambda: None, "in a process that has not said it runs one command"))
+untouched = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
+heap.one_command_process()  # what the console entry point says
+heap.hold()  # what a flow command does before it loads its modules
+held = gc.isenabled()
 con = duckdb.connect()
 con.sql("select 1").fetchall()
 run_flow(FlowSpec(lambda: None, "nothing"))
 run_flow(FlowSpec(lambda: None, "nothing again"))
-after = (gc.get_threshold(), gc.get_freeze_count())
-print(json.dumps({"before": before, "after": after}))
+after = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
+print(json.dumps({"before": before, "untouched": untouched, "held": held, "after": after}))
 """
 
 
@@ -47,10 +54,12 @@ def test_a_run_freezes_the_heap_once_and_spaces_collections_out(tmp_path: Path) 
     done = _run(CHILD, tmp_path)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    threshold, frozen = seen["before"]
-    assert tuple(threshold) != THRESHOLDS and frozen == 0
-    threshold, frozen = seen["after"]
-    assert tuple(threshold) == THRESHOLDS
+    threshold, frozen, enabled = seen["before"]
+    assert tuple(threshold) != THRESHOLDS and frozen == 0 and enabled
+    assert seen["untouched"] == seen["before"]  # a test session, a worker: left alone
+    assert seen["held"] is False  # no collections while the run's modules load
+    threshold, frozen, enabled = seen["after"]
+    assert tuple(threshold) == THRESHOLDS and enabled  # collecting again, less often
     assert frozen > 10_000  # the imported modules' objects, DuckDB's among them
     # Unfrozen at exit: DuckDB's extension finds none of its objects left behind.
     assert "leaked" not in done.stderr, done.stderr
