@@ -123,7 +123,8 @@ def _mentions(path: Path, text: str) -> bool:
 
 
 def run_flow(flow: FlowSpec[Any], **parameters: Any) -> Any:
-    """Entry point for the CLI: orchestrated when an API is configured, else in-process."""
+    """Entry point for the CLI: orchestrated when an API is configured, else in-process
+    (the console's process first sets its garbage collector for the run: runtime.heap)."""
     heap.settle()
     if not api_configured():
         return flow.fn(**parameters)

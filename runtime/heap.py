@@ -37,7 +37,7 @@ def one_command_process() -> None:
 def hold() -> None:
     """No collections until `settle`: while a run's modules load (over a second of
     imports, which make next to no garbage), full collections of the growing heap
-    cost 0.2-0.5 s."""
+    cost 0.2-0.6 s."""
     if _tuned:
         gc.disable()
 
