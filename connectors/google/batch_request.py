@@ -44,9 +44,10 @@ class BatchRequest(BatchHttpRequest):
     def _execute(self, http: Any, order: list[str], requests: dict[str, Any]) -> None:
         parts = []
         for request_id in order:
-            line = f"Content-ID: {self._id_to_header(request_id)}"
+            content_id = self._id_to_header(request_id)
+            line = f"Content-ID: {content_id}"
             text = _plain_request(requests[request_id])
-            if text is None or len(line) > _LONGEST_LINE or not _plain(*line.split(": ", 1)):
+            if text is None or not _plain("Content-ID", content_id) or len(line) > _LONGEST_LINE:
                 super()._execute(http, order, requests)
                 return
             parts.append(f"{_PART_HEADERS}\n{line}\n\n{text}")
