@@ -12,8 +12,10 @@ Serves a sandbox org of `--people` in a process of its own and runs, through the
 5. `oneonone build`: seconds and peak RSS.
 
 Requests are counted at the sandbox. Each step also prints oneonone's own CPU
-seconds and the share of the machine's CPU time its host took meanwhile ("steal" in
-/proc/stat: on a shared virtual machine, a slower step may only mean a busier host).
+seconds, the sandbox's (what serving the step cost the process playing Google and
+Microsoft, on the same two cores), and the share of the machine's CPU time its host
+took meanwhile ("steal" in /proc/stat: on a shared virtual machine, a slower step may
+only mean a busier host).
 `--executor dask` runs the syncs with `[run] executor = "dask"` on a local cluster of
 worker processes. On 2 cores the
 sandbox, the baseline and oneonone share the CPUs: figures are end to end on this
@@ -36,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from connectors.sandbox.app import Sandbox, start_sandbox
+from connectors.sandbox.app import RemoteServer, Sandbox, start_sandbox
 from connectors.sandbox.embedded import SECRET_VARIABLE, sandbox_config, write_roster_csv
 from connectors.sandbox.model import SandboxOrg
 from connectors.sandbox.mutations import cancel_instance, one_on_ones
@@ -49,7 +51,8 @@ _TOKEN_PATHS = ("/token", "/openid-configuration")
 @dataclass
 class Step:
     """One command as run: wall seconds, its peak RSS, the API requests it caused, its
-    own CPU seconds, and the share of the machine's CPU time the host took meanwhile."""
+    own CPU seconds, the sandbox's CPU seconds meanwhile, and the share of the machine's
+    CPU time the host took meanwhile."""
 
     seconds: float
     peak_rss_mb: float
@@ -58,6 +61,7 @@ class Step:
     output: str
     cpu_s: float = 0.0
     stolen: float = 0.0
+    sandbox_cpu_s: float = 0.0
 
 
 def cpu_ticks() -> tuple[int, int]:
@@ -68,6 +72,16 @@ def cpu_ticks() -> tuple[int, int]:
     except (OSError, ValueError):
         return 0, 0
     return sum(fields[:8]), fields[7] if len(fields) > 7 else 0
+
+
+def process_cpu_s(pid: int | None) -> float:
+    """CPU seconds (user and system) process `pid` has used so far, from /proc; 0.0
+    where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def change_one_percent(org: SandboxOrg, at: datetime) -> int:
@@ -98,11 +112,14 @@ def counts(sandbox: Sandbox) -> tuple[int, int]:
 def run(command: list[str], env: dict[str, str], sandbox: Sandbox) -> Step:
     """Run `command` to its end, measured; fail loudly with its output."""
     before, ticks = counts(sandbox), cpu_ticks()
+    server = process_cpu_s(sandbox.server.pid) if isinstance(sandbox.server, RemoteServer) else 0.0
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     total, stolen = (now - then for now, then in zip(cpu_ticks(), ticks, strict=True))
+    if isinstance(sandbox.server, RemoteServer):
+        server = process_cpu_s(sandbox.server.pid) - server
     output = child.stdout.read().decode() if child.stdout else ""
     if status != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{output}")
@@ -115,6 +132,7 @@ def run(command: list[str], env: dict[str, str], sandbox: Sandbox) -> Step:
         output,
         usage.ru_utime + usage.ru_stime,
         stolen / total if total else 0.0,
+        server,
     )
 
 
@@ -191,7 +209,8 @@ def measure(root: Path, people: int, executor: str, naive: bool) -> dict[str, An
         print(
             f"full sync: {events:,} events in {full.seconds:.1f} s = {rate:,.0f}/s;"
             f" oneonone's own CPU {full.cpu_s:.1f} s = {full.cpu_s / events * 1e6:.0f} µs per"
-            f" event; {full.stolen:.0%} of the machine's CPU time taken by its host"
+            f" event; the sandbox's CPU {full.sandbox_cpu_s:.1f} s;"
+            f" {full.stolen:.0%} of the machine's CPU time taken by its host"
         )
         again = run(sync, env, sandbox)
         results["unchanged"] = _figures(again, calendars)
@@ -200,7 +219,8 @@ def measure(root: Path, people: int, executor: str, naive: bool) -> dict[str, An
             f" ({again.seconds / full.seconds:.0%} of the full sync), {again.requests} requests"
             f" (+{again.token_requests} token requests),"
             f" {again.seconds / calendars * 1000:.2f} ms per calendar; oneonone's own CPU"
-            f" {again.cpu_s:.1f} s; {again.stolen:.0%} taken by the host"
+            f" {again.cpu_s:.1f} s, the sandbox's {again.sandbox_cpu_s:.1f} s;"
+            f" {again.stolen:.0%} taken by the host"
         )
         at = datetime.now(UTC) + timedelta(seconds=1)
         changed = sandbox.server.mutate(change_one_percent, at)  # type: ignore[union-attr]
@@ -208,6 +228,7 @@ def measure(root: Path, people: int, executor: str, naive: bool) -> dict[str, An
         results["one_percent"] = {**_figures(after, calendars), "lines_changed": changed}
         print(
             f"sync after {changed} lines changed: {after.seconds:.1f} s, {after.requests} requests;"
+            f" oneonone's own CPU {after.cpu_s:.1f} s, the sandbox's {after.sandbox_cpu_s:.1f} s;"
             f" {after.stolen:.0%} taken by the host"
         )
         build = run([ONEONONE, "build", "--config", str(config)], env, sandbox)

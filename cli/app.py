@@ -400,11 +400,23 @@ def doctor(config: ConfigOption = None) -> None:
 def main() -> None:
     """Console entry point: known errors become a message and an exit code, not a trace."""
     heap.one_command_process()
+    code = _run_command()
+    heap.leave(code)
+    sys.exit(code)
+
+
+def _run_command() -> int:
+    """The command line's command, run: its exit code."""
     try:
         app()
     except (BadInputError, WarehouseBusyError) as error:  # fix the input, or come back later
         err.print(Text.assemble(("error:", "bold red"), " ", text(error)), highlight=False)
-        sys.exit(2)
+        return 2
     except OneOnOneError as error:
         err.print(Text.assemble(("failed:", "bold red"), " ", text(error)), highlight=False)
-        sys.exit(1)
+        return 1
+    except SystemExit as leaving:  # how Typer ends every command, done or not
+        if leaving.code is None or isinstance(leaving.code, int):
+            return leaving.code or 0
+        raise
+    return 0

@@ -22,6 +22,9 @@ DASHBOARD_ONLY = ("polars", "pyarrow", "plotly")  # what `sql` and `--help` neve
 CHILD = """
 import json, sys
 from cli.app import main
+from runtime import heap
+
+heap.leave = lambda code: None  # several commands in one process: each must return
 
 commands, heavy = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 seen = []

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from runtime.heap import THRESHOLDS
+from warehouse import Warehouse
 
 CHILD = """
 import gc, json, sys
@@ -63,3 +64,60 @@ def test_a_run_freezes_the_heap_once_and_spaces_collections_out(tmp_path: Path) 
     assert frozen > 10_000  # the imported modules' objects, DuckDB's among them
     # Unfrozen at exit: DuckDB's extension finds none of its objects left behind.
     assert "leaked" not in done.stderr, done.stderr
+
+
+ONE_COMMAND = """
+import atexit, sys, threading, time
+from cli.app import main
+
+
+class Witness:
+    def __del__(self):  # runs when the interpreter tears the module down
+        print("torn down", file=sys.stderr, flush=True)
+
+
+witness = Witness()
+atexit.register(print, "exit handler ran", file=sys.stderr)
+if sys.argv[1] == "busy":  # a thread of the command's still working when it is done
+    threading.Thread(target=lambda: (time.sleep(2), print("thread done"))).start()
+sys.argv = ["oneonone", "sql", sys.argv[2]]
+main()
+"""
+
+
+def _command(state: str, query: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`oneonone sql query` through the console entry point, in a fresh interpreter."""
+    Warehouse(tmp_path / "w.duckdb").close()  # an empty warehouse, schema only
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"ONEONONE_WAREHOUSE__PATH": str(tmp_path / "w.duckdb"), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-c", ONE_COMMAND, state, query],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_command_leaves_without_tearing_the_heap_down(tmp_path: Path) -> None:
+    done = _command("idle", "select 6 * 7 as answer", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "42" in done.stdout  # printed to a pipe: flushed before leaving
+    assert "exit handler ran" in done.stderr
+    assert "torn down" not in done.stderr
+
+
+def test_a_failed_command_leaves_with_its_exit_code(tmp_path: Path) -> None:
+    done = _command("idle", "select nope", tmp_path)
+    assert done.returncode == 2
+    assert "nope" in done.stderr and "exit handler ran" in done.stderr
+    assert "torn down" not in done.stderr
+
+
+def test_a_command_with_a_thread_still_working_exits_the_usual_way(tmp_path: Path) -> None:
+    done = _command("busy", "select 1", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "thread done" in done.stdout  # not cut short
+    assert "exit handler ran" in done.stderr and "torn down" in done.stderr
