@@ -16,6 +16,12 @@ seconds, the sandbox's (what serving the step cost the process playing Google an
 Microsoft, on the same two cores), and the share of the machine's CPU time its host
 took meanwhile ("steal" in /proc/stat: on a shared virtual machine, a slower step may
 only mean a busier host).
+Each sync step also prints how long its threads waited on the providers' request
+limits (summed over the threads, as the run summary reports it). At 100,000 people
+that is most of an unchanged week: half the calendars are Google's, and the Calendar
+API's default project quota (10,000 requests a minute) spaces their requests out.
+`--google-requests-per-minute N` runs with the quota a Google project was granted
+(the sandbox does not enforce the project quota), to measure the rest.
 `--executor dask` runs the syncs with `[run] executor = "dask"` on a local cluster of
 worker processes. On 2 cores the
 sandbox, the baseline and oneonone share the CPUs: figures are end to end on this
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -161,27 +168,55 @@ def events_read(output: str) -> int:
     raise SystemExit(f"no summary line in the sync's output:\n{output}")
 
 
+_WAITED = re.compile(r"waited ([\d.,]+) s on provider\s+limits, ([\d.,]+) s on retries")
+
+
+def waited(output: str) -> tuple[float, float]:
+    """Seconds a sync's threads waited on provider limits and on retries, from its
+    summary (its log line, which the console does not wrap)."""
+    found = _WAITED.search(output)
+    if found is None:
+        raise SystemExit(f"no waits in the sync's output:\n{output}")
+    return float(found[1].replace(",", "")), float(found[2].replace(",", ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--executor", choices=("threads", "dask"), default="threads")
     parser.add_argument("--skip-naive", action="store_true", help="skip the baseline")
+    parser.add_argument(
+        "--google-requests-per-minute",
+        type=int,
+        help="the Google project's Calendar API quota (default: the documented 10,000)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        results = measure(Path(folder), args.people, args.executor, not args.skip_naive)
+        results = measure(
+            Path(folder),
+            args.people,
+            args.executor,
+            not args.skip_naive,
+            args.google_requests_per_minute,
+        )
     print(json.dumps(results))
     return 0
 
 
-def measure(root: Path, people: int, executor: str, naive: bool) -> dict[str, Any]:
+def measure(
+    root: Path, people: int, executor: str, naive: bool, google_quota: int | None = None
+) -> dict[str, Any]:
     started = time.perf_counter()
     sandbox = start_sandbox(root / "sandbox", size=people, process=True)
     print(f"sandbox of {people} people serving in {time.perf_counter() - started:.1f} s")
     with sandbox:
         config = root / "oneonone.toml"
         roster = write_roster_csv(sandbox, root / "roster.csv")
+        text = sandbox_config(sandbox, roster)
+        if google_quota is not None:
+            text = text.replace("[google]\n", f"[google]\nrequests_per_minute = {google_quota}\n")
         config.write_text(
-            sandbox_config(sandbox, roster)
+            text
             + f'\n[warehouse]\npath = "{root / "w.duckdb"}"\n\n[run]\nexecutor = "{executor}"\n',
             encoding="utf-8",
         )
@@ -191,7 +226,12 @@ def measure(root: Path, people: int, executor: str, naive: bool) -> dict[str, An
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         }
         calendars = sum(1 for line in roster.read_text().splitlines()[1:] if line)
-        results: dict[str, Any] = {"people": people, "calendars": calendars, "executor": executor}
+        results: dict[str, Any] = {
+            "people": people,
+            "calendars": calendars,
+            "executor": executor,
+            "google_requests_per_minute": google_quota or 10_000,
+        }
         if naive:
             baseline = [sys.executable, str(HERE / "naive_sync.py"), "--config", str(config)]
             step = run(baseline, env, sandbox)
@@ -205,30 +245,32 @@ def measure(root: Path, people: int, executor: str, naive: bool) -> dict[str, An
         full = run(sync, env, sandbox)
         events = events_read(full.output)
         rate = events / full.seconds
-        results["full"] = {**_figures(full, calendars), "events": events, "events_per_s": rate}
+        results["full"] = {**_sync_figures(full, calendars), "events": events, "events_per_s": rate}
         print(
             f"full sync: {events:,} events in {full.seconds:.1f} s = {rate:,.0f}/s;"
             f" oneonone's own CPU {full.cpu_s:.1f} s = {full.cpu_s / events * 1e6:.0f} µs per"
-            f" event; the sandbox's CPU {full.sandbox_cpu_s:.1f} s;"
+            f" event; the sandbox's CPU {full.sandbox_cpu_s:.1f} s;{_waits(results['full'])}"
             f" {full.stolen:.0%} of the machine's CPU time taken by its host"
         )
         again = run(sync, env, sandbox)
-        results["unchanged"] = _figures(again, calendars)
+        results["unchanged"] = _sync_figures(again, calendars)
         print(
             f"sync again, nothing changed: {again.seconds:.1f} s"
             f" ({again.seconds / full.seconds:.0%} of the full sync), {again.requests} requests"
             f" (+{again.token_requests} token requests),"
             f" {again.seconds / calendars * 1000:.2f} ms per calendar; oneonone's own CPU"
             f" {again.cpu_s:.1f} s, the sandbox's {again.sandbox_cpu_s:.1f} s;"
+            f"{_waits(results['unchanged'])}"
             f" {again.stolen:.0%} taken by the host"
         )
         at = datetime.now(UTC) + timedelta(seconds=1)
         changed = sandbox.server.mutate(change_one_percent, at)  # type: ignore[union-attr]
         after = run(sync, env, sandbox)
-        results["one_percent"] = {**_figures(after, calendars), "lines_changed": changed}
+        results["one_percent"] = {**_sync_figures(after, calendars), "lines_changed": changed}
         print(
             f"sync after {changed} lines changed: {after.seconds:.1f} s, {after.requests} requests;"
             f" oneonone's own CPU {after.cpu_s:.1f} s, the sandbox's {after.sandbox_cpu_s:.1f} s;"
+            f"{_waits(results['one_percent'])}"
             f" {after.stolen:.0%} taken by the host"
         )
         build = run([ONEONONE, "build", "--config", str(config)], env, sandbox)
@@ -246,10 +288,27 @@ def measure(root: Path, people: int, executor: str, naive: bool) -> dict[str, An
     return results
 
 
+def _waits(figures: dict[str, float]) -> str:
+    """A sync's waits, as its line says them."""
+    return (
+        f" waited {figures['waited_on_limits_s']:.1f} s on limits,"
+        f" {figures['waited_on_retries_s']:.1f} s on retries (threads' sum);"
+    )
+
+
 def _figures(step: Step, calendars: int) -> dict[str, float]:
     figures = asdict(step)
     figures.pop("output")
     return {**figures, "ms_per_calendar": step.seconds / calendars * 1000}
+
+
+def _sync_figures(step: Step, calendars: int) -> dict[str, float]:
+    limits, retries = waited(step.output)
+    return {
+        **_figures(step, calendars),
+        "waited_on_limits_s": limits,
+        "waited_on_retries_s": retries,
+    }
 
 
 if __name__ == "__main__":
