@@ -72,6 +72,8 @@ class LazyCalendars:
         return [] if key is None else self._pin(key)
 
     def pair(self, a: str, b: str) -> list[Instance]:
+        """The meetings of just `a` and `b` (rooms aside), their units pinned: only
+        those units' people stop being `untouched`, not a whole team's."""
         if self._everything is not None:
             return self._everything.pair(a, b)
         person = self.structure.index.get(a.lower())
@@ -79,8 +81,8 @@ class LazyCalendars:
         wanted = {a.lower(), b.lower()}
         found = []
         for key in keys:
-            if any(wanted <= on_calendar_of(i) for i in self._unit(key)):
-                found += [i for i in self._pin(key) if wanted <= on_calendar_of(i)]
+            if any(on_calendar_of(i) == wanted for i in self._unit(key)):
+                found += [i for i in self._pin(key) if on_calendar_of(i) == wanted]
         return found
 
     def discard(self, doomed: list[Instance]) -> None:
