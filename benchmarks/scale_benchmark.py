@@ -83,7 +83,9 @@ def cpu_ticks() -> tuple[int, int]:
 
 def process_cpu_s(pid: int | None) -> float:
     """CPU seconds (user and system) process `pid` has used so far, from /proc; 0.0
-    where that cannot be read."""
+    where that cannot be read (or for no process: a sandbox in this process)."""
+    if pid is None:
+        return 0.0
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
@@ -119,14 +121,14 @@ def counts(sandbox: Sandbox) -> tuple[int, int]:
 def run(command: list[str], env: dict[str, str], sandbox: Sandbox) -> Step:
     """Run `command` to its end, measured; fail loudly with its output."""
     before, ticks = counts(sandbox), cpu_ticks()
-    server = process_cpu_s(sandbox.server.pid) if isinstance(sandbox.server, RemoteServer) else 0.0
+    server = sandbox.server.pid if isinstance(sandbox.server, RemoteServer) else None
+    server_cpu = process_cpu_s(server)
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     total, stolen = (now - then for now, then in zip(cpu_ticks(), ticks, strict=True))
-    if isinstance(sandbox.server, RemoteServer):
-        server = process_cpu_s(sandbox.server.pid) - server
+    server_cpu = process_cpu_s(server) - server_cpu
     output = child.stdout.read().decode() if child.stdout else ""
     if status != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{output}")
@@ -139,7 +141,7 @@ def run(command: list[str], env: dict[str, str], sandbox: Sandbox) -> Step:
         output,
         usage.ru_utime + usage.ru_stime,
         stolen / total if total else 0.0,
-        server,
+        server_cpu,
     )
 
 

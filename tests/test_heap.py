@@ -37,11 +37,12 @@ print(json.dumps({"before": before, "untouched": untouched, "held": held, "after
 """
 
 
-def _run(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _run(code: str, tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter, with `args` and `extra` environment variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), **extra}
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -88,17 +89,8 @@ main()
 def _command(state: str, query: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """`oneonone sql query` through the console entry point, in a fresh interpreter."""
     Warehouse(tmp_path / "w.duckdb").close()  # an empty warehouse, schema only
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env |= {"ONEONONE_WAREHOUSE__PATH": str(tmp_path / "w.duckdb"), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-c", ONE_COMMAND, state, query],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    warehouse = str(tmp_path / "w.duckdb")
+    return _run(ONE_COMMAND, tmp_path, state, query, ONEONONE_WAREHOUSE__PATH=warehouse)
 
 
 def test_a_command_leaves_without_tearing_the_heap_down(tmp_path: Path) -> None:
