@@ -31,6 +31,10 @@ import threading
 # after 50 of the younger (not 10). Cycles still go, in larger, rarer sweeps.
 THRESHOLDS = (20_000, 50, 50)
 
+# How long `leave` waits for each of the command's other threads before it lets the
+# interpreter exit the usual way (a pool shut down without waiting: its last task).
+THREAD_GRACE_S = 1.0
+
 
 _tuned = False  # set by the console entry point only
 
@@ -74,7 +78,7 @@ def leave(code: int) -> None:
     others = [t for t in threading.enumerate() if t is not threading.current_thread()]
     for thread in others:
         if not thread.daemon:
-            thread.join(timeout=1.0)  # a pool shut down without waiting: its last task
+            thread.join(timeout=THREAD_GRACE_S)
     if any(t.is_alive() and not t.daemon for t in others):
         return
     atexit._run_exitfuncs()

@@ -70,6 +70,7 @@ def test_a_run_freezes_the_heap_once_and_spaces_collections_out(tmp_path: Path) 
 ONE_COMMAND = """
 import atexit, sys, threading, time
 from cli.app import main
+from runtime.heap import THREAD_GRACE_S
 
 
 class Witness:
@@ -79,8 +80,9 @@ class Witness:
 
 witness = Witness()
 atexit.register(print, "exit handler ran", file=sys.stderr)
-if sys.argv[1] == "busy":  # a thread of the command's still working when it is done
-    threading.Thread(target=lambda: (time.sleep(2), print("thread done"))).start()
+if sys.argv[1] == "busy":  # a thread of the command's still working past the grace
+    working = 2 * THREAD_GRACE_S  # the scenario itself, not a wait for something
+    threading.Thread(target=lambda: (time.sleep(working), print("thread done"))).start()
 sys.argv = ["oneonone", "sql", sys.argv[2]]
 main()
 """
