@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,18 @@ def prefect_api() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _prefect_events_stream_closed_after_each_test() -> Iterator[None]:
+    """A flow run in-process leaves Prefect's events worker connected to the session's API;
+    its websocket pings every 20 s with the global `random`, which makes a Hypothesis test
+    that happens to draw meanwhile fail as flaky. Draining the worker closes the socket (a
+    later flow starts a new one)."""
+    yield
+    events = sys.modules.get("prefect.events.worker")
+    if events is not None:
+        events.EventsWorker.drain_all(timeout=30, at_exit=False)
 
 
 @pytest.fixture(scope="session")
