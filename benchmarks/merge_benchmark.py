@@ -27,8 +27,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from warehouse.columns import OBSERVATION_ARROW_SCHEMA
 from warehouse.db import Warehouse
-from warehouse.frames import OBSERVATION_ARROW_SCHEMA
 from warehouse.staging import CALENDARS_SCHEMA, StagedFile, write_staged
 
 PER_CALENDAR = 110

@@ -152,9 +152,9 @@ print(json.dumps(sorted(name for name in sys.argv[1:] if name in sys.modules)))
 
 
 def test_a_sync_loads_neither_the_build_nor_the_sign_in_libraries(tmp_path: Path) -> None:
-    # The metrics build (pyarrow.compute among others) and Google's sign-in flow
-    # (oauthlib) load when used: a weekly sync of service accounts needs neither.
-    heavy = ["warehouse.rebuild", "pyarrow.compute", "google_auth_oauthlib", "oauthlib"]
+    # The metrics build (Polars and pyarrow.compute among others) and Google's sign-in
+    # flow (oauthlib) load when used: a weekly sync of service accounts needs neither.
+    heavy = ["warehouse.rebuild", "polars", "pyarrow.compute", "google_auth_oauthlib", "oauthlib"]
     done = subprocess.run(
         [sys.executable, "-c", IMPORTS, *heavy],
         cwd=tmp_path,

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 from contextlib import suppress
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 import pyarrow as pa
 
 from connectors.model import CallBatch, CallPresence
 from core.errors import BadInputError
-from warehouse.frames import CALL_SCHEMA, as_utc, presences_table
+from warehouse.columns import CALL_ARROW_SCHEMA, as_utc, presences_table
+
+if TYPE_CHECKING:  # Polars loads with the build, not with a sync
+    import polars as pl
 
 # The presences that count: those of a provider whose calls were read (a row of it in
 # call_sync_state with a read_until). A provider never read has no evidence at all.
 EVIDENCE = f"""
-SELECT {", ".join(CALL_SCHEMA)} FROM raw_calls
+SELECT {", ".join(CALL_ARROW_SCHEMA.names)} FROM raw_calls
 SEMI JOIN (SELECT provider FROM call_sync_state WHERE read_until IS NOT NULL) USING (provider)
 """
 
@@ -55,7 +58,7 @@ ON CONFLICT (provider) DO UPDATE SET
 
 
 def batch_presences(batch: CallBatch) -> pa.Table:
-    """The batch's presences as a CALL_SCHEMA table, checked: times aware and in order,
+    """The batch's presences as a CALL_ARROW_SCHEMA table, checked: times aware and in order,
     every presence the batch's provider's; the last copy of a presence kept (a record
     read on two pages)."""
     read_from = as_utc(batch.read_from, "read_from of the call batch")
@@ -111,6 +114,8 @@ def read_evidence(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     ).fetchall()[0][0]
     if not read:
         return None
+    from warehouse.frames import CALL_SCHEMA
+
     return con.sql(EVIDENCE).pl().cast(CALL_SCHEMA)
 
 

@@ -11,19 +11,20 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 import pyarrow as pa
 
 from connectors.model import CalendarBatch, CallBatch, Person, Provider
 from core.errors import BadInputError
 from warehouse import calls, raw, staging
+from warehouse.columns import RAW_ARROW_SCHEMA, SNAPSHOT_ARROW_SCHEMA, snapshot_table
 from warehouse.files import connect, is_damage, owner_only, unreadable
-from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
 from warehouse.params import BuildContext
-from warehouse.roster import snapshot_frame
 from warehouse.schema import DERIVED_TABLES, HISTORY_TABLES, MIGRATIONS, STORED_TABLES
 
-if TYPE_CHECKING:  # the build's modules load with the first build, not with every command
+if TYPE_CHECKING:  # the build's modules (Polars among them) load with the first build,
+    # not with every command: a sync does not need them
+    import polars as pl
+
     from warehouse.rebuild import PartitionMapper
 
 OUTCOMES = ("complete", "partial", "failed", "aborted")  # aborted: killed, noticed by the next run
@@ -161,10 +162,10 @@ class Warehouse:
 
     def snapshot_roster(self, people: Sequence[Person], taken_on: date) -> None:
         """Keep the roster as of `taken_on` (replacing an earlier snapshot of that day)."""
-        frame = snapshot_frame(people, taken_on)
+        snapshot = snapshot_table(people, taken_on)
         with self._transaction() as con:
             con.execute("DELETE FROM roster_snapshots WHERE taken_on = ?", [taken_on])
-            con.register("_snapshot", frame.to_arrow())
+            con.register("_snapshot", snapshot)
             try:
                 con.execute("INSERT INTO roster_snapshots BY NAME SELECT * FROM _snapshot")
             finally:
@@ -208,9 +209,11 @@ class Warehouse:
 
     def raw_frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The stored raw observations and roster snapshots, as frames."""
-        observations = self._con.sql(f"SELECT {_columns(RAW_SCHEMA)} FROM raw_observations").pl()
-        snapshots = self._con.sql(f"SELECT {_columns(SNAPSHOT_SCHEMA)} FROM roster_snapshots").pl()
-        return observations.cast(RAW_SCHEMA), snapshots.cast(SNAPSHOT_SCHEMA)
+        from warehouse.frames import RAW_SCHEMA, SNAPSHOT_SCHEMA
+
+        observations = self._con.sql(f"SELECT {_columns(RAW_ARROW_SCHEMA)} FROM raw_observations")
+        snapshots = self._con.sql(f"SELECT {_columns(SNAPSHOT_ARROW_SCHEMA)} FROM roster_snapshots")
+        return observations.pl().cast(RAW_SCHEMA), snapshots.pl().cast(SNAPSHOT_SCHEMA)
 
     def synced_calendars(self) -> frozenset[str]:
         """Calendars that synced successfully at least once (a failed one keeps its
@@ -300,5 +303,5 @@ class Warehouse:
         return bool(rows)
 
 
-def _columns(schema: Mapping[str, pl.DataType]) -> str:
-    return ", ".join(f'"{name}"' for name in schema)
+def _columns(schema: pa.Schema) -> str:
+    return ", ".join(f'"{name}"' for name in schema.names)

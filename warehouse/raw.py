@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from warehouse.frames import OBSERVATION_SCHEMA, as_utc
+from warehouse.columns import OBSERVATION_ARROW_SCHEMA, as_utc
 
 if TYPE_CHECKING:
     from warehouse.staging import StagedFile
 
 _KEY = "provider = ? AND calendar_email = ?"
-# Columns of OBSERVATION_SCHEMA a staged file of an earlier version lacks (its rows have
+# Columns of OBSERVATION_ARROW_SCHEMA a staged file of an earlier version lacks (its rows have
 # them null), with their SQL types.
 _ADDED_COLUMNS = {"meeting_key": "VARCHAR"}
 _JOIN = "r.provider = {o}.provider AND r.calendar_email = {o}.calendar_email"
@@ -180,13 +180,13 @@ def merge(
 
 
 def _columns(present: set[str]) -> str:
-    """The select list of OBSERVATION_SCHEMA's columns from a source holding `present`:
+    """The select list of OBSERVATION_ARROW_SCHEMA's columns from a source holding `present`:
     an added column no staged file has is null."""
     return ", ".join(
         f'"{name}"'
         if name in present or name not in _ADDED_COLUMNS
         else f'CAST(NULL AS {_ADDED_COLUMNS[name]}) AS "{name}"'
-        for name in OBSERVATION_SCHEMA
+        for name in OBSERVATION_ARROW_SCHEMA.names
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date
 import polars as pl
 
 from connectors.model import Person
-from warehouse.frames import SNAPSHOT_SCHEMA
+from warehouse.columns import snapshot_table
 
 LINES_SCHEMA: dict[str, pl.DataType] = {
     "report_email": pl.String(),
@@ -30,17 +30,9 @@ TITLE_CHANGES_SCHEMA: dict[str, pl.DataType] = {
 
 def snapshot_frame(people: Sequence[Person], taken_on: date) -> pl.DataFrame:
     """One snapshot as rows of SNAPSHOT_SCHEMA; a repeated email keeps its last row."""
-    rows = [
-        (taken_on, p.email.lower(), p.name, _lower(p.manager_email), p.provider, p.start_date,
-         p.title or None)
-        for p in people
-    ]  # fmt: skip
-    frame = pl.DataFrame(rows, schema=SNAPSHOT_SCHEMA, orient="row")
-    return frame.unique("email", keep="last", maintain_order=True)
-
-
-def _lower(email: str | None) -> str | None:
-    return None if email is None else email.lower()
+    frame = pl.from_arrow(snapshot_table(people, taken_on))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def people_table(snapshots: pl.DataFrame) -> pl.DataFrame:

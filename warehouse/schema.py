@@ -35,7 +35,7 @@ _RAW_COLUMNS = """\
                 first_start TIMESTAMPTZ"""
 
 # Migration 5 puts meeting_key among the observation's columns, before the history ones,
-# as warehouse.frames.RAW_SCHEMA orders them (DuckDB adds a column only at the end).
+# as warehouse.columns.RAW_ARROW_SCHEMA orders them (DuckDB adds a column only at the end).
 _RAW_COLUMNS_V5 = _RAW_COLUMNS.replace(
     "response_at TIMESTAMPTZ,", "response_at TIMESTAMPTZ,\n                meeting_key VARCHAR,"
 )

@@ -29,8 +29,8 @@ import pyarrow.parquet as pq
 
 from connectors.model import CalendarBatch, Observation
 from core.errors import BadInputError
+from warehouse.columns import as_utc, observations_table
 from warehouse.files import owner_only
-from warehouse.frames import as_utc, observations_table
 
 SUFFIX = ".staged.parquet"
 _PARTIAL = ".partial"

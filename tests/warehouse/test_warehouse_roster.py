@@ -7,6 +7,8 @@ from datetime import date
 import polars as pl
 from wh_factory import BOSS, M, R, roster
 
+from connectors.model import Person
+from warehouse.frames import SNAPSHOT_SCHEMA
 from warehouse.roster import reporting_lines, snapshot_frame
 
 M2 = "m2@x.org"
@@ -93,3 +95,18 @@ def test_start_date_before_the_previous_line_is_clamped_to_it() -> None:
         (date(2030, 1, 8), {R: M2}, {R: date(2029, 1, 1)}),
     )
     assert lines == [(R, M, date(2029, 6, 1), date(2029, 6, 1)), (R, M2, date(2029, 6, 1), None)]
+
+
+def test_a_snapshot_keeps_each_persons_last_row_in_lower_case_with_the_frames_types() -> None:
+    people = [
+        Person("Ann@X.org", "Ann", "Boss@X.org", "google", date(2029, 1, 2), "Lead"),
+        Person("bob@x.org", "Bob", None, "microsoft", None, ""),
+        Person("ann@x.org", "Ann Again", "bob@x.org", "google", None, None),
+    ]
+    frame = snapshot_frame(people, date(2030, 1, 1))
+    assert frame.schema == SNAPSHOT_SCHEMA
+    assert frame.rows() == [
+        (date(2030, 1, 1), "bob@x.org", "Bob", None, "microsoft", None, None),
+        (date(2030, 1, 1), "ann@x.org", "Ann Again", "bob@x.org", "google", None, None),
+    ]
+    assert snapshot_frame([], date(2030, 1, 1)).schema == SNAPSHOT_SCHEMA
