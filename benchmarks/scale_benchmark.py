@@ -8,8 +8,12 @@ Serves a sandbox org of `--people` in a process of its own and runs, through the
 2. `oneonone sync`, the first (full) sync: seconds, events/s including the warehouse;
 3. `oneonone sync` again with nothing changed: seconds, API requests (token requests
    counted apart), cost per calendar;
-4. `oneonone sync` after 1 % of the calendars changed (a 1:1 cancelled on each);
-5. `oneonone build`: seconds and peak RSS.
+4. the command's fixed cost: `oneonone sync` of a roster of two people (the head of
+   the org and one report) against the same sandbox, into a warehouse of its own,
+   once in full and then again with nothing changed; the unchanged week beyond that
+   cost, per calendar, is what grows with the organisation;
+5. `oneonone sync` after 1 % of the calendars changed (a 1:1 cancelled on each);
+6. `oneonone build`: seconds and peak RSS.
 
 Requests are counted at the sandbox. Each step also prints oneonone's own CPU
 seconds, the sandbox's (what serving the step cost the process playing Google and
@@ -33,6 +37,7 @@ Run: `uv run python benchmarks/scale_benchmark.py --people 1000`.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -109,6 +114,16 @@ def change_one_percent(org: SandboxOrg, at: datetime) -> int:
             cancel_instance(org, upcoming[0].uid, at)
             changed += 1
     return changed
+
+
+def pair_roster(roster: Path, to: Path) -> Path:
+    """A roster of the org's head and one of their reports, from `roster` (CSV)."""
+    header, *lines = roster.read_text(encoding="utf-8").splitlines()
+    rows = list(csv.DictReader([header, *lines]))
+    head = next(n for n, row in enumerate(rows) if not row["manager_email"])
+    report = next(n for n, row in enumerate(rows) if row["manager_email"] == rows[head]["email"])
+    to.write_text("\n".join([header, lines[head], lines[report], ""]), encoding="utf-8")
+    return to
 
 
 def counts(sandbox: Sandbox) -> tuple[int, int]:
@@ -264,6 +279,22 @@ def measure(
             f" {again.cpu_s:.1f} s, the sandbox's {again.sandbox_cpu_s:.1f} s;"
             f"{_waits(results['unchanged'])}"
             f" {again.stolen:.0%} taken by the host"
+        )
+        pair = root / "pair.toml"
+        pair.write_text(
+            config.read_text()
+            .replace(str(roster), str(pair_roster(roster, root / "pair.csv")))
+            .replace(str(root / "w.duckdb"), str(root / "pair.duckdb")),
+            encoding="utf-8",
+        )
+        run([ONEONONE, "sync", "--config", str(pair)], env, sandbox)
+        fixed = run([ONEONONE, "sync", "--config", str(pair)], env, sandbox)
+        beyond = (again.seconds - fixed.seconds) / (calendars - 2) * 1000
+        results["fixed"] = {**_sync_figures(fixed, 2), "beyond_ms_per_calendar": beyond}
+        print(
+            f"the command's fixed cost (2 calendars, nothing changed): {fixed.seconds:.2f} s,"
+            f" own CPU {fixed.cpu_s:.2f} s; the unchanged week beyond it {beyond:.2f} ms per"
+            f" calendar; {fixed.stolen:.0%} taken by the host"
         )
         at = datetime.now(UTC) + timedelta(seconds=1)
         changed = sandbox.server.mutate(change_one_percent, at)  # type: ignore[union-attr]
