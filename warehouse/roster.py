@@ -6,13 +6,9 @@ rebuilt from every snapshot kept rather than patched in place.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
-
-from connectors.model import Person
-from warehouse.columns import snapshot_table
 
 LINES_SCHEMA: dict[str, pl.DataType] = {
     "report_email": pl.String(),
@@ -26,13 +22,6 @@ TITLE_CHANGES_SCHEMA: dict[str, pl.DataType] = {
     "report_email": pl.String(),
     "title_changed_on": pl.Date(),
 }
-
-
-def snapshot_frame(people: Sequence[Person], taken_on: date) -> pl.DataFrame:
-    """One snapshot as rows of SNAPSHOT_SCHEMA; a repeated email keeps its last row."""
-    frame = pl.from_arrow(snapshot_table(people, taken_on))
-    assert isinstance(frame, pl.DataFrame)
-    return frame
 
 
 def people_table(snapshots: pl.DataFrame) -> pl.DataFrame:

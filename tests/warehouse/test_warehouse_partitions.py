@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from integration.sync_world import build_context as sandbox_context
 from integration.sync_world import open_world, sync_once
 from polars.testing import assert_frame_equal
-from wh_factory import BOSS, R2, M, R, roster
+from wh_factory import BOSS, R2, M, R, roster, snapshot_frame
 
 from connectors.sandbox.org import generate_org
 from core.errors import BadInputError
@@ -25,7 +25,6 @@ from warehouse.db import HISTORY_TABLES, Warehouse
 from warehouse.frames import RAW_SCHEMA
 from warehouse.params import BuildContext
 from warehouse.partitions import ROWS_PER_PARTITION, partition_count
-from warehouse.roster import snapshot_frame
 from warehouse.schema import DERIVED_TABLES
 
 M2, R3, OUT = "m2@x.org", "r3@x.org", "out@x.org"

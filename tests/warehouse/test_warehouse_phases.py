@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
-from wh_factory import BOSS, SYNC, M, R, at, batch, obs, pair_row, weekly
+from wh_factory import BOSS, SYNC, M, R, at, batch, obs, pair_row, snapshot_frame, weekly
 
 from connectors.model import Observation, Person
 from warehouse import explain_pair
@@ -20,7 +20,7 @@ from warehouse.db import Warehouse
 from warehouse.gaps import gap_metrics
 from warehouse.params import BuildContext, PhaseParams
 from warehouse.phases import with_phases
-from warehouse.roster import snapshot_frame, title_changes
+from warehouse.roster import title_changes
 
 AS_OF = date(2030, 1, 7)
 HISTORY = AS_OF - timedelta(days=180)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from wh_factory import BOSS, M, R, roster
+from wh_factory import BOSS, M, R, roster, snapshot_frame
 
 from connectors.model import Person
+from warehouse.columns import SNAPSHOT_ARROW_SCHEMA, snapshot_table
 from warehouse.frames import SNAPSHOT_SCHEMA
-from warehouse.roster import reporting_lines, snapshot_frame
+from warehouse.roster import reporting_lines
 
 M2 = "m2@x.org"
 
@@ -103,10 +104,11 @@ def test_a_snapshot_keeps_each_persons_last_row_in_lower_case_with_the_frames_ty
         Person("bob@x.org", "Bob", None, "microsoft", None, ""),
         Person("ann@x.org", "Ann Again", "bob@x.org", "google", None, None),
     ]
-    frame = snapshot_frame(people, date(2030, 1, 1))
-    assert frame.schema == SNAPSHOT_SCHEMA
-    assert frame.rows() == [
+    table = snapshot_table(people, date(2030, 1, 1))
+    assert table.schema == SNAPSHOT_ARROW_SCHEMA
+    assert [tuple(row.values()) for row in table.to_pylist()] == [
         (date(2030, 1, 1), "bob@x.org", "Bob", None, "microsoft", None, None),
         (date(2030, 1, 1), "ann@x.org", "Ann Again", "bob@x.org", "google", None, None),
     ]
-    assert snapshot_frame([], date(2030, 1, 1)).schema == SNAPSHOT_SCHEMA
+    assert snapshot_frame(people, date(2030, 1, 1)).schema == SNAPSHOT_SCHEMA
+    assert snapshot_table([], date(2030, 1, 1)).schema == SNAPSHOT_ARROW_SCHEMA

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 
 from connectors.model import CalendarBatch, Observation, Person, Provider
+from warehouse.columns import snapshot_table
 from warehouse.db import Warehouse
 from warehouse.params import BuildContext
 
@@ -142,3 +143,10 @@ def pair_row(wh: Warehouse, report: str = R) -> dict[str, object]:
 def weekly(first: date, weeks: int, **kwargs: object) -> list[Observation]:
     """A weekly series on `first`'s weekday at 10:00 UTC."""
     return [obs(at(first + timedelta(days=7 * i)), **kwargs) for i in range(weeks)]  # type: ignore[arg-type]
+
+
+def snapshot_frame(people: Sequence[Person], taken_on: date) -> pl.DataFrame:
+    """One roster snapshot as the build reads it (SNAPSHOT_SCHEMA rows)."""
+    frame = pl.from_arrow(snapshot_table(people, taken_on))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
