@@ -11,7 +11,6 @@ from warehouse.columns import (
     OBSERVATION_ARROW_SCHEMA,
     RAW_ARROW_SCHEMA,
     SNAPSHOT_ARROW_SCHEMA,
-    UTC_TIME,
 )
 
 
@@ -20,7 +19,6 @@ def polars_schema(schema: pa.Schema) -> dict[str, pl.DataType]:
     return dict(pl.from_arrow(schema.empty_table()).schema)  # type: ignore[union-attr]
 
 
-UTC_TS = polars_schema(pa.schema([("time", UTC_TIME)]))["time"]
 OBSERVATION_SCHEMA = polars_schema(OBSERVATION_ARROW_SCHEMA)
 RAW_SCHEMA = polars_schema(RAW_ARROW_SCHEMA)
 CALL_SCHEMA = polars_schema(CALL_ARROW_SCHEMA)

@@ -145,7 +145,7 @@ def stage(directory: Path, batches: Sequence[CalendarBatch], observed_at: dateti
 
 
 def write_staged(directory: Path, rows: pa.Table, calendars: pa.Table) -> StagedFile:
-    """Write staged `rows` (OBSERVATION_SCHEMA) of `calendars` (CALENDARS_SCHEMA): aside
+    """Write staged `rows` (OBSERVATION_ARROW_SCHEMA) of `calendars` (CALENDARS_SCHEMA): aside
     first, then renamed, so that a complete file is all the writer ever sees."""
     meta = {"format": FORMAT, "calendars": _encode(calendars)}
     table = rows.replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})

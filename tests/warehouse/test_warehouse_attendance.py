@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from warehouse.attendance import copy_keys, unscheduled_call_hours, with_attendance
-from warehouse.frames import CALL_SCHEMA, UTC_TS
+from warehouse.frames import CALL_SCHEMA
 from warehouse.params import BuildContext, MetricParams
 
 M, R, C = "m@x.org", "r@x.org", "c@x.org"
@@ -32,9 +32,9 @@ def occurrence(
 
 
 def occurrences(*rows: dict[str, object]) -> pl.DataFrame:
-    text = pl.String()
+    text, utc = pl.String(), pl.Datetime("us", "UTC")
     schema = {"occurrence_id": text, "person_a": text, "person_b": text, "status": text,
-              "meeting_key": text, "start": UTC_TS, "end": UTC_TS}  # fmt: skip
+              "meeting_key": text, "start": utc, "end": utc}  # fmt: skip
     return pl.DataFrame(list(rows), schema=schema)
 
 
