@@ -165,3 +165,23 @@ def test_a_sync_loads_neither_the_build_nor_the_sign_in_libraries(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_a_whole_sync_loads_neither_prefect_nor_the_builds_libraries(tmp_path: Path) -> None:
+    # Not only the imports: a first sync and one with nothing changed, run to their end
+    # (staging and merging included), load none of them either.
+    heavy = [*FLOW_ONLY, "warehouse.rebuild", "polars", "pyarrow.compute"]
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps([["sync"], ["sync"]]), json.dumps(heavy)],
+        cwd=tmp_path,
+        env=_without_api(tmp_path / "prefect-home"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    first, again = json.loads(done.stdout.strip().splitlines()[-1])
+    assert first["code"] == again["code"] == 0
+    assert first["loaded"] == again["loaded"] == []
+    assert "Synced 39 calendars, 0 failed" in done.stdout
