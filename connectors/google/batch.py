@@ -125,8 +125,10 @@ class ListingBatcher:
         if not jobs:
             return refused
         self._refresh_tokens(list(jobs.values()))
-        events, transport = self._clients.events()  # this thread's, kept across rounds
-        sender = _Sender(events, transport, self._batch_uri, self._owner.params)
+        # The source's resource and this thread's transport (kept across rounds).
+        sender = _Sender(
+            self._clients.events(), self._clients.transport(), self._batch_uri, self._owner.params
+        )
         try:
             round_ = Round(sender.send, self._retry, self._limits, self._size)
             run_rounds(list(jobs.values()), round_)

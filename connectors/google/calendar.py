@@ -127,7 +127,7 @@ class GoogleCalendarSource(Portable):
     def sync_calendar(self, email: str, cursor: str | None) -> CalendarBatch:
         """Read `email`'s primary calendar: in full when `cursor` is None, else changes."""
         calendar = email.strip().lower()
-        events = self._clients.events()[0]
+        events = self._clients.events()
         authorized = self._clients.authorized(self._tokens.credentials(calendar))
         counter = RequestCounter()
         requests = _PageRequests(events, authorized, calendar, self.params(cursor))

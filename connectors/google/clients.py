@@ -1,10 +1,12 @@
-"""One Calendar client per thread, reused across calendars.
+"""One Calendar client per source, one transport per thread, reused across calendars.
 
-Building a discovery client costs milliseconds, and every new TLS connection loads
-the CA bundle again (tens of milliseconds with `http.ca_bundle` added to the system
-CAs), so each thread keeps one transport (httplib2 is not thread-safe) with its
-pooled connection and one client, and every request carries the credentials of its
-own calendar's owner through its `http`.
+Building a discovery client costs 10-15 ms (the client library writes every method's
+documentation as it builds one), so a source builds its `events` resource once and
+every thread builds its requests from it: building a request only reads the resource.
+Each request is then sent over the transport of the thread that sends it (httplib2 is
+not thread-safe), carrying the credentials of its own calendar's owner through its
+`http`; the resource's own transport refuses every request, so a request that was not
+given one fails loudly instead of sharing a connection between threads.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from connectors.settings import HttpSettings
 
 
 class ThreadClients:
-    """Per-thread transports and clients; `close` closes every thread's connections."""
+    """One shared `events` resource and a transport per thread; `close` closes every
+    thread's connections."""
 
     def __init__(self, http: HttpSettings, endpoint: str) -> None:
         self._http = http
@@ -29,6 +32,7 @@ class ThreadClients:
         self._local = threading.local()
         self._transports: list[httplib2.Http] = []
         self._lock = threading.Lock()
+        self._events: Any = None
 
     def transport(self) -> httplib2.Http:
         """This thread's transport (token refreshes use it too)."""
@@ -39,22 +43,21 @@ class ThreadClients:
                 self._transports.append(found)
         return found
 
-    def events(self) -> tuple[Any, httplib2.Http]:
-        """This thread's Calendar `events` resource and the transport under it (built
-        once: the client library writes every method's documentation as it builds one)."""
-        found = getattr(self._local, "client", None)
-        if found is None:
-            transport = self.transport()
-            service = bare_service("calendar", "v3", self._endpoint, transport)
-            found = (service.events(), transport)
-            self._local.client = found
-        return found
+    def events(self) -> Any:
+        """The source's Calendar `events` resource, shared by every thread (built once).
+
+        Its requests must be given an `http` (this thread's `transport`, or `authorized`)
+        before they are sent."""
+        with self._lock:
+            if self._events is None:
+                service = bare_service("calendar", "v3", self._endpoint, _NoTransport())
+                self._events = service.events()
+            return self._events
 
     def authorized(self, credentials: auth_credentials.Credentials) -> Any:
         """This thread's transport acting with `credentials` (one refresh on a 401)."""
-        transport = self.events()[1]
         return google_auth_httplib2.AuthorizedHttp(
-            credentials, http=transport, max_refresh_attempts=1
+            credentials, http=self.transport(), max_refresh_attempts=1
         )
 
     def close(self) -> None:
@@ -63,3 +66,10 @@ class ThreadClients:
             transports = list(self._transports)
         for transport in transports:
             transport.close()
+
+
+class _NoTransport(httplib2.Http):
+    """The shared resource's transport: every request it builds is sent over another."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a shared Calendar resource's request was sent without its own http")
