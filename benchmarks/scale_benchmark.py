@@ -11,7 +11,10 @@ Serves a sandbox org of `--people` in a process of its own and runs, through the
 4. the command's fixed cost: `oneonone sync` of a roster of two people (the head of
    the org and one report) against the same sandbox, into a warehouse of its own,
    once in full and then again with nothing changed; the unchanged week beyond that
-   cost, per calendar, is what grows with the organisation;
+   cost, per calendar, is what grows with the organisation. Steps 3 and 4 run
+   `--repeat` times each (3 by default), alternated, and the median of each is
+   reported with the range: a few seconds' step on a shared machine varies by half
+   from one minute to the next;
 5. `oneonone sync` after 1 % of the calendars changed (a 1:1 cancelled on each);
 6. `oneonone build`: seconds and peak RSS.
 
@@ -203,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--executor", choices=("threads", "dask"), default="threads")
     parser.add_argument("--skip-naive", action="store_true", help="skip the baseline")
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="how many unchanged weeks and fixed-cost runs to take the median of (default 3)",
+    )
+    parser.add_argument(
         "--google-requests-per-minute",
         type=int,
         help="the Google project's Calendar API quota (default: the documented 10,000)",
@@ -215,13 +224,19 @@ def main(argv: list[str] | None = None) -> int:
             args.executor,
             not args.skip_naive,
             args.google_requests_per_minute,
+            max(1, args.repeat),
         )
     print(json.dumps(results))
     return 0
 
 
 def measure(
-    root: Path, people: int, executor: str, naive: bool, google_quota: int | None = None
+    root: Path,
+    people: int,
+    executor: str,
+    naive: bool,
+    google_quota: int | None = None,
+    repeat: int = 3,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     sandbox = start_sandbox(root / "sandbox", size=people, process=True)
@@ -269,17 +284,6 @@ def measure(
             f" event; the sandbox's CPU {full.sandbox_cpu_s:.1f} s;{_waits(results['full'])}"
             f" {full.stolen:.0%} of the machine's CPU time taken by its host"
         )
-        again = run(sync, env, sandbox)
-        results["unchanged"] = _sync_figures(again, calendars)
-        print(
-            f"sync again, nothing changed: {again.seconds:.1f} s"
-            f" ({again.seconds / full.seconds:.0%} of the full sync), {again.requests} requests"
-            f" (+{again.token_requests} token requests),"
-            f" {again.seconds / calendars * 1000:.2f} ms per calendar; oneonone's own CPU"
-            f" {again.cpu_s:.1f} s, the sandbox's {again.sandbox_cpu_s:.1f} s;"
-            f"{_waits(results['unchanged'])}"
-            f" {again.stolen:.0%} taken by the host"
-        )
         pair = root / "pair.toml"
         pair.write_text(
             config.read_text()
@@ -287,14 +291,35 @@ def measure(
             .replace(str(root / "w.duckdb"), str(root / "pair.duckdb")),
             encoding="utf-8",
         )
-        run([ONEONONE, "sync", "--config", str(pair)], env, sandbox)
-        fixed = run([ONEONONE, "sync", "--config", str(pair)], env, sandbox)
-        beyond = (again.seconds - fixed.seconds) / (calendars - 2) * 1000
-        results["fixed"] = {**_sync_figures(fixed, 2), "beyond_ms_per_calendar": beyond}
+        pair_sync = [ONEONONE, "sync", "--config", str(pair)]
+        run(pair_sync, env, sandbox)  # the pair's first, full sync
+        weeks: list[Step] = []
+        fixed_runs: list[Step] = []
+        for _ in range(repeat):  # alternated: a slower minute slows both alike
+            weeks.append(run(sync, env, sandbox))
+            fixed_runs.append(run(pair_sync, env, sandbox))
+        again, fixed = median(weeks), median(fixed_runs)
+        results["unchanged"] = {**_sync_figures(again, calendars), "runs_s": _seconds(weeks)}
         print(
-            f"the command's fixed cost (2 calendars, nothing changed): {fixed.seconds:.2f} s,"
-            f" own CPU {fixed.cpu_s:.2f} s; the unchanged week beyond it {beyond:.2f} ms per"
-            f" calendar; {fixed.stolen:.0%} taken by the host"
+            f"sync again, nothing changed: {again.seconds:.1f} s ="
+            f" {again.seconds / full.seconds:.1%} of the full sync{_spread(weeks)},"
+            f" {again.requests} requests"
+            f" (+{again.token_requests} token requests),"
+            f" {again.seconds / calendars * 1000:.2f} ms per calendar; oneonone's own CPU"
+            f" {again.cpu_s:.1f} s, the sandbox's {again.sandbox_cpu_s:.1f} s;"
+            f"{_waits(results['unchanged'])}"
+            f" {again.stolen:.0%} taken by the host"
+        )
+        beyond = (again.seconds - fixed.seconds) / (calendars - 2) * 1000
+        results["fixed"] = {
+            **_sync_figures(fixed, 2),
+            "runs_s": _seconds(fixed_runs),
+            "beyond_ms_per_calendar": beyond,
+        }
+        print(
+            f"the command's fixed cost (2 calendars, nothing changed): {fixed.seconds:.2f} s"
+            f"{_spread(fixed_runs)}, own CPU {fixed.cpu_s:.2f} s; the unchanged week beyond it"
+            f" {beyond:.2f} ms per calendar; {fixed.stolen:.0%} taken by the host"
         )
         at = datetime.now(UTC) + timedelta(seconds=1)
         changed = sandbox.server.mutate(change_one_percent, at)  # type: ignore[union-attr]
@@ -319,6 +344,23 @@ def measure(
                 f" unchanged week {base / again.seconds:.1f}x faster"
             )
     return results
+
+
+def median(steps: list[Step]) -> Step:
+    """The step of median seconds (the lower of the middle two for an even count)."""
+    return sorted(steps, key=lambda step: step.seconds)[(len(steps) - 1) // 2]
+
+
+def _seconds(steps: list[Step]) -> list[float]:
+    return [round(step.seconds, 3) for step in steps]
+
+
+def _spread(steps: list[Step]) -> str:
+    """ ", the median of N (low-high s)" for repeated steps, "" for one."""
+    if len(steps) == 1:
+        return ""
+    low, high = min(s.seconds for s in steps), max(s.seconds for s in steps)
+    return f" (the median of {len(steps)} runs: {low:.2f}-{high:.2f} s)"
 
 
 def _waits(figures: dict[str, float]) -> str:
