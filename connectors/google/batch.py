@@ -94,9 +94,10 @@ class ListingBatcher:
         size: int,
         token_pool: Executor,
     ) -> None:
-        """`clients`: the source's per-thread client and transport, which send the batch
-        POSTs; `token_pool`: its long-lived threads that mint tokens (each keeps its
-        connection to the token endpoint, so a round does not reconnect per token)."""
+        """`clients`: the source's Calendar resource and per-thread transports, which
+        build and send the batch POSTs; `token_pool`: its long-lived threads that mint
+        tokens (each keeps its connection to the token endpoint, so a round does not
+        reconnect per token)."""
         self._token_pool = token_pool
         self._owner = owner
         self._tokens = tokens
