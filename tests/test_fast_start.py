@@ -90,20 +90,28 @@ def _without_api(prefect_home: Path) -> dict[str, str]:
     return {**env, "PREFECT_HOME": str(prefect_home), "ONEONONE_SANDBOX_SIZE": "40"}
 
 
-def test_a_weekly_run_without_an_api_never_imports_prefect(tmp_path: Path) -> None:
-    # `oneonone run` syncs, backfills, builds and renders in-process: the same flows,
-    # and not one import of Prefect.
+def run_without_api(
+    commands: list[list[str]], heavy: list[str], cwd: Path
+) -> tuple[list[dict[str, object]], str]:
+    """Run each command's `main` in turn in a fresh interpreter on a machine with no
+    Prefect API (see `_without_api`): which of `heavy` each left loaded, and the output."""
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps([["run"]]), json.dumps(FLOW_ONLY)],
-        cwd=tmp_path,
-        env=_without_api(tmp_path / "prefect-home"),
+        [sys.executable, "-c", CHILD, json.dumps(commands), json.dumps(heavy)],
+        cwd=cwd,
+        env=_without_api(cwd / "prefect-home"),
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    (seen,) = json.loads(done.stdout.strip().splitlines()[-1])
+    return list(json.loads(done.stdout.strip().splitlines()[-1])), done.stdout
+
+
+def test_a_weekly_run_without_an_api_never_imports_prefect(tmp_path: Path) -> None:
+    # `oneonone run` syncs, backfills, builds and renders in-process: the same flows,
+    # and not one import of Prefect.
+    (seen,), _ = run_without_api([["run"]], list(FLOW_ONLY), tmp_path)
     assert seen["code"] == 0
     assert seen["loaded"] == []
     assert (tmp_path / "out" / "dashboard.html").is_file()
@@ -171,17 +179,7 @@ def test_a_whole_sync_loads_neither_prefect_nor_the_builds_libraries(tmp_path: P
     # Not only the imports: a first sync and one with nothing changed, run to their end
     # (staging and merging included), load none of them either.
     heavy = [*FLOW_ONLY, "warehouse.rebuild", "polars", "pyarrow.compute"]
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps([["sync"], ["sync"]]), json.dumps(heavy)],
-        cwd=tmp_path,
-        env=_without_api(tmp_path / "prefect-home"),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    first, again = json.loads(done.stdout.strip().splitlines()[-1])
+    (first, again), output = run_without_api([["sync"], ["sync"]], heavy, tmp_path)
     assert first["code"] == again["code"] == 0
     assert first["loaded"] == again["loaded"] == []
-    assert "Synced 39 calendars, 0 failed" in done.stdout
+    assert "Synced 39 calendars, 0 failed" in output
