@@ -356,7 +356,8 @@ def _seconds(steps: list[Step]) -> list[float]:
 
 
 def _spread(steps: list[Step]) -> str:
-    """ ", the median of N (low-high s)" for repeated steps, "" for one."""
+    """What a repeated step's line adds, " (the median of N runs: low-high s)"; nothing
+    for a single run."""
     if len(steps) == 1:
         return ""
     low, high = min(s.seconds for s in steps), max(s.seconds for s in steps)
