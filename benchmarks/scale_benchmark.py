@@ -15,8 +15,12 @@ Serves a sandbox org of `--people` in a process of its own and runs, through the
    `--repeat` times each (3 by default), alternated, and the median of each is
    reported with the range: a few seconds' step on a shared machine varies by half
    from one minute to the next;
-5. `oneonone sync` after 1 % of the calendars changed (a 1:1 cancelled on each);
-6. `oneonone build`: seconds and peak RSS.
+5. each provider alone: `oneonone sync` of the roster's Google people only, then of its
+   Microsoft people only (each into a warehouse of its own, in full and then `--repeat`
+   times again with nothing changed): what an unchanged calendar costs on each
+   provider, against what its full sync costs;
+6. `oneonone sync` after 1 % of the calendars changed (a 1:1 cancelled on each);
+7. `oneonone build`: seconds and peak RSS.
 
 Requests are counted at the sandbox. Each step also prints oneonone's own CPU
 seconds, the sandbox's (what serving the step cost the process playing Google and
@@ -127,6 +131,21 @@ def pair_roster(roster: Path, to: Path) -> Path:
     report = next(n for n, row in enumerate(rows) if row["manager_email"] == rows[head]["email"])
     to.write_text("\n".join([header, lines[head], lines[report], ""]), encoding="utf-8")
     return to
+
+
+def provider_roster(roster: Path, provider: str, to: Path) -> int:
+    """The people of `roster` (CSV) whose calendars `provider` keeps, written to `to`, a
+    manager of another provider's left blank; how many they are."""
+    with roster.open(encoding="utf-8", newline="") as source:
+        rows = [row for row in csv.DictReader(source) if row["provider"] == provider]
+    kept = {row["email"] for row in rows}
+    with to.open("w", encoding="utf-8", newline="") as target:
+        writer = csv.DictWriter(target, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            manager = row["manager_email"]
+            writer.writerow({**row, "manager_email": manager if manager in kept else ""})
+    return len(rows)
 
 
 def counts(sandbox: Sandbox) -> tuple[int, int]:
@@ -321,6 +340,10 @@ def measure(
             f"{_spread(fixed_runs)}, own CPU {fixed.cpu_s:.2f} s; the unchanged week beyond it"
             f" {beyond:.2f} ms per calendar; {fixed.stolen:.0%} taken by the host"
         )
+        results["by_provider"] = {
+            provider: by_provider(root, config, roster, provider, env, sandbox, repeat, fixed)
+            for provider in ("google", "microsoft")
+        }
         at = datetime.now(UTC) + timedelta(seconds=1)
         changed = sandbox.server.mutate(change_one_percent, at)  # type: ignore[union-attr]
         after = run(sync, env, sandbox)
@@ -344,6 +367,53 @@ def measure(
                 f" unchanged week {base / again.seconds:.1f}x faster"
             )
     return results
+
+
+def by_provider(
+    root: Path,
+    config: Path,
+    roster: Path,
+    provider: str,
+    env: dict[str, str],
+    sandbox: Sandbox,
+    repeat: int,
+    fixed: Step,
+) -> dict[str, Any]:
+    """One provider's calendars alone, into a warehouse of their own: a full sync, then
+    the median of `repeat` unchanged weeks, and what each calendar costs beyond the
+    command's `fixed` cost."""
+    calendars = provider_roster(roster, provider, root / f"{provider}.csv")
+    own = root / f"{provider}.toml"
+    own.write_text(
+        config.read_text()
+        .replace(str(roster), str(root / f"{provider}.csv"))
+        .replace(str(root / "w.duckdb"), str(root / f"{provider}.duckdb")),
+        encoding="utf-8",
+    )
+    sync = [ONEONONE, "sync", "--config", str(own)]
+    full = run(sync, env, sandbox)
+    weeks = [run(sync, env, sandbox) for _ in range(repeat)]
+    again = median(weeks)
+    events = events_read(full.output)
+    beyond = (again.seconds - fixed.seconds) / calendars * 1000
+    beyond_cpu = (again.cpu_s - fixed.cpu_s) / calendars * 1000
+    print(
+        f"{provider} alone ({calendars:,} calendars): full sync {full.seconds:.1f} s ="
+        f" {events / full.seconds:,.0f} events/s, own CPU {full.cpu_s:.1f} s, the sandbox's"
+        f" {full.sandbox_cpu_s:.1f} s; nothing changed {again.seconds:.2f} s ="
+        f" {again.seconds / full.seconds:.1%} of it{_spread(weeks)},"
+        f" own CPU {again.cpu_s:.2f} s, the sandbox's {again.sandbox_cpu_s:.2f} s,"
+        f" {again.token_requests} token requests; beyond the command's fixed cost"
+        f" {beyond:.2f} ms per calendar, own CPU {beyond_cpu:.2f} ms per calendar, the"
+        f" sandbox's {again.sandbox_cpu_s / calendars * 1000:.2f} ms"
+    )
+    return {
+        "calendars": calendars,
+        "beyond_ms_per_calendar": beyond,
+        "beyond_cpu_ms_per_calendar": beyond_cpu,
+        "full": {**_sync_figures(full, calendars), "events": events},
+        "unchanged": {**_sync_figures(again, calendars), "runs_s": _seconds(weeks)},
+    }
 
 
 def median(steps: list[Step]) -> Step:
