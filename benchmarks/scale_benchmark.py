@@ -15,12 +15,13 @@ Serves a sandbox org of `--people` in a process of its own and runs, through the
    `--repeat` times each (3 by default), alternated, and the median of each is
    reported with the range: a few seconds' step on a shared machine varies by half
    from one minute to the next;
-5. each provider alone: `oneonone sync` of the roster's Google people only, then of its
+5. `oneonone sync` after 1 % of the calendars changed (a 1:1 cancelled on each);
+6. `oneonone build`: seconds and peak RSS;
+7. each provider alone: `oneonone sync` of the roster's Google people only, then of its
    Microsoft people only (each into a warehouse of its own, in full and then `--repeat`
    times again with nothing changed): what an unchanged calendar costs on each
-   provider, against what its full sync costs;
-6. `oneonone sync` after 1 % of the calendars changed (a 1:1 cancelled on each);
-7. `oneonone build`: seconds and peak RSS.
+   provider, against what its full sync costs. Last, since the sandbox keeps only a
+   calendar's two latest sync tokens: these syncs expire the first warehouse's.
 
 Requests are counted at the sandbox. Each step also prints oneonone's own CPU
 seconds, the sandbox's (what serving the step cost the process playing Google and
@@ -340,10 +341,6 @@ def measure(
             f"{_spread(fixed_runs)}, own CPU {fixed.cpu_s:.2f} s; the unchanged week beyond it"
             f" {beyond:.2f} ms per calendar; {fixed.stolen:.0%} taken by the host"
         )
-        results["by_provider"] = {
-            provider: by_provider(root, config, roster, provider, env, sandbox, repeat, fixed)
-            for provider in ("google", "microsoft")
-        }
         at = datetime.now(UTC) + timedelta(seconds=1)
         changed = sandbox.server.mutate(change_one_percent, at)  # type: ignore[union-attr]
         after = run(sync, env, sandbox)
@@ -360,6 +357,10 @@ def measure(
             f"build: {build.seconds:.1f} s, peak RSS {build.peak_rss_mb:,.0f} MB;"
             f" {build.stolen:.0%} taken by the host"
         )
+        results["by_provider"] = {
+            provider: by_provider(root, config, roster, provider, env, sandbox, repeat, fixed)
+            for provider in ("google", "microsoft")
+        }
         if naive:
             base = results["naive"]["seconds"]
             print(
