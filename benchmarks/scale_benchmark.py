@@ -134,6 +134,20 @@ def pair_roster(roster: Path, to: Path) -> Path:
     return to
 
 
+def config_of(config: Path, roster: Path, other: Path, name: str) -> Path:
+    """A copy of `config` (beside it, as `name`.toml) that reads the roster `other`
+    instead of `roster`, into a warehouse of its own (`name`.duckdb)."""
+    folder = config.parent
+    copy = folder / f"{name}.toml"
+    copy.write_text(
+        config.read_text()
+        .replace(str(roster), str(other))
+        .replace(str(folder / "w.duckdb"), str(folder / f"{name}.duckdb")),
+        encoding="utf-8",
+    )
+    return copy
+
+
 def provider_roster(roster: Path, provider: str, to: Path) -> int:
     """The people of `roster` (CSV) whose calendars `provider` keeps, written to `to`, a
     manager of another provider's left blank; how many they are."""
@@ -304,13 +318,7 @@ def measure(
             f" event; the sandbox's CPU {full.sandbox_cpu_s:.1f} s;{_waits(results['full'])}"
             f" {full.stolen:.0%} of the machine's CPU time taken by its host"
         )
-        pair = root / "pair.toml"
-        pair.write_text(
-            config.read_text()
-            .replace(str(roster), str(pair_roster(roster, root / "pair.csv")))
-            .replace(str(root / "w.duckdb"), str(root / "pair.duckdb")),
-            encoding="utf-8",
-        )
+        pair = config_of(config, roster, pair_roster(roster, root / "pair.csv"), "pair")
         pair_sync = [ONEONONE, "sync", "--config", str(pair)]
         run(pair_sync, env, sandbox)  # the pair's first, full sync
         weeks: list[Step] = []
@@ -384,13 +392,7 @@ def by_provider(
     the median of `repeat` unchanged weeks, and what each calendar costs beyond the
     command's `fixed` cost."""
     calendars = provider_roster(roster, provider, root / f"{provider}.csv")
-    own = root / f"{provider}.toml"
-    own.write_text(
-        config.read_text()
-        .replace(str(roster), str(root / f"{provider}.csv"))
-        .replace(str(root / "w.duckdb"), str(root / f"{provider}.duckdb")),
-        encoding="utf-8",
-    )
+    own = config_of(config, roster, root / f"{provider}.csv", provider)
     sync = [ONEONONE, "sync", "--config", str(own)]
     full = run(sync, env, sandbox)
     weeks = [run(sync, env, sandbox) for _ in range(repeat)]
