@@ -366,7 +366,7 @@ def measure(
             f" {build.stolen:.0%} taken by the host"
         )
         results["by_provider"] = {
-            provider: by_provider(root, config, roster, provider, env, sandbox, repeat, fixed)
+            provider: by_provider(config, roster, provider, env, sandbox, repeat, fixed)
             for provider in ("google", "microsoft")
         }
         if naive:
@@ -379,7 +379,6 @@ def measure(
 
 
 def by_provider(
-    root: Path,
     config: Path,
     roster: Path,
     provider: str,
@@ -391,8 +390,9 @@ def by_provider(
     """One provider's calendars alone, into a warehouse of their own: a full sync, then
     the median of `repeat` unchanged weeks, and what each calendar costs beyond the
     command's `fixed` cost."""
-    calendars = provider_roster(roster, provider, root / f"{provider}.csv")
-    own = config_of(config, roster, root / f"{provider}.csv", provider)
+    alone = config.parent / f"{provider}.csv"
+    calendars = provider_roster(roster, provider, alone)
+    own = config_of(config, roster, alone, provider)
     sync = [ONEONONE, "sync", "--config", str(own)]
     full = run(sync, env, sandbox)
     weeks = [run(sync, env, sandbox) for _ in range(repeat)]
